@@ -1,0 +1,23 @@
+/** A composition in atomic percent by element symbol; values sum to 100 once normalised. */
+export type Composition = Record<string, number>;
+
+/** One measured (or simulated) alloy as the core sees it; null = not measured. */
+export interface MeasuredAlloy {
+  composition: Composition;
+  /** true = bulk metallic glass (glass formed), false = not, null = unknown. */
+  isGlass: boolean | null;
+  yieldStrengthMPa: number | null;
+  elongationPct: number | null;
+}
+
+/** A campaign's design space, the part the core needs. Bounds are in at.%. */
+export interface DesignSpace {
+  elements: string[];
+  bounds: Record<string, { min: number; max: number }>;
+  /** Composition grid step in at.% (e.g. 0.5). */
+  step: number;
+  minElements: number;
+  maxElements: number;
+  /** The element with the largest fraction, if required (e.g. "Zr"). */
+  baseElement?: string;
+}
