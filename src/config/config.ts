@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+/**
+ * Typed service configuration, read once from the environment and validated at start-up.
+ * A wrong value stops the service with a message naming the variable; unset optional servers
+ * (DATABASE_URL, MQTT_URL, REDIS_URL, OPENAI_BASE_URL) switch on the embedded defaults.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || protocols.some((p) => v.startsWith(`${p}://`)), {
+      message: `must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+    });
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: port.default(3000),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  /** api: HTTP + MQTT ingestion; worker: background jobs only; all: both (default, one process). */
+  SERVICE_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+
+  DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
+  DATA_DIR: z.string().default('.data'),
+  EMBEDDED_PG_PORT: port.default(54329),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+
+  MQTT_URL: optionalUrl(['mqtt', 'mqtts', 'ws', 'wss', 'tcp']),
+  MQTT_PORT: port.default(1883),
+  MQTT_HOST: z.string().default('0.0.0.0'),
+  MQTT_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_\-/]+$/, 'letters, digits, _, - and / only')
+    .refine((v) => !v.startsWith('/') && !v.endsWith('/'), 'no leading or trailing /')
+    .default('aimd/v1'),
+  MQTT_USERNAME: z.string().optional(),
+  MQTT_PASSWORD: z.string().optional(),
+
+  REDIS_URL: optionalUrl(['redis', 'rediss']),
+  QUEUE_PREFIX: z.string().default('aimd'),
+
+  OPENAI_BASE_URL: optionalUrl(['http', 'https']),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+
+  /** Largest accepted JSON/CSV request body. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(100_000),
+  SWAGGER: bool.default(true),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface AppConfig {
+  env: Env['NODE_ENV'];
+  http: { host: string; port: number; maxBodyBytes: number };
+  logLevel: Env['LOG_LEVEL'];
+  role: Env['SERVICE_ROLE'];
+  database: { mode: 'server'; url: string; poolSize: number } | { mode: 'embedded'; dataDir: string; port: number; poolSize: number };
+  mqtt:
+    | { mode: 'server'; url: string; username?: string; password?: string; topicPrefix: string }
+    | { mode: 'embedded'; host: string; port: number; topicPrefix: string };
+  queue: { mode: 'redis'; url: string; prefix: string } | { mode: 'in-process'; prefix: string };
+  knowledge: { mode: 'llm'; baseUrl: string; apiKey?: string; model: string; timeoutMs: number } | { mode: 'offline' };
+  imports: { maxRows: number };
+  swagger: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const value = source[name];
+      return `  ${name}${value !== undefined ? `=${JSON.stringify(value)}` : ''}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES },
+    logLevel: e.LOG_LEVEL,
+    role: e.SERVICE_ROLE,
+    database: e.DATABASE_URL
+      ? { mode: 'server', url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE }
+      : { mode: 'embedded', dataDir: e.DATA_DIR, port: e.EMBEDDED_PG_PORT, poolSize: e.DB_POOL_SIZE },
+    mqtt: e.MQTT_URL
+      ? { mode: 'server', url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, topicPrefix: e.MQTT_TOPIC_PREFIX }
+      : { mode: 'embedded', host: e.MQTT_HOST, port: e.MQTT_PORT, topicPrefix: e.MQTT_TOPIC_PREFIX },
+    queue: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, prefix: e.QUEUE_PREFIX } : { mode: 'in-process', prefix: e.QUEUE_PREFIX },
+    knowledge: e.OPENAI_BASE_URL
+      ? { mode: 'llm', baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY, model: e.OPENAI_MODEL, timeoutMs: e.OPENAI_TIMEOUT_MS }
+      : { mode: 'offline' },
+    imports: { maxRows: e.IMPORT_MAX_ROWS },
+    swagger: e.SWAGGER,
+  };
+}
+
+/** The configuration table for the README: variable, default, meaning. */
+export const CONFIG_DOC: [string, string, string][] = [
+  ['PORT', '3000', 'HTTP port (REST API, /docs, /health)'],
+  ['HOST', '0.0.0.0', 'HTTP bind address'],
+  ['DATABASE_URL', '(unset: embedded PostgreSQL)', 'postgres://user:pass@host:5432/db of a PostgreSQL server'],
+  ['DATA_DIR', '.data', 'folder for the embedded PostgreSQL cluster (kept between runs)'],
+  ['EMBEDDED_PG_PORT', '54329', 'port of the embedded PostgreSQL'],
+  ['MQTT_URL', '(unset: embedded aedes broker)', 'mqtt://host:1883 of an external broker'],
+  ['MQTT_PORT', '1883', 'port of the embedded broker (the next free port if taken)'],
+  ['MQTT_TOPIC_PREFIX', 'aimd/v1', 'instrument protocol topic prefix'],
+  ['REDIS_URL', '(unset: in-process jobs)', 'redis://host:6379 to run background jobs on BullMQ'],
+  ['OPENAI_BASE_URL', '(unset: offline rule-based knowledge)', 'any OpenAI-compatible endpoint for the LLM knowledge provider'],
+  ['OPENAI_API_KEY / OPENAI_MODEL', '- / gpt-4o-mini', 'key and model for that endpoint'],
+  ['SERVICE_ROLE', 'all', 'all, api (HTTP + MQTT only) or worker (background jobs only)'],
+  ['LOG_LEVEL', 'log', 'error, warn, log, debug, verbose'],
+];

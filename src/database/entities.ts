@@ -1,0 +1,20 @@
+import { CampaignEntity } from '../campaigns/campaign.entity.js';
+import { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
+import { MeasurementEntity } from '../measurements/measurement.entity.js';
+import { RejectedMessageEntity } from '../measurements/rejected-message.entity.js';
+import { InstrumentEntity } from '../instruments/instrument.entity.js';
+import { AgentCheckpointEntity, ModelVersionEntity } from '../models/model-version.entity.js';
+import { RefinementEventEntity } from '../refinement/refinement-event.entity.js';
+import { AuditEventEntity } from '../audit/audit-event.entity.js';
+import { BackgroundJobEntity } from '../jobs/background-job.entity.js';
+import { KnowledgeCacheEntity } from '../knowledge/knowledge-cache.entity.js';
+import { InitialSchema1764000000000 } from '../../migrations/1764000000000-initial-schema.js';
+
+export const ENTITIES = [
+  CampaignEntity, ExperimentEntity, InstrumentJobEntity, MeasurementEntity, RejectedMessageEntity,
+  InstrumentEntity, ModelVersionEntity, AgentCheckpointEntity, RefinementEventEntity, AuditEventEntity,
+  BackgroundJobEntity, KnowledgeCacheEntity,
+];
+
+/** Migrations in order; the schema changes only through these (never synchronize). */
+export const MIGRATIONS = [InitialSchema1764000000000];

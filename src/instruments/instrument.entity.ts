@@ -1,0 +1,23 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+export const INSTRUMENT_STATES = ['online', 'busy', 'error', 'offline'] as const;
+export type InstrumentState = (typeof INSTRUMENT_STATES)[number];
+
+export interface InstrumentCapabilities {
+  stages: string[];
+  elements: string[];
+  maxConcurrentJobs: number;
+}
+
+/** Registry entry fed by the instrument's retained status messages and last will. */
+@Entity('instrument')
+export class InstrumentEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text') state: InstrumentState;
+  @Column('jsonb') capabilities: InstrumentCapabilities;
+  @Column('timestamptz', { name: 'status_at', nullable: true }) statusAt: Date | null;
+  @Column('timestamptz', { name: 'last_seen_at' }) lastSeenAt: Date;
+  @Column('jsonb', { name: 'last_status', nullable: true }) lastStatus: unknown;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}
