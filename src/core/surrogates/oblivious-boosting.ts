@@ -1,0 +1,446 @@
+/**
+ * CatBoost-style gradient boosting of oblivious (symmetric) decision trees for binary
+ * classification (log-loss). Output: P(class 1).
+ *
+ * Oblivious tree: every node on one depth level uses the same (feature, threshold), so a tree of
+ * depth d is d splits plus 2^d leaves, and a row's leaf index is the bit pattern of its d
+ * comparisons. That makes trees strongly regularised, and both training (one histogram pass per
+ * level) and prediction (d comparisons per tree, no pointer chasing) fast.
+ *
+ * Training, top to bottom:
+ *   1. hold out a stratified, seeded share of the rows for early stopping;
+ *   2. quantile-bin each feature (up to `maxBorders` borders) on the training rows;
+ *   3. start from the log-odds of the base rate;
+ *   4. per iteration: gradients g = p - y and hessians h = p(1 - p) of the log-loss, optionally on
+ *      a Bernoulli row subsample; grow one oblivious tree level by level, choosing the split that
+ *      maximises the Newton gain summed over all current leaves; leaf values are Newton steps
+ *      -G / (H + l2) scaled by the learning rate;
+ *   5. stop when the validation log-loss has not improved for `earlyStoppingRounds` trees and
+ *      keep the trees up to the best iteration.
+ */
+import { Random } from '../util/random.js';
+import type { FeatureMatrix, ProbabilisticClassifier } from './types.js';
+
+export interface ObliviousBoostingConfig {
+  /** Maximum number of trees. */
+  iterations: number;
+  /** Shrinkage applied to each tree's leaf values. */
+  learningRate: number;
+  /** Tree depth (2^depth leaves). */
+  depth: number;
+  /** L2 regularisation of leaf values (added to the hessian sum). */
+  l2LeafReg: number;
+  /** Maximum quantile borders per feature (<= 255 so bins fit in a byte). */
+  maxBorders: number;
+  /** Bernoulli row-sampling rate per tree (1 = use every row). */
+  subsample: number;
+  /** Share of features considered per tree (CatBoost's rsm; 1 = all). */
+  featureSubsample: number;
+  /** Share of the training rows held out (stratified) for early stopping; 0 disables it. */
+  validationFraction: number;
+  /** Stop after this many trees without a better validation log-loss. */
+  earlyStoppingRounds: number;
+  seed: number;
+}
+
+export const DEFAULT_OBLIVIOUS_BOOSTING_CONFIG: ObliviousBoostingConfig = {
+  iterations: 800,
+  learningRate: 0.08,
+  depth: 6,
+  l2LeafReg: 3,
+  maxBorders: 64,
+  subsample: 0.8,
+  featureSubsample: 1,
+  validationFraction: 0.1,
+  earlyStoppingRounds: 50,
+  seed: 42,
+};
+
+/** One oblivious tree: split k sends a row to bit k = 1 when x[features[k]] > thresholds[k]. */
+export interface ObliviousTree {
+  features: number[];
+  thresholds: number[];
+  /** 2^depth leaf values (already multiplied by the learning rate). */
+  leaves: number[];
+  /** Newton gain of each split (for feature importances). */
+  gains: number[];
+}
+
+export interface ObliviousBoostingJSON {
+  kind: 'oblivious-boosting';
+  config: ObliviousBoostingConfig;
+  nFeatures: number;
+  baseScore: number;
+  trees: ObliviousTree[];
+  bestIteration: number;
+}
+
+export class ObliviousBoostingClassifier implements ProbabilisticClassifier {
+  readonly config: ObliviousBoostingConfig;
+  private trees: ObliviousTree[] = [];
+  private baseScore = 0;
+  private nFeatures = 0;
+  private bestIteration = 0;
+  // Flattened copy of the trees for the prediction hot path.
+  private flat: { depth: Int32Array; splitOffset: Int32Array; leafOffset: Int32Array; feature: Int32Array; threshold: Float64Array; leaf: Float64Array } | null = null;
+
+  constructor(config: Partial<ObliviousBoostingConfig> = {}) {
+    this.config = { ...DEFAULT_OBLIVIOUS_BOOSTING_CONFIG, ...config };
+    if (this.config.maxBorders < 1 || this.config.maxBorders > 255) throw new RangeError('maxBorders must be in 1..255');
+    if (this.config.depth < 1 || this.config.depth > 16) throw new RangeError('depth must be in 1..16');
+  }
+
+  get treeCount(): number {
+    return this.trees.length;
+  }
+
+  /** Number of trees kept (best validation iteration + 1 when early stopping ran). */
+  get iterationsUsed(): number {
+    return this.bestIteration + 1;
+  }
+
+  fit(X: FeatureMatrix, y: ArrayLike<number>): this {
+    const cfg = this.config;
+    if (X.length !== y.length || X.length === 0) throw new RangeError('X and y must be non-empty and aligned');
+    const rng = new Random(cfg.seed);
+    const nFeatures = X[0].length;
+    this.nFeatures = nFeatures;
+
+    // 1. Stratified hold-out for early stopping.
+    const { trainRows, validRows } = splitValidation(y, cfg.validationFraction, cfg.earlyStoppingRounds > 0, rng);
+    const n = trainRows.length;
+    const yTrain = Float64Array.from(trainRows, (i) => y[i]);
+    const yValid = Float64Array.from(validRows, (i) => y[i]);
+
+    // 2. Quantile borders from the training rows; bins stored column-major (feature f at f * n).
+    const borders: Float64Array[] = [];
+    for (let f = 0; f < nFeatures; f++) borders.push(quantileBorders(Float64Array.from(trainRows, (i) => X[i][f]), cfg.maxBorders));
+    const bins = binRows(X, trainRows, borders);
+    const validBins = binRows(X, validRows, borders);
+    const nBins = cfg.maxBorders + 1;
+
+    // 3. Base score: log-odds of the positive rate (clamped so a one-class fold stays finite).
+    let pos = 0;
+    for (let i = 0; i < n; i++) pos += yTrain[i];
+    const rate = Math.min(Math.max(pos / n, 1e-6), 1 - 1e-6);
+    this.baseScore = Math.log(rate / (1 - rate));
+    const raw = new Float64Array(n).fill(this.baseScore);
+    const validRaw = new Float64Array(validRows.length).fill(this.baseScore);
+
+    const grad = new Float64Array(n);
+    const hess = new Float64Array(n);
+    const leafOf = new Int32Array(n);
+    const validLeafOf = new Int32Array(validRows.length);
+    const maxLeaves = 1 << cfg.depth;
+    // One feature's (leaf, bin) histogram at a time; the deepest level has maxLeaves / 2 leaves.
+    const histG = new Float64Array((maxLeaves / 2) * nBins);
+    const histH = new Float64Array((maxLeaves / 2) * nBins);
+    const allFeatures = Array.from({ length: nFeatures }, (_, f) => f).filter((f) => borders[f].length > 0);
+
+    this.trees = [];
+    let bestLoss = Infinity;
+    let bestIter = -1;
+    for (let iter = 0; iter < cfg.iterations; iter++) {
+      // 4a. Log-loss gradients and hessians; unsampled rows get weight 0.
+      for (let i = 0; i < n; i++) {
+        const p = sigmoid(raw[i]);
+        const w = cfg.subsample < 1 && rng.next() >= cfg.subsample ? 0 : 1;
+        grad[i] = w * (p - yTrain[i]);
+        hess[i] = w * Math.max(p * (1 - p), 1e-16);
+      }
+      const features = cfg.featureSubsample < 1 ? sampleFeatures(allFeatures, cfg.featureSubsample, rng) : allFeatures;
+
+      // 4b. Grow the oblivious tree level by level.
+      leafOf.fill(0);
+      const tree: ObliviousTree = { features: [], thresholds: [], leaves: [], gains: [] };
+      const treeBorders: number[] = [];
+      for (let level = 0; level < cfg.depth; level++) {
+        const nLeaves = 1 << level;
+        const best = this.bestSplit(features, bins, borders, grad, hess, leafOf, nLeaves, n, nBins, histG, histH);
+        if (best === null || !(best.gain > 1e-12)) break; // nothing left to gain: a shallower tree
+        const offset = best.feature * n;
+        for (let i = 0; i < n; i++) if (bins[offset + i] > best.border) leafOf[i] |= 1 << level;
+        tree.features.push(best.feature);
+        tree.thresholds.push(borders[best.feature][best.border]);
+        tree.gains.push(best.gain);
+        treeBorders.push(best.border);
+      }
+
+      // 4c. Newton leaf values, shrunk by the learning rate.
+      const nLeaves = 1 << tree.features.length;
+      const G = new Float64Array(nLeaves);
+      const H = new Float64Array(nLeaves);
+      for (let i = 0; i < n; i++) {
+        G[leafOf[i]] += grad[i];
+        H[leafOf[i]] += hess[i];
+      }
+      tree.leaves = Array.from(G, (g, l) => (-cfg.learningRate * g) / (H[l] + cfg.l2LeafReg));
+      for (let i = 0; i < n; i++) raw[i] += tree.leaves[leafOf[i]];
+      this.trees.push(tree);
+
+      // 5. Early stopping on the held-out rows (binned, so no float comparisons needed).
+      if (validRows.length > 0) {
+        validLeafOf.fill(0);
+        tree.features.forEach((f, level) => {
+          const border = treeBorders[level];
+          const offset = f * validRows.length;
+          for (let i = 0; i < validRows.length; i++) if (validBins[offset + i] > border) validLeafOf[i] |= 1 << level;
+        });
+        let loss = 0;
+        for (let i = 0; i < validRows.length; i++) {
+          validRaw[i] += tree.leaves[validLeafOf[i]];
+          loss += logLoss(validRaw[i], yValid[i]);
+        }
+        if (loss < bestLoss - 1e-12) {
+          bestLoss = loss;
+          bestIter = iter;
+        } else if (iter - bestIter >= cfg.earlyStoppingRounds) break;
+      } else bestIter = iter;
+      if (tree.features.length === 0) break; // no split anywhere: further trees would be identical
+    }
+    this.trees.length = bestIter + 1;
+    this.bestIteration = bestIter;
+    this.compile();
+    return this;
+  }
+
+  /** The (feature, border) maximising the summed Newton gain over all current leaves. */
+  private bestSplit(
+    features: number[],
+    bins: Uint8Array,
+    borders: Float64Array[],
+    grad: Float64Array,
+    hess: Float64Array,
+    leafOf: Int32Array,
+    nLeaves: number,
+    n: number,
+    nBins: number,
+    histG: Float64Array,
+    histH: Float64Array,
+  ): { feature: number; border: number; gain: number } | null {
+    const lambda = this.config.l2LeafReg;
+    let best: { feature: number; border: number; gain: number } | null = null;
+    const score = new Float64Array(nBins);
+    for (const f of features) {
+      // Histogram of (leaf, bin) gradient/hessian sums for this feature: one pass over the rows.
+      const size = nLeaves * nBins;
+      histG.fill(0, 0, size);
+      histH.fill(0, 0, size);
+      const offset = f * n;
+      for (let i = 0; i < n; i++) {
+        const idx = leafOf[i] * nBins + bins[offset + i];
+        histG[idx] += grad[i];
+        histH[idx] += hess[i];
+      }
+      const nb = borders[f].length;
+      score.fill(0, 0, nb);
+      let parent = 0;
+      for (let l = 0; l < nLeaves; l++) {
+        const base = l * nBins;
+        let gTot = 0;
+        let hTot = 0;
+        for (let b = 0; b <= nb; b++) {
+          gTot += histG[base + b];
+          hTot += histH[base + b];
+        }
+        parent += (gTot * gTot) / (hTot + lambda);
+        // Border j sends bins 0..j left and bins j+1..nb right.
+        let gl = 0;
+        let hl = 0;
+        for (let j = 0; j < nb; j++) {
+          gl += histG[base + j];
+          hl += histH[base + j];
+          const gr = gTot - gl;
+          const hr = hTot - hl;
+          score[j] += (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda);
+        }
+      }
+      for (let j = 0; j < nb; j++) {
+        // Half the drop in the regularised Newton objective.
+        const gain = 0.5 * (score[j] - parent);
+        if (best === null || gain > best.gain) best = { feature: f, border: j, gain };
+      }
+    }
+    return best;
+  }
+
+  predictProba(X: FeatureMatrix): Float64Array {
+    const raw = this.predictRaw(X);
+    for (let i = 0; i < raw.length; i++) raw[i] = sigmoid(raw[i]);
+    return raw;
+  }
+
+  /** Log-odds per row. */
+  predictRaw(X: FeatureMatrix): Float64Array {
+    const flat = this.flat;
+    if (flat === null) throw new Error('model is not fitted');
+    const out = new Float64Array(X.length);
+    const nTrees = flat.depth.length;
+    for (let r = 0; r < X.length; r++) {
+      const row = X[r];
+      let s = this.baseScore;
+      for (let t = 0; t < nTrees; t++) {
+        const so = flat.splitOffset[t];
+        let idx = 0;
+        for (let d = 0; d < flat.depth[t]; d++) if (row[flat.feature[so + d]] > flat.threshold[so + d]) idx |= 1 << d;
+        s += flat.leaf[flat.leafOffset[t] + idx];
+      }
+      out[r] = s;
+    }
+    return out;
+  }
+
+  /** Total split gain per feature over all kept trees, normalised to sum 1. */
+  featureImportances(): Float64Array {
+    const imp = new Float64Array(this.nFeatures);
+    for (const t of this.trees) t.features.forEach((f, k) => (imp[f] += t.gains[k]));
+    const total = imp.reduce((a, b) => a + b, 0);
+    if (total > 0) for (let f = 0; f < imp.length; f++) imp[f] /= total;
+    return imp;
+  }
+
+  private compile(): void {
+    const nTrees = this.trees.length;
+    const depth = new Int32Array(nTrees);
+    const splitOffset = new Int32Array(nTrees);
+    const leafOffset = new Int32Array(nTrees);
+    let splits = 0;
+    let leaves = 0;
+    this.trees.forEach((t, i) => {
+      depth[i] = t.features.length;
+      splitOffset[i] = splits;
+      leafOffset[i] = leaves;
+      splits += t.features.length;
+      leaves += t.leaves.length;
+    });
+    const feature = new Int32Array(splits);
+    const threshold = new Float64Array(splits);
+    const leaf = new Float64Array(leaves);
+    this.trees.forEach((t, i) => {
+      feature.set(t.features, splitOffset[i]);
+      threshold.set(t.thresholds, splitOffset[i]);
+      leaf.set(t.leaves, leafOffset[i]);
+    });
+    this.flat = { depth, splitOffset, leafOffset, feature, threshold, leaf };
+  }
+
+  toJSON(): ObliviousBoostingJSON {
+    return {
+      kind: 'oblivious-boosting',
+      config: { ...this.config },
+      nFeatures: this.nFeatures,
+      baseScore: this.baseScore,
+      bestIteration: this.bestIteration,
+      trees: this.trees.map((t) => ({ features: [...t.features], thresholds: [...t.thresholds], leaves: [...t.leaves], gains: [...t.gains] })),
+    };
+  }
+
+  static fromJSON(json: ObliviousBoostingJSON): ObliviousBoostingClassifier {
+    if (json.kind !== 'oblivious-boosting') throw new Error(`not an oblivious-boosting model: ${json.kind}`);
+    const m = new ObliviousBoostingClassifier(json.config);
+    m.nFeatures = json.nFeatures;
+    m.baseScore = json.baseScore;
+    m.bestIteration = json.bestIteration;
+    m.trees = json.trees.map((t) => ({ features: [...t.features], thresholds: [...t.thresholds], leaves: [...t.leaves], gains: [...t.gains] }));
+    m.compile();
+    return m;
+  }
+}
+
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** Log-loss of one row from its log-odds, computed stably. */
+function logLoss(raw: number, y: number): number {
+  // -[y log p + (1 - y) log(1 - p)] = log(1 + e^z) - y z
+  const softplus = raw > 0 ? raw + Math.log1p(Math.exp(-raw)) : Math.log1p(Math.exp(raw));
+  return softplus - y * raw;
+}
+
+function splitValidation(
+  y: ArrayLike<number>,
+  fraction: number,
+  enabled: boolean,
+  rng: Random,
+): { trainRows: number[]; validRows: number[] } {
+  const all = Array.from({ length: y.length }, (_, i) => i);
+  if (!enabled || fraction <= 0) return { trainRows: all, validRows: [] };
+  const trainRows: number[] = [];
+  const validRows: number[] = [];
+  for (const cls of [0, 1]) {
+    const rows = rng.shuffle(all.filter((i) => (y[i] === 1 ? 1 : 0) === cls));
+    const nValid = Math.round(rows.length * fraction);
+    validRows.push(...rows.slice(0, nValid));
+    trainRows.push(...rows.slice(nValid));
+  }
+  // Sorted so training does not depend on the shuffle beyond which rows were held out.
+  trainRows.sort((a, b) => a - b);
+  validRows.sort((a, b) => a - b);
+  if (validRows.length === 0 || trainRows.length === 0) return { trainRows: all, validRows: [] };
+  return { trainRows, validRows };
+}
+
+/**
+ * Up to `maxBorders` borders splitting the values into bins of about equal counts. Borders sit
+ * halfway between distinct neighbouring values, so each distinct value falls wholly in one bin.
+ */
+export function quantileBorders(values: Float64Array, maxBorders: number): Float64Array {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort();
+  const n = sorted.length;
+  const distinct: number[] = [];
+  const upTo: number[] = []; // rows with value <= distinct[k]
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]);
+    upTo[distinct.length - 1] = i + 1;
+  }
+  const out: number[] = [];
+  if (distinct.length - 1 <= maxBorders) {
+    for (let k = 0; k + 1 < distinct.length; k++) out.push((distinct[k] + distinct[k + 1]) / 2);
+    return Float64Array.from(out);
+  }
+  // Greedy: cut after a distinct value once the cumulative count reaches the next quantile target.
+  let q = 1;
+  for (let k = 0; k + 1 < distinct.length && out.length < maxBorders; k++) {
+    const target = (q * n) / (maxBorders + 1);
+    if (upTo[k] >= target) {
+      out.push((distinct[k] + distinct[k + 1]) / 2);
+      while ((q * n) / (maxBorders + 1) <= upTo[k]) q++;
+    }
+  }
+  return Float64Array.from(out);
+}
+
+/** Index of the first border >= x, i.e. the number of borders < x (= the bin of x). */
+function lowerBound(borders: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = borders.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (borders[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Column-major bins of the given rows: bins[f * rows.length + i]. NaN goes to bin 0. */
+function binRows(X: FeatureMatrix, rows: number[], borders: Float64Array[]): Uint8Array {
+  const m = rows.length;
+  const out = new Uint8Array(borders.length * m);
+  for (let f = 0; f < borders.length; f++) {
+    const offset = f * m;
+    for (let i = 0; i < m; i++) {
+      const x = X[rows[i]][f];
+      out[offset + i] = Number.isNaN(x) ? 0 : lowerBound(borders[f], x);
+    }
+  }
+  return out;
+}
+
+function sampleFeatures(features: number[], share: number, rng: Random): number[] {
+  const k = Math.max(1, Math.round(features.length * share));
+  return rng
+    .shuffle([...features])
+    .slice(0, k)
+    .sort((a, b) => a - b);
+}
