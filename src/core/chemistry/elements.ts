@@ -205,7 +205,7 @@ export class UnknownElementError extends Error {
 /** A message saying why `symbol` has no data: not an element at all, or an element outside the 52. */
 export function describeUnknownElement(symbol: string): string {
   if (PERIODIC_TABLE.has(symbol)) {
-    return `Element "${symbol}" has no data here: only the 52 elements of the AIMatDesign data set are supported`;
+    return `Element "${symbol}" is not supported: only the 52 elements of the AIMatDesign data set have data`;
   }
   return `Unknown element symbol "${symbol}"`;
 }
