@@ -33,7 +33,7 @@ export async function startEmbeddedPostgres(options: {
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`;
 
   // A SIGKILLed service leaves its postgres running: reuse it instead of failing on the lock file.
-  if (isClusterRunning(dataDir) && (await canConnect(url.replace(`/${DATABASE}`, '/postgres')))) {
+  if (isClusterRunning(dataDir) && (await canConnect(withDatabase(url, 'postgres')))) {
     log(`reusing the embedded PostgreSQL already running in ${dataDir}`);
     await ensureDatabase(url);
     return { url, dataDir, reused: true, stop: async () => undefined };
@@ -78,7 +78,7 @@ async function canConnect(url: string): Promise<boolean> {
 }
 
 async function ensureDatabase(url: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: url.replace(`/${DATABASE}`, '/postgres') });
+  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
   await admin.connect();
   try {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
@@ -86,6 +86,12 @@ async function ensureDatabase(url: string): Promise<void> {
   } finally {
     await admin.end();
   }
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
 }
 
 function isClusterRunning(dataDir: string): boolean {

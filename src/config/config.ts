@@ -67,7 +67,7 @@ export interface AppConfig {
   database: { mode: 'server'; url: string; poolSize: number } | { mode: 'embedded'; dataDir: string; port: number; poolSize: number };
   mqtt:
     | { mode: 'server'; url: string; username?: string; password?: string; topicPrefix: string }
-    | { mode: 'embedded'; host: string; port: number; topicPrefix: string };
+    | { mode: 'embedded'; host: string; port: number; portExplicit: boolean; topicPrefix: string };
   queue: { mode: 'redis'; url: string; prefix: string } | { mode: 'in-process'; prefix: string };
   knowledge: { mode: 'llm'; baseUrl: string; apiKey?: string; model: string; timeoutMs: number } | { mode: 'offline' };
   imports: { maxRows: number };
@@ -97,7 +97,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       : { mode: 'embedded', dataDir: e.DATA_DIR, port: e.EMBEDDED_PG_PORT, poolSize: e.DB_POOL_SIZE },
     mqtt: e.MQTT_URL
       ? { mode: 'server', url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, topicPrefix: e.MQTT_TOPIC_PREFIX }
-      : { mode: 'embedded', host: e.MQTT_HOST, port: e.MQTT_PORT, topicPrefix: e.MQTT_TOPIC_PREFIX },
+      : { mode: 'embedded', host: e.MQTT_HOST, port: e.MQTT_PORT, portExplicit: source.MQTT_PORT !== undefined && source.MQTT_PORT !== '', topicPrefix: e.MQTT_TOPIC_PREFIX },
     queue: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, prefix: e.QUEUE_PREFIX } : { mode: 'in-process', prefix: e.QUEUE_PREFIX },
     knowledge: e.OPENAI_BASE_URL
       ? { mode: 'llm', baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY, model: e.OPENAI_MODEL, timeoutMs: e.OPENAI_TIMEOUT_MS }

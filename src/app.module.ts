@@ -1,0 +1,33 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from './audit/audit.service.js';
+import { CampaignEvents } from './campaigns/campaign-events.js';
+import { CampaignsController } from './campaigns/campaigns.controller.js';
+import { CampaignsService } from './campaigns/campaigns.service.js';
+import { HealthController } from './health/health.controller.js';
+import type { Infrastructure } from './infrastructure/infrastructure.js';
+import { APP_CONFIG, INFRASTRUCTURE, JOB_QUEUE, MQTT } from './infrastructure/tokens.js';
+import { RejectedMessagesController } from './measurements/rejected-messages.controller.js';
+
+/** The Nest shell: controllers and services around the core, given already-started infrastructure. */
+@Module({})
+export class AppModule {
+  static forInfrastructure(infra: Infrastructure): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      controllers: [HealthController, CampaignsController, RejectedMessagesController],
+      providers: [
+        { provide: INFRASTRUCTURE, useValue: infra },
+        { provide: APP_CONFIG, useValue: infra.config },
+        { provide: DataSource, useValue: infra.dataSource },
+        { provide: JOB_QUEUE, useValue: infra.jobs },
+        { provide: MQTT, useValue: infra.mqtt },
+        AuditService,
+        CampaignEvents,
+        CampaignsService,
+      ],
+      exports: [INFRASTRUCTURE, APP_CONFIG, DataSource, JOB_QUEUE, MQTT, AuditService, CampaignEvents],
+    };
+  }
+}

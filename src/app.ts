@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { ValidationPipe, type INestApplication, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express from 'express';
+import { AppModule } from './app.module.js';
+import type { Infrastructure } from './infrastructure/infrastructure.js';
+
+/** Build the HTTP application around started infrastructure (used by main, the demo and tests). */
+export async function createApp(infra: Infrastructure, logger?: LoggerService | false): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forInfrastructure(infra), {
+    logger: logger ?? ['error', 'warn', 'log'],
+    bodyParser: false,
+  });
+  const limit = infra.config.http.maxBodyBytes;
+  app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  app.use(express.text({ limit, type: ['text/csv', 'text/plain'] }));
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, transformOptions: { enableImplicitConversion: false } }),
+  );
+  app.enableShutdownHooks();
+  if (infra.config.swagger) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('AIMatDesign campaign service')
+        .setDescription(
+          'Active-learning campaigns for Zr-based bulk metallic glasses: knowledge-augmented RL (TD3 + TEP + AMR) proposes ' +
+            'compositions, instruments measure them over MQTT (protocol aimd/v1), technicians enter results over REST.',
+        )
+        .setVersion('1')
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  }
+  return app;
+}

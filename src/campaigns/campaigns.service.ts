@@ -1,0 +1,363 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomInt } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { AuditService } from '../audit/audit.service.js';
+import { Invalid, IllegalTransition, NotFound } from '../common/errors.js';
+import type { Page } from '../common/pagination.js';
+import { validateAgainstDesignSpace } from '../core/chemistry/composition.js';
+import { ELEMENT_SYMBOLS } from '../core/chemistry/elements.js';
+import type { DesignSpace } from '../core/chemistry/types.js';
+import { checkDesignSpace } from '../core/campaign/design-space.js';
+import { allowedActions, campaignTransition, type CampaignAction } from '../core/campaign/lifecycle.js';
+import { withStrategyDefaults } from '../core/campaign/strategy.js';
+import { MeasurementEntity } from '../measurements/measurement.entity.js';
+import { RejectedMessageEntity } from '../measurements/rejected-message.entity.js';
+import { ImportFormatError, parseSeedData, type RowProblem } from '../measurements/seed-import.js';
+import { APP_CONFIG } from '../infrastructure/tokens.js';
+import type { AppConfig } from '../config/config.js';
+import { CampaignEntity, type Objectives } from './campaign.entity.js';
+import { CampaignEvents } from './campaign-events.js';
+import type {
+  CampaignListQuery, CampaignView, CreateCampaignDto, DesignSpaceDto, ImportResultView, MeasurementListQuery, ObjectivesDto,
+  UpdateCampaignDto,
+} from './campaign.dto.js';
+
+const KNOWN_ELEMENTS = new Set<string>(ELEMENT_SYMBOLS);
+const INSERT_CHUNK = 500;
+
+@Injectable()
+export class CampaignsService {
+  private readonly log = new Logger('Campaigns');
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(CampaignEvents) private readonly events: CampaignEvents,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private get campaigns() {
+    return this.dataSource.getRepository(CampaignEntity);
+  }
+
+  async create(dto: CreateCampaignDto, actor: string): Promise<CampaignView> {
+    const designSpace = toDesignSpace(dto.designSpace);
+    this.validate(designSpace, dto.objectives, dto.budget, dto.batchSize);
+    const saved = await this.dataSource.transaction(async (manager) => {
+      const campaign = manager.create(CampaignEntity, {
+        name: dto.name.trim(),
+        description: dto.description ?? '',
+        status: 'draft',
+        designSpace,
+        objectives: toObjectives(dto.objectives),
+        budget: dto.budget,
+        batchSize: dto.batchSize,
+        seed: dto.seed ?? randomInt(0, 2 ** 31 - 1),
+        strategy: withStrategyDefaults(dto.strategy) as unknown as Record<string, unknown>,
+        approvalRequired: dto.approvalRequired ?? false,
+        createdBy: actor,
+      });
+      const row = await manager.save(campaign);
+      await this.audit.record(
+        { entityType: 'campaign', entityId: row.id, campaignId: row.id, action: 'create', toState: 'draft', actor },
+        manager,
+      );
+      return row;
+    });
+    this.log.log(`campaign ${saved.id} "${saved.name}" created by ${actor}`);
+    return this.view(saved);
+  }
+
+  async list(query: CampaignListQuery): Promise<Page<CampaignView>> {
+    const limit = query.limit ?? 50;
+    const offset = query.offset ?? 0;
+    const qb = this.campaigns.createQueryBuilder('c').orderBy('c.created_at', 'DESC').addOrderBy('c.id').take(limit).skip(offset);
+    if (query.status) qb.andWhere('c.status = :status', { status: query.status });
+    if (query.q) qb.andWhere('c.name ILIKE :q', { q: `%${query.q.replace(/[%_\\]/g, (m) => `\\${m}`)}%` });
+    const [rows, total] = await qb.getManyAndCount();
+    const counts = await this.measurementCounts(rows.map((r) => r.id));
+    return { items: rows.map((r) => this.view(r, counts.get(r.id))), total, limit, offset };
+  }
+
+  async get(id: string): Promise<CampaignView> {
+    const campaign = await this.find(id);
+    return this.view(campaign, (await this.measurementCounts([id])).get(id));
+  }
+
+  async find(id: string, manager: EntityManager = this.dataSource.manager): Promise<CampaignEntity> {
+    const campaign = await manager.findOneBy(CampaignEntity, { id });
+    if (!campaign) throw new NotFound('campaign', id);
+    return campaign;
+  }
+
+  async update(id: string, dto: UpdateCampaignDto, actor: string): Promise<CampaignView> {
+    const updated = await this.dataSource.transaction(async (manager) => {
+      const campaign = await this.lock(id, manager);
+      if (campaign.status !== 'draft') {
+        throw new IllegalTransition(`campaign ${id} is ${campaign.status}: settings can be changed only while it is a draft`);
+      }
+      const designSpace = dto.designSpace ? toDesignSpace(dto.designSpace) : campaign.designSpace;
+      const objectives = dto.objectives ? toObjectives(dto.objectives) : campaign.objectives;
+      const budget = dto.budget ?? campaign.budget;
+      const batchSize = dto.batchSize ?? campaign.batchSize;
+      this.validate(designSpace, objectives, budget, batchSize);
+      const changed = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
+      Object.assign(campaign, {
+        name: dto.name?.trim() ?? campaign.name,
+        description: dto.description ?? campaign.description,
+        designSpace,
+        objectives,
+        budget,
+        batchSize,
+        seed: dto.seed ?? campaign.seed,
+        strategy: dto.strategy ? { ...campaign.strategy, ...stripUndefined(dto.strategy) } : campaign.strategy,
+        approvalRequired: dto.approvalRequired ?? campaign.approvalRequired,
+      });
+      const row = await manager.save(campaign);
+      await this.audit.record(
+        { entityType: 'campaign', entityId: id, campaignId: id, action: 'update', actor, details: { fields: changed } },
+        manager,
+      );
+      return row;
+    });
+    return this.get(updated.id);
+  }
+
+  async act(id: string, action: CampaignAction, actor: string, reason?: string): Promise<CampaignView> {
+    const { row, from } = await this.dataSource.transaction(async (manager) => {
+      const campaign = await this.lock(id, manager);
+      const from = campaign.status;
+      const result = campaignTransition(from, action);
+      if (!result.ok) throw new IllegalTransition(result.reason, { status: from, allowedActions: allowedActions(from) });
+      if (action === 'start') {
+        const measured = await manager.count(MeasurementEntity, { where: { campaignId: id, isCurrent: true } });
+        if (measured === 0) {
+          throw new IllegalTransition('cannot start a campaign without seed data: import measured alloys first (POST .../measurements/import)');
+        }
+        campaign.startedAt = new Date();
+      }
+      if (result.to === 'completed' || result.to === 'aborted') {
+        campaign.finishedAt = new Date();
+        campaign.completionReason = reason ?? (action === 'complete' ? 'completed by user' : 'aborted by user');
+      }
+      campaign.status = result.to;
+      const saved = await manager.save(campaign);
+      await this.audit.record(
+        { entityType: 'campaign', entityId: id, campaignId: id, action, fromState: from, toState: result.to, cause: reason ?? null, actor },
+        manager,
+      );
+      return { row: saved, from };
+    });
+    this.log.log(`campaign ${id}: ${action} (${from} -> ${row.status}) by ${actor}`);
+    this.events.emit({ type: 'campaign.state', campaignId: id, from, to: row.status, actor, at: new Date().toISOString() });
+    return this.get(id);
+  }
+
+  /**
+   * Seed data import. Good rows are kept and bad ones reported with row number and reason (and
+   * recorded in the rejected-message store); with `strict`, one bad row refuses the whole upload.
+   * With an idempotency key, a repeated upload stores nothing twice.
+   */
+  async importMeasurements(
+    id: string,
+    text: string,
+    options: { format?: 'csv' | 'json'; strict?: boolean; idempotencyKey?: string },
+    actor: string,
+  ): Promise<ImportResultView> {
+    const campaign = await this.find(id);
+    if (campaign.status === 'completed' || campaign.status === 'aborted') {
+      throw new IllegalTransition(`campaign ${id} is ${campaign.status}: it takes no more data`);
+    }
+    let parsed;
+    try {
+      parsed = parseSeedData(text, { format: options.format, maxRows: this.config.imports.maxRows });
+    } catch (error) {
+      if (error instanceof ImportFormatError) throw new Invalid(`upload rejected: ${error.message}`);
+      throw error;
+    }
+    const problems = parsed.problems.map(({ row, reason }) => ({ row, reason }));
+    const refuse = (options.strict && parsed.problems.length > 0) || parsed.alloys.length === 0;
+    await this.recordRejectedRows(id, parsed.problems, refuse ? 'upload refused' : 'row skipped');
+    if (refuse) {
+      throw new Invalid(
+        parsed.alloys.length === 0 ? 'upload rejected: no valid rows' : `upload rejected (strict): ${parsed.problems.length} bad rows, nothing kept`,
+        problems,
+      );
+    }
+    let outside = 0;
+    let inserted = 0;
+    await this.dataSource.transaction(async (manager) => {
+      const rows = parsed.alloys.map((alloy) => {
+        const violations = validateAgainstDesignSpace(alloy.composition, campaign.designSpace);
+        if (violations.length > 0) outside++;
+        return {
+          campaignId: id,
+          source: 'seed' as const,
+          idempotencyKey: options.idempotencyKey ? `${options.idempotencyKey}#${alloy.row}` : null,
+          name: alloy.name,
+          composition: alloy.composition,
+          formula: alloy.formula,
+          elements: Object.keys(alloy.composition).sort(),
+          phase: alloy.phase,
+          isGlass: alloy.isGlass,
+          yieldStrengthMPa: alloy.yieldStrengthMPa,
+          elongationPct: alloy.elongationPct,
+          extra: alloy.extra,
+          raw: alloy.raw,
+          flags: violations.length > 0 ? ['outside_design_space'] : [],
+          enteredBy: actor,
+        };
+      });
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const result = await manager
+          .createQueryBuilder()
+          .insert()
+          .into(MeasurementEntity)
+          .values(rows.slice(i, i + INSERT_CHUNK) as QueryDeepPartialEntity<MeasurementEntity>[])
+          .orIgnore() // a repeated idempotency key is a no-op
+          .returning(['id'])
+          .execute();
+        inserted += result.raw.length;
+      }
+      await this.audit.record(
+        {
+          entityType: 'campaign', entityId: id, campaignId: id, action: 'import', actor,
+          details: { format: parsed.format, kept: inserted, rejected: problems.length, idempotencyKey: options.idempotencyKey ?? null },
+        },
+        manager,
+      );
+    });
+    if (inserted > 0) this.events.emit({ type: 'measurements.added', campaignId: id, count: inserted, source: 'seed', at: new Date().toISOString() });
+    this.log.log(`campaign ${id}: imported ${inserted} rows (${problems.length} rejected, ${parsed.alloys.length - inserted} already imported)`);
+    return {
+      format: parsed.format,
+      kept: inserted,
+      rejected: problems.length,
+      duplicates: parsed.alloys.length - inserted,
+      outsideDesignSpace: outside,
+      problems,
+      strictRefused: false,
+    };
+  }
+
+  async listMeasurements(id: string, query: MeasurementListQuery): Promise<Page<MeasurementEntity>> {
+    await this.find(id);
+    const limit = query.limit ?? 50;
+    const offset = query.offset ?? 0;
+    const qb = this.dataSource
+      .getRepository(MeasurementEntity)
+      .createQueryBuilder('m')
+      .where('m.campaign_id = :id AND m.is_current', { id })
+      .orderBy('m.created_at', 'ASC')
+      .addOrderBy('m.id')
+      .take(limit)
+      .skip(offset);
+    if (query.source) qb.andWhere('m.source = :source', { source: query.source });
+    if (query.element) qb.andWhere('m.composition ? :element', { element: query.element });
+    if (query.glass) qb.andWhere('m.is_glass = :glass', { glass: query.glass === 'true' });
+    const [items, total] = await qb.getManyAndCount();
+    return { items, total, limit, offset };
+  }
+
+  private async recordRejectedRows(campaignId: string, problems: RowProblem[], outcome: string): Promise<void> {
+    for (let i = 0; i < problems.length; i += INSERT_CHUNK) {
+      await this.dataSource.getRepository(RejectedMessageEntity).insert(
+        problems.slice(i, i + INSERT_CHUNK).map((p) => ({
+          channel: 'import',
+          campaignId,
+          payload: JSON.stringify(p.raw),
+          reason: `row ${p.row}: ${p.reason} (${outcome})`,
+        })),
+      );
+    }
+  }
+
+  private async lock(id: string, manager: EntityManager): Promise<CampaignEntity> {
+    const campaign = await manager.findOne(CampaignEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!campaign) throw new NotFound('campaign', id);
+    return campaign;
+  }
+
+  private validate(space: DesignSpace, objectives: ObjectivesDto | Objectives, budget: number, batchSize: number): void {
+    const problems = checkDesignSpace(space, KNOWN_ELEMENTS);
+    const properties = objectives.targets.map((t) => t.property);
+    if (new Set(properties).size !== properties.length) problems.push('each objective property may appear once');
+    if (!objectives.requireGlass && objectives.targets.length === 0) problems.push('objectives need glass formation or at least one property target');
+    if (batchSize > budget) problems.push(`batchSize ${batchSize} exceeds the budget of ${budget} experiments`);
+    if (problems.length > 0) throw new Invalid(`invalid campaign: ${problems.join('; ')}`, problems);
+  }
+
+  private async measurementCounts(ids: string[]): Promise<Map<string, Record<string, number>>> {
+    const result = new Map<string, Record<string, number>>();
+    if (ids.length === 0) return result;
+    const rows: { campaign_id: string; source: string; n: string; glass: string }[] = await this.dataSource.query(
+      `SELECT campaign_id, source, count(*) AS n, count(*) FILTER (WHERE is_glass) AS glass
+         FROM measurement WHERE campaign_id = ANY($1) AND is_current GROUP BY campaign_id, source`,
+      [ids],
+    );
+    for (const r of rows) {
+      const c = result.get(r.campaign_id) ?? { total: 0, glass: 0 };
+      c[r.source] = Number(r.n);
+      c.total += Number(r.n);
+      c.glass += Number(r.glass);
+      result.set(r.campaign_id, c);
+    }
+    return result;
+  }
+
+  view(c: CampaignEntity, counts: Record<string, number> = { total: 0, glass: 0 }): CampaignView {
+    return {
+      id: c.id,
+      name: c.name,
+      description: c.description,
+      status: c.status,
+      designSpace: fromDesignSpace(c.designSpace),
+      objectives: c.objectives,
+      budget: c.budget,
+      batchSize: c.batchSize,
+      seed: c.seed,
+      strategy: withStrategyDefaults(c.strategy),
+      approvalRequired: c.approvalRequired,
+      allowedActions: allowedActions(c.status),
+      completionReason: c.completionReason,
+      startedAt: c.startedAt?.toISOString() ?? null,
+      finishedAt: c.finishedAt?.toISOString() ?? null,
+      createdAt: c.createdAt.toISOString(),
+      updatedAt: c.updatedAt.toISOString(),
+      counts: { total: 0, glass: 0, ...counts },
+    };
+  }
+}
+
+export function toDesignSpace(dto: DesignSpaceDto): DesignSpace {
+  return {
+    elements: dto.elements.map((e) => e.symbol),
+    bounds: Object.fromEntries(dto.elements.map((e) => [e.symbol, { min: e.min, max: e.max }])),
+    step: dto.step,
+    minElements: dto.minElements,
+    maxElements: dto.maxElements,
+    ...(dto.baseElement ? { baseElement: dto.baseElement } : {}),
+  };
+}
+
+export function fromDesignSpace(space: DesignSpace): DesignSpaceDto {
+  return {
+    elements: space.elements.map((symbol) => ({ symbol, min: space.bounds[symbol].min, max: space.bounds[symbol].max })),
+    step: space.step,
+    minElements: space.minElements,
+    maxElements: space.maxElements,
+    ...(space.baseElement ? { baseElement: space.baseElement } : {}),
+  };
+}
+
+function toObjectives(dto: ObjectivesDto): Objectives {
+  return {
+    requireGlass: dto.requireGlass,
+    targets: dto.targets.map((t) => ({ property: t.property, threshold: t.threshold, weight: t.weight })),
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

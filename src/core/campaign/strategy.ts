@@ -1,0 +1,39 @@
+/**
+ * A campaign's strategy settings as the API exposes them; unset fields take these defaults
+ * (the paper's values where the paper gives one; episodes per design iteration are fewer than the
+ * paper's 1000 because the service retrains after every batch instead of once).
+ */
+export interface StrategySettings {
+  /** aimatdesign = TD3 + TEP + knowledge reward + AMR; random = uniform proposals (baseline). */
+  method: 'aimatdesign' | 'random';
+  episodesPerIteration: number;
+  stepsPerEpisode: number;
+  /** Largest change of one element's fraction per agent action (fraction, not at.%). */
+  actionStep: number;
+  /** Largest share of each training batch drawn from the Trustworthy Experience Pool. */
+  tepShare: number;
+  knowledgeProvider: 'rules' | 'llm' | 'none';
+  knowledgeWeight: number;
+  amrEnabled: boolean;
+  /** AMR triggers when the Q-value / reward Pearson correlation drops below this. */
+  amrCorrelationThreshold: number;
+  /** Minimum composition distance (at.%, L1) between proposals of one batch. */
+  minProposalDistance: number;
+}
+
+export const DEFAULT_STRATEGY: StrategySettings = {
+  method: 'aimatdesign',
+  episodesPerIteration: 200,
+  stepsPerEpisode: 128,
+  actionStep: 0.05,
+  tepShare: 0.05,
+  knowledgeProvider: 'rules',
+  knowledgeWeight: 0.2,
+  amrEnabled: true,
+  amrCorrelationThreshold: 0.3,
+  minProposalDistance: 2,
+};
+
+export function withStrategyDefaults(partial: Partial<StrategySettings> | undefined): StrategySettings {
+  return { ...DEFAULT_STRATEGY, ...(partial ?? {}) };
+}

@@ -1,0 +1,116 @@
+import { hostname } from 'node:os';
+import type { DataSource } from 'typeorm';
+import { BrokerPortInUseError, startEmbeddedBroker, type EmbeddedBroker } from '../../adapters/mqtt/embedded-broker.js';
+import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../adapters/storage/embedded-postgres.js';
+import type { AppConfig } from '../config/config.js';
+import { openDatabase } from '../database/data-source.js';
+import { BullMqJobQueue, InProcessJobQueue, type JobQueue } from '../jobs/job-queue.js';
+
+/**
+ * Everything outside the process the service talks to, started in order before Nest:
+ * database (server or embedded) with migrations, MQTT (server or embedded broker) and the
+ * job queue (BullMQ on Redis or in-process). `describe()` is what the start-up log prints.
+ */
+export interface Infrastructure {
+  config: AppConfig;
+  dataSource: DataSource;
+  mqtt: MqttConnection;
+  jobs: JobQueue;
+  database: { mode: 'server' | 'embedded'; target: string; appliedMigrations: string[] };
+  broker: { mode: 'server' | 'embedded'; url: string };
+  describe(): string[];
+  close(): Promise<void>;
+}
+
+export async function startInfrastructure(config: AppConfig, log: (m: string) => void = () => undefined): Promise<Infrastructure> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    // Database
+    let url: string;
+    let embeddedPg: EmbeddedPostgresHandle | null = null;
+    if (config.database.mode === 'embedded') {
+      embeddedPg = await startEmbeddedPostgres({ dataDir: config.database.dataDir, port: config.database.port, log });
+      closers.push(() => embeddedPg!.stop());
+      url = embeddedPg.url;
+    } else {
+      url = config.database.url;
+    }
+    const { dataSource, applied } = await openDatabase(url, config.database.poolSize);
+    closers.push(() => dataSource.destroy());
+
+    // MQTT
+    let brokerUrl: string;
+    let embeddedBroker: EmbeddedBroker | null = null;
+    if (config.mqtt.mode === 'embedded') {
+      try {
+        embeddedBroker = await startEmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port });
+      } catch (error) {
+        if (!(error instanceof BrokerPortInUseError) || config.mqtt.portExplicit) throw error;
+        log(`port ${config.mqtt.port} is taken (another broker?); the embedded broker takes a free port instead`);
+        embeddedBroker = await startEmbeddedBroker({ host: config.mqtt.host, port: 0 });
+      }
+      closers.push(() => embeddedBroker!.close());
+      brokerUrl = `mqtt://127.0.0.1:${embeddedBroker.port}`;
+    } else {
+      brokerUrl = config.mqtt.url;
+    }
+    const mqtt = await MqttConnection.connect({
+      url: brokerUrl,
+      clientId: `aimd-service-${config.role}-${hostname()}-${config.http.port}`.slice(0, 64),
+      username: config.mqtt.mode === 'server' ? config.mqtt.username : undefined,
+      password: config.mqtt.mode === 'server' ? config.mqtt.password : undefined,
+    });
+    closers.push(() => mqtt.close());
+
+    // Jobs
+    const jobs: JobQueue =
+      config.queue.mode === 'redis'
+        ? new BullMqJobQueue(dataSource, config.queue.url, config.queue.prefix)
+        : new InProcessJobQueue(dataSource);
+    closers.push(() => jobs.close());
+
+    const database = {
+      mode: config.database.mode,
+      target: embeddedPg ? `embedded PostgreSQL in ${embeddedPg.dataDir} on port ${config.database.mode === 'embedded' ? config.database.port : ''}${embeddedPg.reused ? ' (reused running cluster)' : ''}` : redact(url),
+      appliedMigrations: applied,
+    };
+    const broker = {
+      mode: config.mqtt.mode,
+      url: embeddedBroker ? `mqtt://${config.mqtt.mode === 'embedded' ? config.mqtt.host : ''}:${embeddedBroker.port}` : redact(brokerUrl),
+    };
+    return {
+      config,
+      dataSource,
+      mqtt,
+      jobs,
+      database,
+      broker,
+      describe: () => [
+        `database: ${database.mode === 'embedded' ? database.target : `PostgreSQL server ${database.target}`}` +
+          (applied.length > 0 ? ` (applied migrations: ${applied.join(', ')})` : ' (schema up to date)'),
+        `mqtt: ${broker.mode === 'embedded' ? `embedded aedes broker listening on ${broker.url}` : `broker ${broker.url}`} (topic prefix ${config.mqtt.topicPrefix})`,
+        `jobs: ${jobs.mode === 'redis' ? `BullMQ on ${redact(config.queue.mode === 'redis' ? config.queue.url : '')}` : 'in-process (set REDIS_URL for BullMQ workers)'}`,
+        `knowledge: ${config.knowledge.mode === 'llm' ? `LLM at ${config.knowledge.baseUrl} (model ${config.knowledge.model})` : 'offline rule-based provider (set OPENAI_BASE_URL for an LLM)'}`,
+      ],
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Hide passwords in URLs that go to logs and /health. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}

@@ -1,0 +1,271 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { BackgroundJobEntity } from './background-job.entity.js';
+
+/**
+ * Background jobs (train surrogates, train the agent, propose, refine). The handlers are the same
+ * code whether jobs run in this process or on BullMQ workers across machines; every job also has
+ * a row in `background_job` so the API shows state, progress and errors either way.
+ */
+export interface JobContext {
+  jobId: string;
+  kind: string;
+  campaignId: string | null;
+  input: Record<string, unknown>;
+  attempt: number;
+  reportProgress(fraction: number, message?: string): Promise<void>;
+}
+export type JobHandler = (ctx: JobContext) => Promise<unknown>;
+
+export interface EnqueueOptions {
+  campaignId?: string | null;
+  input?: Record<string, unknown>;
+  /** While a job with this key is still queued, enqueueing again returns that job (coalescing). */
+  dedupeKey?: string;
+  maxAttempts?: number;
+}
+
+export interface JobQueue {
+  readonly mode: 'in-process' | 'redis';
+  register(kind: string, handler: JobHandler): void;
+  enqueue(kind: string, options?: EnqueueOptions): Promise<BackgroundJobEntity>;
+  /** Start consuming jobs (not called on API-only replicas). */
+  startWorker(): Promise<void>;
+  /** Resolves when nothing is queued or running in this process (tests, graceful stop). */
+  idle(): Promise<void>;
+  health(): Promise<{ ok: boolean; detail: string }>;
+  close(): Promise<void>;
+}
+
+const BACKOFF_BASE_MS = 500;
+
+/** Shared bookkeeping: the job rows and running a handler with progress and retries recorded. */
+abstract class RecordedJobQueue implements JobQueue {
+  abstract readonly mode: 'in-process' | 'redis';
+  protected readonly handlers = new Map<string, JobHandler>();
+
+  constructor(protected readonly dataSource: DataSource) {}
+
+  register(kind: string, handler: JobHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  protected get jobs() {
+    return this.dataSource.getRepository(BackgroundJobEntity);
+  }
+
+  /** Insert the row, or return the queued one with the same dedupe key. */
+  protected async record(kind: string, options: EnqueueOptions): Promise<{ job: BackgroundJobEntity; created: boolean }> {
+    if (!this.handlers.has(kind)) throw new Error(`no handler registered for job kind "${kind}"`);
+    const rows = await this.dataSource.query(
+      `INSERT INTO background_job (kind, campaign_id, dedupe_key, state, backend, max_attempts, input)
+       VALUES ($1, $2, $3, 'queued', $4, $5, $6)
+       ON CONFLICT (dedupe_key) WHERE state = 'queued' AND dedupe_key IS NOT NULL DO NOTHING
+       RETURNING id`,
+      [kind, options.campaignId ?? null, options.dedupeKey ?? null, this.mode, options.maxAttempts ?? 3, options.input ?? {}],
+    );
+    if (rows.length > 0) return { job: await this.jobs.findOneByOrFail({ id: rows[0].id }), created: true };
+    const existing = await this.jobs.findOneBy({ dedupeKey: options.dedupeKey!, state: 'queued' });
+    if (existing) return { job: existing, created: false };
+    return this.record(kind, options); // it left the queued state between the two statements
+  }
+
+  /** Run one attempt; returns normally on success, throws on failure (after recording it). */
+  protected async runAttempt(jobId: string, attempt: number): Promise<unknown> {
+    const job = await this.jobs.findOneByOrFail({ id: jobId });
+    const handler = this.handlers.get(job.kind);
+    if (!handler) throw new Error(`no handler registered for job kind "${job.kind}"`);
+    await this.jobs.update({ id: jobId }, { state: 'running', attempts: attempt, startedAt: new Date(), error: null });
+    const ctx: JobContext = {
+      jobId,
+      kind: job.kind,
+      campaignId: job.campaignId,
+      input: job.input,
+      attempt,
+      reportProgress: async (fraction, message) => {
+        await this.jobs.update({ id: jobId }, { progress: Math.max(0, Math.min(1, fraction)), progressMessage: message ?? null });
+      },
+    };
+    try {
+      const result = await handler(ctx);
+      await this.jobs.update({ id: jobId }, { state: 'completed', progress: 1, result: (result ?? null) as object, finishedAt: new Date() });
+      return result;
+    } catch (error) {
+      const final = attempt >= job.maxAttempts;
+      await this.jobs.update(
+        { id: jobId },
+        { state: final ? 'failed' : 'queued', error: errorText(error), finishedAt: final ? new Date() : null },
+      );
+      throw error;
+    }
+  }
+
+  abstract enqueue(kind: string, options?: EnqueueOptions): Promise<BackgroundJobEntity>;
+  abstract startWorker(): Promise<void>;
+  abstract idle(): Promise<void>;
+  abstract health(): Promise<{ ok: boolean; detail: string }>;
+  abstract close(): Promise<void>;
+}
+
+/** Jobs run one at a time in this process (training is CPU-bound; parallel runs only compete). */
+export class InProcessJobQueue extends RecordedJobQueue {
+  readonly mode = 'in-process' as const;
+  private readonly pending: string[] = [];
+  private running: Promise<void> | null = null;
+  private consuming = false;
+  private closed = false;
+
+  async enqueue(kind: string, options: EnqueueOptions = {}): Promise<BackgroundJobEntity> {
+    const { job, created } = await this.record(kind, options);
+    if (created) {
+      this.pending.push(job.id);
+      this.pump();
+    }
+    return job;
+  }
+
+  async startWorker(): Promise<void> {
+    this.consuming = true;
+    // Jobs left queued or running by a previous process run again (handlers are idempotent).
+    const leftover = await this.dataSource.query(
+      `UPDATE background_job SET state = 'queued' WHERE backend = 'in-process' AND state IN ('queued','running') RETURNING id`,
+    );
+    for (const row of leftover as { id: string }[]) if (!this.pending.includes(row.id)) this.pending.push(row.id);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.running || !this.consuming || this.closed) return;
+    const id = this.pending.shift();
+    if (!id) return;
+    this.running = this.runWithRetries(id).finally(() => {
+      this.running = null;
+      this.pump();
+    });
+  }
+
+  private async runWithRetries(id: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.runAttempt(id, attempt);
+        return;
+      } catch {
+        const job = await this.jobs.findOneBy({ id });
+        if (!job || job.state === 'failed' || this.closed) return;
+        await sleep(BACKOFF_BASE_MS * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  async idle(): Promise<void> {
+    while (this.running || (this.consuming && this.pending.length > 0)) {
+      await (this.running ?? sleep(5));
+    }
+  }
+
+  async health() {
+    return { ok: true, detail: `in-process (${this.pending.length} queued${this.running ? ', 1 running' : ''})` };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.running?.catch(() => undefined);
+  }
+}
+
+/** BullMQ on Redis: API replicas enqueue, worker processes on any machine consume. */
+export class BullMqJobQueue extends RecordedJobQueue {
+  readonly mode = 'redis' as const;
+  private readonly queue: Queue;
+  private worker: Worker | null = null;
+  private readonly connection: RedisConnection;
+  private readonly probe: Redis;
+
+  constructor(dataSource: DataSource, redisUrl: string, private readonly prefix: string, private readonly concurrency = 1) {
+    super(dataSource);
+    this.connection = redisConnection(redisUrl);
+    this.probe = new Redis({ ...this.connection, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.probe.on('error', () => undefined);
+    this.queue = new Queue('jobs', { connection: this.connection, prefix: prefix });
+    this.queue.on('error', () => undefined); // reconnects by itself; health() reports the state
+  }
+
+  async enqueue(kind: string, options: EnqueueOptions = {}): Promise<BackgroundJobEntity> {
+    const { job, created } = await this.record(kind, options);
+    if (created) {
+      // The BullMQ job id is the row id, so a repeated add is a no-op.
+      await this.queue.add(kind, { id: job.id }, {
+        jobId: job.id,
+        attempts: job.maxAttempts,
+        backoff: { type: 'exponential', delay: BACKOFF_BASE_MS },
+        removeOnComplete: 1000,
+        removeOnFail: 5000,
+      });
+    }
+    return job;
+  }
+
+  async startWorker(): Promise<void> {
+    this.worker = new Worker(
+      'jobs',
+      async (job: Job<{ id: string }>) => this.runAttempt(job.data.id, job.attemptsMade + 1),
+      { connection: this.connection, prefix: this.prefix, concurrency: this.concurrency },
+    );
+    this.worker.on('error', () => undefined);
+    await this.worker.waitUntilReady();
+  }
+
+  async idle(): Promise<void> {
+    for (;;) {
+      const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      if (Object.values(counts).every((n) => n === 0)) return;
+      await sleep(20);
+    }
+  }
+
+  async health() {
+    try {
+      if (this.probe.status === 'wait' || this.probe.status === 'end') await this.probe.connect();
+      const pong = await Promise.race([this.probe.ping(), sleep(1000).then(() => 'timeout')]);
+      return { ok: pong === 'PONG', detail: pong === 'PONG' ? 'redis (BullMQ)' : `redis: ${pong}` };
+    } catch (error) {
+      return { ok: false, detail: `redis: ${errorText(error)}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+    this.probe.disconnect();
+  }
+}
+
+interface RedisConnection {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db: number;
+  tls?: object;
+  maxRetriesPerRequest: null;
+}
+
+/** redis[s]://[user:pass@]host[:port][/db] as ioredis connection options. */
+export function redisConnection(url: string): RedisConnection {
+  const u = new URL(url);
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+  };
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
