@@ -184,7 +184,7 @@ function computeAllInto(x: ArrayLike<number>, t: ElementTables, out: Float64Arra
     tmVar += ca * dtm * dtm;
   }
 
-  let dHmix = 0, pairWeight = 0, weightedH = 0, weightedH2 = 0, negativeWeight = 0;
+  let dHmix = 0, pairWeight = 0, negativeWeight = 0;
   const n = t.size;
   for (let a = 0; a < k; a++) {
     const rowOffset = idx[a] * n;
@@ -194,19 +194,27 @@ function computeAllInto(x: ArrayLike<number>, t: ElementTables, out: Float64Arra
       const h = t.enthalpy[rowOffset + idx[b]];
       dHmix += 4 * h * w;
       pairWeight += w;
-      weightedH += w * h;
-      weightedH2 += w * h * h;
       if (h < 0) negativeWeight += w;
     }
+  }
+  // Second pass for the spread: E[h^2] - E[h]^2 cancels badly when all pairs are alike.
+  let pairStd = 0;
+  if (pairWeight > 0) {
+    const meanH = dHmix / (4 * pairWeight);
+    let variance = 0;
+    for (let a = 0; a < k; a++) {
+      const rowOffset = idx[a] * n;
+      const ca = c[a];
+      for (let b = a + 1; b < k; b++) {
+        const dh = t.enthalpy[rowOffset + idx[b]] - meanH;
+        variance += ca * c[b] * dh * dh;
+      }
+    }
+    pairStd = Math.sqrt(variance / pairWeight);
   }
 
   const delta = 100 * Math.sqrt(sizeSum);
   const dSmix = GAS_CONSTANT * entropy;
-  let pairStd = 0;
-  if (pairWeight > 0) {
-    const meanH = weightedH / pairWeight;
-    pairStd = Math.sqrt(Math.max(0, weightedH2 / pairWeight - meanH * meanH));
-  }
 
   out[D.delta] = delta;
   out[D.dHmix] = dHmix;
