@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDataSource, openDatabase } from '../../src/database/data-source.js';
+import { createTestDatabase } from '../support/services.js';
+
+describe('migrations on a real PostgreSQL', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('create the whole schema from an empty database, once', async () => {
+    const first = await openDatabase(db.url);
+    expect(first.applied).toEqual(['InitialSchema1764000000000']);
+    const tables: { table_name: string }[] = await first.dataSource.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    );
+    expect(tables.map((t) => t.table_name)).toEqual([
+      'agent_checkpoint', 'audit_event', 'background_job', 'campaign', 'experiment', 'instrument', 'instrument_job',
+      'knowledge_cache', 'measurement', 'model_version', 'refinement_event', 'rejected_message', 'schema_migrations',
+    ]);
+    // compositions are jsonb (queryable), not opaque strings
+    const types: { column_name: string; data_type: string }[] = await first.dataSource.query(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_name IN ('measurement','experiment') AND column_name = 'composition'`,
+    );
+    expect(types.map((t) => t.data_type)).toEqual(['jsonb', 'jsonb']);
+    await first.dataSource.destroy();
+
+    const second = await openDatabase(db.url);
+    expect(second.applied).toEqual([]);
+    await second.dataSource.destroy();
+  });
+
+  it('the entity mapping matches the migrated schema (no pending changes)', async () => {
+    const ds = createDataSource(db.url);
+    await ds.initialize();
+    const pending = await ds.driver.createSchemaBuilder().log();
+    // Index names and defaults may differ in spelling; columns and tables must not.
+    const structural = pending.upQueries.filter((q) => /ADD COLUMN|DROP COLUMN|CREATE TABLE|ALTER COLUMN .* TYPE/i.test(q.query));
+    expect(structural.map((q) => q.query)).toEqual([]);
+    await ds.destroy();
+  });
+
+  it('revert cleanly', async () => {
+    const ds = createDataSource(db.url);
+    await ds.initialize();
+    await ds.undoLastMigration();
+    const tables: unknown[] = await ds.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'campaign'`);
+    expect(tables).toHaveLength(0);
+    await ds.destroy();
+  });
+});
