@@ -423,7 +423,10 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): stri
       let message = issue.message;
       if (issue.code === 'unrecognized_keys') {
         message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-      } else if (issue.code === 'invalid_type' && !hasPath(input, issue.path)) {
+      } else if (issue.code === 'invalid_key') {
+        // A record key (an element symbol) failed; its own issue says why.
+        message = issue.issues.map((inner) => inner.message).join('; ');
+      } else if (issue.code !== 'custom' && !hasPath(input, issue.path)) {
         message = 'missing (required)';
       } else if (issue.code === 'invalid_type' && message.startsWith('Invalid input: expected')) {
         message = message.slice('Invalid input: '.length);
@@ -489,6 +492,18 @@ export function decodeResult(payload: Payload): DecodeResult<ResultMessage> {
   // Keep the vendor's object itself, not zod's copy (which would also drop a "__proto__" key).
   if (json.message.raw !== undefined) result.message.raw = json.message.raw as Record<string, unknown>;
   return result as DecodeResult<ResultMessage>;
+}
+
+/**
+ * The jobId of a payload that may have failed validation, when it carries a well-formed one:
+ * lets an instrument answer a malformed dispatch with job.rejected, and lets the service file a
+ * bad event or result under its job.
+ */
+export function peekJobId(payload: Payload): string | null {
+  const json = parseJsonObject(payload);
+  if (!json.ok) return null;
+  const parsed = identifier.safeParse(json.message.jobId);
+  return parsed.success ? parsed.data : null;
 }
 
 export type InstrumentMessage =
