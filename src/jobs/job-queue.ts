@@ -94,9 +94,16 @@ abstract class RecordedJobQueue implements JobQueue {
       return result;
     } catch (error) {
       const final = attempt >= job.maxAttempts;
+      // A job waiting for its retry stays 'running' (with the error shown), so it never collides
+      // with a newer queued job of the same dedupe key.
       await this.jobs.update(
         { id: jobId },
-        { state: final ? 'failed' : 'queued', error: errorText(error), finishedAt: final ? new Date() : null },
+        {
+          state: final ? 'failed' : 'running',
+          error: errorText(error),
+          progressMessage: final ? null : `attempt ${attempt} failed; retrying`,
+          finishedAt: final ? new Date() : null,
+        },
       );
       throw error;
     }
@@ -129,10 +136,10 @@ export class InProcessJobQueue extends RecordedJobQueue {
   async startWorker(): Promise<void> {
     this.consuming = true;
     // Jobs left queued or running by a previous process run again (handlers are idempotent).
-    const leftover = await this.dataSource.query(
-      `UPDATE background_job SET state = 'queued' WHERE backend = 'in-process' AND state IN ('queued','running') RETURNING id`,
+    const leftover: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM background_job WHERE backend = 'in-process' AND state IN ('queued','running') ORDER BY created_at`,
     );
-    for (const row of leftover as { id: string }[]) if (!this.pending.includes(row.id)) this.pending.push(row.id);
+    for (const row of leftover) if (!this.pending.includes(row.id)) this.pending.push(row.id);
     this.pump();
   }
 

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('configuration', () => {
+  it('uses the embedded defaults when nothing is set', () => {
+    const c = loadConfig({});
+    expect(c.database.mode).toBe('embedded');
+    expect(c.mqtt).toMatchObject({ mode: 'embedded', port: 1883, portExplicit: false, topicPrefix: 'aimd/v1' });
+    expect(c.queue.mode).toBe('in-process');
+    expect(c.knowledge.mode).toBe('offline');
+    expect(c.http.port).toBe(3000);
+  });
+
+  it('switches to servers when their URLs are set', () => {
+    const c = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/x',
+      MQTT_URL: 'mqtt://broker:1883',
+      REDIS_URL: 'redis://cache:6379',
+      OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1',
+    });
+    expect(c.database).toMatchObject({ mode: 'server', url: 'postgres://u:p@db:5432/x' });
+    expect(c.mqtt.mode).toBe('server');
+    expect(c.queue.mode).toBe('redis');
+    expect(c.knowledge).toMatchObject({ mode: 'llm', baseUrl: 'http://127.0.0.1:8000/v1' });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT="eighty"'],
+    [{ PORT: '70000' }, 'PORT="70000"'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL="mysql://x": must be a URL starting with postgres://'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ MQTT_TOPIC_PREFIX: '/bad/' }, 'MQTT_TOPIC_PREFIX'],
+    [{ SERVICE_ROLE: 'boss' }, 'SERVICE_ROLE'],
+    [{ SWAGGER: 'maybe' }, 'SWAGGER'],
+  ])('stops with a message naming the variable for %o', (env, fragment) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(fragment);
+  });
+});
