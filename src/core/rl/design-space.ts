@@ -1,0 +1,164 @@
+/**
+ * The campaign's design space in fraction space: a composition is a Float64Array over the
+ * campaign's elements (in `space.elements` order) summing to 1. Bounds in the DesignSpace are at.%.
+ */
+import type { Composition, DesignSpace } from '../chemistry/types.js';
+import type { Random } from '../util/random.js';
+
+/** Below this a fraction counts as absent. */
+export const PRESENCE_EPS = 1e-9;
+const SUM_TOL = 1e-6;
+
+export function toFractions(c: Composition, elements: readonly string[]): Float64Array {
+  const x = new Float64Array(elements.length);
+  let total = 0;
+  for (const v of Object.values(c)) total += v;
+  if (total <= 0) return x;
+  elements.forEach((el, i) => (x[i] = (c[el] ?? 0) / total));
+  return x;
+}
+
+/** Fractions -> composition in at.% (absent elements omitted). */
+export function toComposition(x: ArrayLike<number>, elements: readonly string[], decimals = 6): Composition {
+  const c: Composition = {};
+  const f = 10 ** decimals;
+  for (let i = 0; i < elements.length; i++) {
+    if (x[i] > PRESENCE_EPS) c[elements[i]] = Math.round(x[i] * 100 * f) / f;
+  }
+  return c;
+}
+
+/** True when every element outside the campaign's list is absent (the alloy fits the space's elements). */
+export function usesOnlyElements(c: Composition, elements: readonly string[]): boolean {
+  return Object.entries(c).every(([el, v]) => v <= PRESENCE_EPS || elements.includes(el));
+}
+
+function boundOf(space: DesignSpace, el: string): { min: number; max: number } {
+  const b = space.bounds[el];
+  return { min: (b?.min ?? 0) / 100, max: (b?.max ?? 100) / 100 };
+}
+
+/** Why x is not a legal composition of the space, or null when it is. */
+export function illegalReason(x: ArrayLike<number>, space: DesignSpace): string | null {
+  let sum = 0;
+  let count = 0;
+  let largest = -1;
+  let largestIdx = -1;
+  for (let i = 0; i < space.elements.length; i++) {
+    const v = x[i];
+    if (!Number.isFinite(v)) return 'non-finite fraction';
+    if (v < -PRESENCE_EPS) return `negative fraction of ${space.elements[i]}`;
+    sum += v;
+    const { min, max } = boundOf(space, space.elements[i]);
+    if (v > PRESENCE_EPS) {
+      count++;
+      if (v < min - 1e-9 || v > max + 1e-9) return `${space.elements[i]} outside [${min * 100}, ${max * 100}] at.%`;
+      if (v > largest) {
+        largest = v;
+        largestIdx = i;
+      }
+    } else if (min > 0) {
+      return `${space.elements[i]} required (min ${min * 100} at.%)`;
+    }
+  }
+  if (Math.abs(sum - 1) > SUM_TOL) return `fractions sum to ${sum}`;
+  if (count < space.minElements || count > space.maxElements)
+    return `${count} elements, allowed ${space.minElements}..${space.maxElements}`;
+  if (space.baseElement) {
+    const b = space.elements.indexOf(space.baseElement);
+    if (b < 0 || x[b] + 1e-12 < largest) return `${space.baseElement} must be the largest fraction (is ${space.elements[largestIdx]})`;
+  }
+  return null;
+}
+
+export function isLegal(x: ArrayLike<number>, space: DesignSpace): boolean {
+  return illegalReason(x, space) === null;
+}
+
+/**
+ * Round to the campaign's grid (step in at.%) keeping the sum exactly 1: largest-remainder
+ * rounding of integer grid counts. Elements rounded to zero disappear.
+ */
+export function roundToGrid(x: ArrayLike<number>, stepAtPct: number): Float64Array {
+  const units = Math.round(100 / stepAtPct);
+  const n = x.length;
+  const counts = new Array<number>(n);
+  const rema: { i: number; r: number }[] = [];
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const v = Math.max(0, x[i]) * units;
+    counts[i] = Math.floor(v + 1e-9);
+    total += counts[i];
+    rema.push({ i, r: v - counts[i] });
+  }
+  rema.sort((a, b) => b.r - a.r || a.i - b.i);
+  for (let k = 0; total < units && k < rema.length; k++, total++) counts[rema[k].i]++;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = counts[i] / units;
+  return out;
+}
+
+/** A stable key for a composition on the grid (used to drop duplicates / measured / pending). */
+export function gridKey(x: ArrayLike<number>, stepAtPct: number): string {
+  const units = Math.round(100 / stepAtPct);
+  const parts: number[] = [];
+  for (let i = 0; i < x.length; i++) parts.push(Math.round(x[i] * units));
+  return parts.join(',');
+}
+
+/** Euclidean distance in at.% between two fraction vectors. */
+export function fractionDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] - b[i]) * 100;
+    s += d * d;
+  }
+  return Math.sqrt(s);
+}
+
+/**
+ * A random legal composition with `minCount..maxCount` elements (paper: 3..7), on the grid.
+ * Rejection sampling: choose elements (required and base first), draw fractions inside the
+ * bounds, normalise, round, check. Returns null if nothing legal was found.
+ */
+export function randomLegalComposition(
+  space: DesignSpace,
+  rng: Random,
+  opts: { minCount?: number; maxCount?: number; tries?: number } = {},
+): Float64Array | null {
+  const K = space.elements.length;
+  const lo = Math.max(opts.minCount ?? 3, space.minElements, 1);
+  const hi = Math.min(opts.maxCount ?? 7, space.maxElements, K);
+  if (lo > hi) return null;
+  const required = space.elements.filter((el) => boundOf(space, el).min > 0 || el === space.baseElement);
+  const tries = opts.tries ?? 500;
+  for (let t = 0; t < tries; t++) {
+    const n = Math.max(lo + rng.int(hi - lo + 1), required.length);
+    const chosen = new Set(required);
+    const others = rng.shuffle(space.elements.filter((el) => !chosen.has(el)));
+    for (const el of others) {
+      if (chosen.size >= n) break;
+      chosen.add(el);
+    }
+    const x = new Float64Array(K);
+    let sum = 0;
+    space.elements.forEach((el, i) => {
+      if (!chosen.has(el)) return;
+      const { min, max } = boundOf(space, el);
+      const v = rng.uniform(Math.max(min, space.step / 100), max);
+      x[i] = v;
+      sum += v;
+    });
+    for (let i = 0; i < K; i++) x[i] /= sum;
+    if (space.baseElement) {
+      // Swap so the base element holds the largest drawn fraction (the space requires it).
+      const b = space.elements.indexOf(space.baseElement);
+      let m = b;
+      for (let i = 0; i < K; i++) if (x[i] > x[m]) m = i;
+      [x[b], x[m]] = [x[m], x[b]];
+    }
+    const g = roundToGrid(x, space.step);
+    if (isLegal(g, space)) return g;
+  }
+  return null;
+}

@@ -1,0 +1,278 @@
+/**
+ * Vectorised virtual lab (the paper's environment, N copies stepping together so the surrogates
+ * predict one batch per step).
+ *
+ * state  s  = fractions over the campaign's elements (sum 1)
+ * action a  = the actor's output u in [-1, 1]^K, scaled by actionStep, restricted to the elements
+ *             present at the start of the episode (so the element set is fixed within an episode),
+ *             centred to zero sum and scaled down so every |a_i| <= actionStep
+ * s'        = s + a; illegal (outside bounds / design space / sum != 1) -> penalty, episode ends
+ * reward    = see reward.ts (+ knowledge term weighted by the training-stage schedule)
+ */
+import type { DesignSpace } from '../chemistry/types.js';
+import type { Random } from '../util/random.js';
+import { PRESENCE_EPS, gridKey, isLegal, randomLegalComposition } from './design-space.js';
+import { computeReward, DEFAULT_REWARD_CONFIG, type RewardConfig, type RewardOutcome } from './reward.js';
+import type { KnowledgeScorer, Objective, SinglePrediction, SurrogatePredictions, Surrogates } from './types.js';
+import { predictionAt } from './types.js';
+
+export interface EnvConfig {
+  /** Number of environments stepping together. */
+  numEnvs: number;
+  /** Largest change of one fraction per step (paper: 0.05). */
+  actionStep: number;
+  /** Episode length (paper: 128). */
+  maxSteps: number;
+  /** Probability that an episode starts from a measured alloy (else a random legal composition). */
+  measuredStartProb: number;
+  /** Element counts of random start compositions (paper: 3..7). */
+  randomMinElements: number;
+  randomMaxElements: number;
+  reward: RewardConfig;
+}
+
+export const DEFAULT_ENV_CONFIG: EnvConfig = {
+  numEnvs: 32,
+  actionStep: 0.05,
+  maxSteps: 128,
+  measuredStartProb: 0.5,
+  randomMinElements: 3,
+  randomMaxElements: 7,
+  reward: DEFAULT_REWARD_CONFIG,
+};
+
+/** Running counts behind the paper's success rates. */
+export interface EnvStats {
+  steps: number;
+  legal: number;
+  classified: number;
+  /** Per objective: classified steps whose prediction reached the threshold. */
+  met: number[];
+  episodes: number;
+  /** Episodes in which some step reached every threshold (SR_done numerator). */
+  episodesAllMet: number;
+  /** Episodes ended by reaching doneFactor x every threshold. */
+  episodesDone: number;
+  predictions: number;
+}
+
+export function emptyStats(objectives: number): EnvStats {
+  return { steps: 0, legal: 0, classified: 0, met: new Array(objectives).fill(0), episodes: 0, episodesAllMet: 0, episodesDone: 0, predictions: 0 };
+}
+
+/** The paper's success rates from the counts. */
+export function successRates(s: EnvStats): { srLegal: number; srCls: number; sr80: number[]; srDone: number } {
+  return {
+    srLegal: s.steps ? s.legal / s.steps : 0,
+    srCls: s.legal ? s.classified / s.legal : 0,
+    sr80: s.met.map((m) => (s.classified ? m / s.classified : 0)),
+    srDone: s.episodes ? s.episodesAllMet / s.episodes : 0,
+  };
+}
+
+export interface StepResult {
+  /** States before the step (copies), effective normalised actions (a / actionStep), rewards, next states. */
+  states: Float64Array[];
+  actions: Float64Array[];
+  rewards: Float64Array;
+  nextStates: Float64Array[];
+  /** Terminal (no bootstrapping): illegal, not glass or all targets done. */
+  terminals: Uint8Array;
+  /** Episode ended by the step limit (bootstrap through it). */
+  truncated: Uint8Array;
+  outcomes: RewardOutcome[];
+  /** Surrogate reward (without the knowledge term), for AMR's correlation monitor. */
+  surrogateRewards: Float64Array;
+  /** Prediction at s' (null when illegal). */
+  predictions: (SinglePrediction | null)[];
+}
+
+export interface VirtualLabOptions {
+  space: DesignSpace;
+  objectives: readonly Objective[];
+  surrogates: Surrogates;
+  rng: Random;
+  config?: Partial<EnvConfig>;
+  /** Start states from measured alloys (fraction vectors over space.elements; illegal ones are skipped). */
+  measuredStarts?: readonly Float64Array[];
+  knowledge?: KnowledgeScorer;
+}
+
+export class VirtualLab {
+  readonly config: EnvConfig;
+  readonly space: DesignSpace;
+  readonly objectives: readonly Objective[];
+  readonly dim: number;
+  surrogates: Surrogates;
+  knowledge?: KnowledgeScorer;
+  /** Weight of the knowledge term; set by the trainer's schedule. */
+  knowledgeWeight = 0;
+  readonly stats: EnvStats;
+  states: Float64Array[] = [];
+  private readonly rng: Random;
+  private readonly starts: Float64Array[];
+  private prevPred: (SinglePrediction | null)[] = [];
+  private episodeStep: number[] = [];
+  private episodeAllMet: boolean[] = [];
+  /** Done compositions found so far (grid keys), for the paper's novelty bonus. */
+  readonly discovered = new Map<string, number>();
+
+  constructor(opts: VirtualLabOptions) {
+    this.config = { ...DEFAULT_ENV_CONFIG, ...opts.config, reward: { ...DEFAULT_REWARD_CONFIG, ...opts.config?.reward } };
+    this.space = opts.space;
+    this.objectives = opts.objectives;
+    this.surrogates = opts.surrogates;
+    this.knowledge = opts.knowledge;
+    this.rng = opts.rng;
+    this.dim = opts.space.elements.length;
+    this.starts = (opts.measuredStarts ?? []).filter((x) => isLegal(x, opts.space));
+    this.stats = emptyStats(opts.objectives.length);
+  }
+
+  /** A start state: a measured alloy or a random legal composition of 3..7 elements. */
+  sampleStart(): Float64Array {
+    if (this.starts.length && (this.rng.next() < this.config.measuredStartProb)) return Float64Array.from(this.rng.pick(this.starts));
+    const x = randomLegalComposition(this.space, this.rng, {
+      minCount: this.config.randomMinElements,
+      maxCount: this.config.randomMaxElements,
+    });
+    if (x) return x;
+    if (this.starts.length) return Float64Array.from(this.rng.pick(this.starts));
+    throw new Error('design space has no legal start composition');
+  }
+
+  /** Start all N episodes (optionally from given states). */
+  reset(starts?: readonly Float64Array[]): Float64Array[] {
+    const n = starts?.length ?? this.config.numEnvs;
+    this.states = [];
+    for (let i = 0; i < n; i++) this.states.push(starts ? Float64Array.from(starts[i]) : this.sampleStart());
+    this.episodeStep = new Array(n).fill(0);
+    this.episodeAllMet = new Array(n).fill(false);
+    const p = this.predict(this.states);
+    this.prevPred = this.states.map((_, i) => predictionAt(p, i));
+    return this.states;
+  }
+
+  private predict(states: readonly Float64Array[]): SurrogatePredictions {
+    this.stats.predictions += states.length;
+    return this.surrogates.predictFractions(states);
+  }
+
+  /** Effective action (fraction change) for state s and actor output u, see the header. */
+  effectiveAction(s: Float64Array, u: ArrayLike<number>): Float64Array {
+    const K = this.dim;
+    const step = this.config.actionStep;
+    const a = new Float64Array(K);
+    let n = 0;
+    let mean = 0;
+    for (let i = 0; i < K; i++) {
+      if (s[i] > PRESENCE_EPS) {
+        a[i] = Math.max(-1, Math.min(1, u[i])) * step;
+        mean += a[i];
+        n++;
+      }
+    }
+    if (n === 0) return a;
+    mean /= n;
+    let maxAbs = 0;
+    for (let i = 0; i < K; i++) {
+      if (s[i] > PRESENCE_EPS) {
+        a[i] -= mean;
+        maxAbs = Math.max(maxAbs, Math.abs(a[i]));
+      }
+    }
+    // Centring can push a component past the step; scaling keeps the zero sum.
+    if (maxAbs > step) for (let i = 0; i < K; i++) a[i] *= step / maxAbs;
+    return a;
+  }
+
+  /**
+   * Step every environment with the actor outputs `u` (one per env, in [-1, 1]^K).
+   * Finished episodes are restarted automatically (the returned nextStates are the
+   * pre-reset s' that the replay buffer needs; `this.states` holds the new starts).
+   */
+  async step(u: readonly ArrayLike<number>[]): Promise<StepResult> {
+    const N = this.states.length;
+    const K = this.dim;
+    const states = this.states.map((s) => Float64Array.from(s));
+    const actions: Float64Array[] = [];
+    const nextStates: Float64Array[] = [];
+    const legal: boolean[] = [];
+    const legalIdx: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const a = this.effectiveAction(states[i], u[i]);
+      const s2 = new Float64Array(K);
+      for (let k = 0; k < K; k++) s2[k] = states[i][k] + a[k];
+      // Floating-point dust below zero on an element about to vanish is not a real excursion.
+      for (let k = 0; k < K; k++) if (Math.abs(s2[k]) < 1e-12) s2[k] = 0;
+      const ok = isLegal(s2, this.space);
+      legal.push(ok);
+      if (ok) legalIdx.push(i);
+      const an = new Float64Array(K);
+      for (let k = 0; k < K; k++) an[k] = a[k] / this.config.actionStep;
+      actions.push(an);
+      nextStates.push(s2);
+    }
+    const predictions: (SinglePrediction | null)[] = new Array(N).fill(null);
+    if (legalIdx.length) {
+      const p = this.predict(legalIdx.map((i) => nextStates[i]));
+      legalIdx.forEach((i, j) => (predictions[i] = predictionAt(p, j)));
+    }
+    const rewards = new Float64Array(N);
+    const surrogateRewards = new Float64Array(N);
+    const terminals = new Uint8Array(N);
+    const truncated = new Uint8Array(N);
+    const outcomes: RewardOutcome[] = [];
+    const classifiedIdx: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const out = computeReward(legal[i], this.episodeStep[i], this.prevPred[i], predictions[i], this.objectives, this.config.reward);
+      if (out.allDone && this.config.reward.noveltyBonus) {
+        // Paper: a first discovery earns a bonus; rediscoveries earn a fading UCB-like one.
+        const key = gridKey(nextStates[i], this.space.step);
+        const seen = this.discovered.get(key) ?? 0;
+        this.discovered.set(key, seen + 1);
+        out.reward += seen === 0 ? this.config.reward.noveltyBonus : this.config.reward.noveltyBonus * 0.1 * Math.sqrt(1 / (seen + 1));
+      }
+      rewards[i] = out.reward;
+      surrogateRewards[i] = out.reward;
+      terminals[i] = out.done ? 1 : 0;
+      outcomes.push(out);
+      if (out.classified) classifiedIdx.push(i);
+      // stats
+      this.stats.steps++;
+      if (out.legal) this.stats.legal++;
+      if (out.classified) this.stats.classified++;
+      out.metTargets.forEach((m, k) => m && this.stats.met[k]++);
+      if (out.allTargetsMet) this.episodeAllMet[i] = true;
+    }
+    if (this.knowledge && this.knowledgeWeight > 0 && classifiedIdx.length) {
+      const scores = await this.knowledge(classifiedIdx.map((i) => nextStates[i]));
+      classifiedIdx.forEach((i, j) => (rewards[i] += this.knowledgeWeight * scores[j]));
+    }
+    // Advance, and restart finished episodes.
+    const restart: number[] = [];
+    for (let i = 0; i < N; i++) {
+      this.episodeStep[i]++;
+      if (!terminals[i] && this.episodeStep[i] >= this.config.maxSteps) truncated[i] = 1;
+      if (terminals[i] || truncated[i]) {
+        this.stats.episodes++;
+        if (this.episodeAllMet[i]) this.stats.episodesAllMet++;
+        if (outcomes[i].allDone) this.stats.episodesDone++;
+        restart.push(i);
+      } else {
+        this.states[i] = Float64Array.from(nextStates[i]);
+        this.prevPred[i] = predictions[i];
+      }
+    }
+    if (restart.length) {
+      for (const i of restart) {
+        this.states[i] = this.sampleStart();
+        this.episodeStep[i] = 0;
+        this.episodeAllMet[i] = false;
+      }
+      const p = this.predict(restart.map((i) => this.states[i]));
+      restart.forEach((i, j) => (this.prevPred[i] = predictionAt(p, j)));
+    }
+    return { states, actions, rewards, nextStates, terminals, truncated, outcomes, surrogateRewards, predictions };
+  }
+}

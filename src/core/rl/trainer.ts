@@ -1,0 +1,199 @@
+/**
+ * The training loop: N vectorised virtual labs feed one replay buffer; TD3 updates every
+ * `updateEvery` vector steps (so 128,000 environment steps cost 128,000 / N / updateEvery
+ * gradient rounds, not 128,000). A share of each batch comes from the TEP; the knowledge reward
+ * is switched on by its schedule; an optional refinement monitor (AMR) sees (Q, surrogate reward)
+ * pairs along the rollouts and may swap the surrogates.
+ */
+import type { Random } from '../util/random.js';
+import type { TrustworthyExperiencePool } from '../tep/trustworthy-experience-pool.js';
+import { successRates, type EnvStats, type StepResult, type VirtualLab } from './environment.js';
+import { ReplayBuffer, allocBatch } from './replay-buffer.js';
+import { knowledgeWeightAt, DEFAULT_KNOWLEDGE_SCHEDULE, type KnowledgeSchedule } from './reward.js';
+import { DEFAULT_EXPLORATION, ExplorationNoise, type ExplorationConfig, type Td3Agent } from './td3.js';
+import type { Surrogates } from './types.js';
+
+export interface TrainConfig {
+  /** Surrogate-evaluated environment steps (paper budget: 1000 episodes x 128 = 128,000). */
+  totalSteps: number;
+  /** Environment steps with uniform random actions before the first update. */
+  learningStarts: number;
+  /** Vector steps between update rounds, and TD3 updates per round. */
+  updateEvery: number;
+  gradientSteps: number;
+  replayCapacity: number;
+  exploration: ExplorationConfig;
+  /** Draw a share of each batch from the TEP (when one is given). */
+  useTep: boolean;
+  /** Knowledge-based reward weight schedule (weight 0 = off). */
+  knowledge: KnowledgeSchedule;
+  /** Baseline: uniform random actions, no learning. */
+  randomPolicy: boolean;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  totalSteps: 128_000,
+  learningStarts: 4_096,
+  updateEvery: 1,
+  gradientSteps: 1,
+  replayCapacity: 200_000,
+  exploration: DEFAULT_EXPLORATION,
+  useTep: true,
+  knowledge: DEFAULT_KNOWLEDGE_SCHEDULE,
+  randomPolicy: false,
+};
+
+/** What the trainer tells a refinement monitor after each vector step. */
+export interface StepObservation {
+  progress: number;
+  envSteps: number;
+  result: StepResult;
+  /** Q1(s, a) for every env of this step (null before learning starts or for the random policy). */
+  qValues: Float64Array | null;
+}
+
+/** A refinement monitor (AMR): observes rollouts, may return new surrogates to use. */
+export interface RefinementHook {
+  observe(o: StepObservation): void;
+  /** Called after observe; returns replacement surrogates when a refinement was accepted. */
+  maybeRefine(o: StepObservation): Promise<Surrogates | null>;
+}
+
+export interface TrainReport {
+  stats: EnvStats;
+  rates: ReturnType<typeof successRates>;
+  envSteps: number;
+  updates: number;
+  wallSeconds: number;
+  predictionsPerSecond: number;
+  /** Mean reward per 10 % of the run (learning curve). */
+  rewardCurve: number[];
+  /** Share of SR_done-episodes per 10 % of the run. */
+  doneCurve: number[];
+}
+
+function uniformAction(dim: number, rng: Random): Float64Array {
+  const u = new Float64Array(dim);
+  for (let k = 0; k < dim; k++) u[k] = rng.uniform(-1, 1);
+  return u;
+}
+
+export async function trainAgent(opts: {
+  env: VirtualLab;
+  agent: Td3Agent | null;
+  rng: Random;
+  config?: Partial<TrainConfig>;
+  tep?: TrustworthyExperiencePool | null;
+  refinement?: RefinementHook | null;
+  onProgress?: (progress: number, stats: EnvStats) => void;
+}): Promise<TrainReport> {
+  const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...opts.config };
+  const { env, agent, rng } = opts;
+  const K = env.dim;
+  const t0 = performance.now();
+  if (env.states.length === 0) env.reset();
+  const N = env.states.length;
+  const replay = new ReplayBuffer(cfg.replayCapacity, K);
+  const noise = new ExplorationNoise(cfg.exploration, N, K, rng.fork());
+  const batchSize = agent?.config.batchSize ?? 0;
+  const batch = agent ? allocBatch(batchSize, K) : null;
+  const curveBins = 10;
+  const rewardSum = new Float64Array(curveBins);
+  const rewardCount = new Float64Array(curveBins);
+  const doneSnapshots: number[][] = [];
+  let envSteps = 0;
+  let vectorStep = 0;
+  let updates = 0;
+  let lastBin = -1;
+
+  while (envSteps < cfg.totalSteps) {
+    const progress = envSteps / cfg.totalSteps;
+    env.knowledgeWeight = env.knowledge ? knowledgeWeightAt(progress, cfg.knowledge) : 0;
+    // Actions: random during warm-up and for the baseline; else policy + decaying exploration noise.
+    const learning = agent !== null && !cfg.randomPolicy && envSteps >= cfg.learningStarts;
+    let u: Float64Array[];
+    if (!learning) {
+      u = env.states.map(() => uniformAction(K, rng));
+    } else {
+      u = agent!.act(env.states);
+      for (let i = 0; i < N; i++) {
+        const n = noise.sample(i, progress);
+        for (let k = 0; k < K; k++) u[i][k] = Math.max(-1, Math.min(1, u[i][k] + n[k]));
+      }
+    }
+    const result = await env.step(u);
+    envSteps += N;
+    vectorStep++;
+    const bin = Math.min(curveBins - 1, Math.floor(progress * curveBins));
+    if (bin !== lastBin) {
+      doneSnapshots.push([env.stats.episodes, env.stats.episodesAllMet]);
+      lastBin = bin;
+    }
+    for (let i = 0; i < N; i++) {
+      rewardSum[bin] += result.rewards[i];
+      rewardCount[bin]++;
+      if (result.terminals[i] || result.truncated[i]) noise.reset(i);
+      if (agent && !cfg.randomPolicy) {
+        replay.add({ state: result.states[i], action: result.actions[i], reward: result.rewards[i], nextState: result.nextStates[i], terminal: result.terminals[i] });
+      }
+    }
+    // TD3 updates, with the TEP's share of every batch.
+    if (agent && batch && learning && vectorStep % cfg.updateEvery === 0 && replay.size >= batchSize) {
+      for (let g = 0; g < cfg.gradientSteps; g++) {
+        const fromTep = cfg.useTep && opts.tep ? opts.tep.shareOf(batchSize) : 0;
+        replay.sampleInto(batch, 0, batchSize - fromTep, rng);
+        if (fromTep) opts.tep!.sampleInto(batch, batchSize - fromTep, fromTep, rng);
+        agent.update(batch);
+        updates++;
+      }
+    }
+    if (opts.refinement) {
+      const obs: StepObservation = { progress, envSteps, result, qValues: learning ? agent!.qValues(result.states, result.actions) : null };
+      opts.refinement.observe(obs);
+      const replacement = await opts.refinement.maybeRefine(obs);
+      if (replacement) {
+        env.surrogates = replacement;
+        opts.tep?.setSurrogates(replacement);
+      }
+    }
+    opts.onProgress?.(Math.min(1, envSteps / cfg.totalSteps), env.stats);
+  }
+  doneSnapshots.push([env.stats.episodes, env.stats.episodesAllMet]);
+  const doneCurve: number[] = [];
+  for (let b = 0; b + 1 < doneSnapshots.length; b++) {
+    const eps = doneSnapshots[b + 1][0] - doneSnapshots[b][0];
+    doneCurve.push(eps ? (doneSnapshots[b + 1][1] - doneSnapshots[b][1]) / eps : 0);
+  }
+  const wallSeconds = (performance.now() - t0) / 1000;
+  return {
+    stats: { ...env.stats, met: [...env.stats.met] },
+    rates: successRates(env.stats),
+    envSteps,
+    updates,
+    wallSeconds,
+    predictionsPerSecond: env.stats.predictions / Math.max(wallSeconds, 1e-9),
+    rewardCurve: Array.from(rewardSum, (s, i) => (rewardCount[i] ? s / rewardCount[i] : 0)),
+    doneCurve,
+  };
+}
+
+/** Run the policy (plus optional fixed-scale noise) without learning; returns the env's rates. */
+export async function evaluatePolicy(opts: {
+  env: VirtualLab;
+  agent: Td3Agent | null;
+  rng: Random;
+  steps: number;
+  noise?: number;
+}): Promise<ReturnType<typeof successRates> & { stats: EnvStats }> {
+  const { env, agent, rng } = opts;
+  env.reset();
+  const K = env.dim;
+  let steps = 0;
+  while (steps < opts.steps) {
+    const u = agent ? agent.act(env.states) : env.states.map(() => uniformAction(K, rng));
+    if (agent && opts.noise) for (const row of u) for (let k = 0; k < K; k++) row[k] = Math.max(-1, Math.min(1, row[k] + rng.normal(0, opts.noise)));
+    await env.step(u);
+    steps += env.states.length;
+  }
+  return { ...successRates(env.stats), stats: env.stats };
+}

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { illegalReason, isLegal, randomLegalComposition, roundToGrid, toFractions } from '../../src/core/rl/design-space.js';
+import { VirtualLab } from '../../src/core/rl/environment.js';
+import { computeReward, DEFAULT_REWARD_CONFIG, illegalPenalty, knowledgeWeightAt } from '../../src/core/rl/reward.js';
+import type { Objective, SinglePrediction } from '../../src/core/rl/types.js';
+import { Random } from '../../src/core/util/random.js';
+import { TOY_SPACE, toySurrogates } from './design-helpers.js';
+
+const objectives: Objective[] = [
+  { property: 'yieldStrengthMPa', threshold: 1800, weight: 1 },
+  { property: 'elongationPct', threshold: 10, weight: 1 },
+];
+const pred = (p: number, y: number, e: number): SinglePrediction => ({ pGlass: p, yieldMean: y, yieldStd: 0, elongationMean: e, elongationStd: 0 });
+
+describe('design-space legality', () => {
+  it('accepts a legal composition and names the rule a bad one breaks', () => {
+    expect(illegalReason(toFractions({ Zr: 50, Cu: 30, Al: 10, Ni: 10 }, TOY_SPACE.elements), TOY_SPACE)).toBeNull();
+    expect(illegalReason(toFractions({ Zr: 85, Cu: 10, Al: 5 }, TOY_SPACE.elements), TOY_SPACE)).toMatch(/Zr outside/);
+    expect(illegalReason(toFractions({ Zr: 60, Cu: 40 }, TOY_SPACE.elements), TOY_SPACE)).toMatch(/2 elements/);
+    expect(illegalReason(toFractions({ Zr: 35, Cu: 40, Al: 25 }, TOY_SPACE.elements), TOY_SPACE)).toMatch(/largest/);
+    expect(illegalReason([0.5, 0.3, 0.1, 0.2], TOY_SPACE)).toMatch(/sum/);
+    expect(illegalReason([0.7, 0.35, 0.1, -0.15], TOY_SPACE)).toMatch(/negative/);
+  });
+
+  it('rounds to the grid keeping the sum at exactly 1', () => {
+    const g = roundToGrid([0.50123, 0.29877, 0.10004, 0.09996], 0.5);
+    expect(Array.from(g).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    for (const v of g) expect(Math.abs(v * 200 - Math.round(v * 200))).toBeLessThan(1e-9);
+  });
+
+  it('draws random legal starts of 3..4 elements on the grid', () => {
+    const rng = new Random(3);
+    for (let i = 0; i < 50; i++) {
+      const x = randomLegalComposition(TOY_SPACE, rng)!;
+      expect(isLegal(x, TOY_SPACE)).toBe(true);
+      const n = Array.from(x).filter((v) => v > 0).length;
+      expect(n).toBeGreaterThanOrEqual(3);
+    }
+  });
+});
+
+describe('reward (paper)', () => {
+  it('illegal -> negative penalty that shrinks with the step, done', () => {
+    const r0 = computeReward(false, 0, null, null, objectives);
+    expect(r0).toMatchObject({ reward: -1, done: true, legal: false });
+    expect(illegalPenalty(127)).toBeCloseTo(-0.5, 6);
+  });
+
+  it('P(glass) < 0.5 -> p - 0.5 and done', () => {
+    const r = computeReward(true, 3, pred(0.9, 1000, 1), pred(0.3, 2000, 20), objectives);
+    expect(r.reward).toBeCloseTo(-0.2, 12);
+    expect(r.done).toBe(true);
+    expect(r.classified).toBe(false);
+  });
+
+  it('improvement terms and threshold bonus', () => {
+    const prev = pred(0.8, 1500, 5);
+    const next = pred(0.8, 1850, 6);
+    const r = computeReward(true, 3, prev, next, objectives);
+    const expected = 0.3 + 0.1 * Math.tanh(350 / 1800) + 0.2 + 0.1 * Math.tanh(1 / 10);
+    expect(r.reward).toBeCloseTo(expected, 12);
+    expect(r.metTargets).toEqual([true, false]);
+    expect(r.done).toBe(false);
+  });
+
+  it('done when every objective reaches doneFactor x threshold (paper 1.2, configurable)', () => {
+    const at = pred(0.9, 1900, 11);
+    expect(computeReward(true, 1, at, at, objectives).done).toBe(false);
+    expect(computeReward(true, 1, at, at, objectives).allTargetsMet).toBe(true);
+    expect(computeReward(true, 1, at, at, objectives, { ...DEFAULT_REWARD_CONFIG, doneFactor: 1 }).done).toBe(true);
+    expect(computeReward(true, 1, at, pred(0.9, 2200, 12.5), objectives).done).toBe(true);
+  });
+
+  it('knowledge weight is 0 early and ramps in later stages', () => {
+    const s = { start: 0.3, full: 0.6, weight: 0.1 };
+    expect(knowledgeWeightAt(0.1, s)).toBe(0);
+    expect(knowledgeWeightAt(0.45, s)).toBeCloseTo(0.05, 12);
+    expect(knowledgeWeightAt(0.9, s)).toBe(0.1);
+  });
+});
+
+describe('VirtualLab', () => {
+  const lab = (n = 2) =>
+    new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: n } });
+
+  it('actions touch only present elements, sum to zero, and never exceed the step', () => {
+    const env = lab();
+    const s = Float64Array.from([0.6, 0.3, 0.1, 0]);
+    const a = env.effectiveAction(s, [1, -1, 1, 1]);
+    expect(a[3]).toBe(0);
+    expect(a[0] + a[1] + a[2] + a[3]).toBeCloseTo(0, 12);
+    for (const v of a) expect(Math.abs(v)).toBeLessThanOrEqual(0.05 + 1e-12);
+  });
+
+  it('steps in batch: legal move rewarded, illegal move penalised and restarted', async () => {
+    const env = lab(2);
+    const start = Float64Array.from([0.5, 0.3, 0.1, 0.1]);
+    const edge = Float64Array.from([0.78, 0.1, 0.06, 0.06]);
+    env.reset([start, edge]);
+    const res = await env.step([
+      [0, 0, 0, 0],
+      [1, -1, -1, -1], // pushes Zr over its 80 at.% bound
+    ]);
+    expect(res.outcomes[0].legal).toBe(true);
+    expect(res.outcomes[0].classified).toBe(true);
+    expect(res.terminals[0]).toBe(0);
+    expect(res.outcomes[1].legal).toBe(false);
+    expect(res.rewards[1]).toBe(-1);
+    expect(res.terminals[1]).toBe(1);
+    expect(env.stats).toMatchObject({ steps: 2, legal: 1, classified: 1, episodes: 1 });
+    expect(isLegal(env.states[1], TOY_SPACE)).toBe(true); // restarted
+    expect(Array.from(env.states[0])).toEqual(Array.from(start));
+  });
+
+  it('not glass (Ni > 25 at.%) ends the episode with p - 0.5', async () => {
+    const env = lab(1);
+    env.reset([Float64Array.from([0.5, 0.2, 0.06, 0.24])]);
+    const res = await env.step([[-1, -1, -1, 1]]);
+    expect(res.outcomes[0].legal).toBe(true);
+    expect(res.rewards[0]).toBeCloseTo(0.2 - 0.5, 12);
+    expect(res.terminals[0]).toBe(1);
+  });
+
+  it('adds the knowledge term with the scheduled weight on classified steps only', async () => {
+    const env = lab(1);
+    env.knowledge = (states) => new Float64Array(states.length).fill(1);
+    env.reset([Float64Array.from([0.5, 0.3, 0.1, 0.1])]);
+    env.knowledgeWeight = 0.1;
+    const res = await env.step([[0, 0, 0, 0]]);
+    expect(res.rewards[0] - res.surrogateRewards[0]).toBeCloseTo(0.1, 12);
+  });
+
+  it('truncates after maxSteps', async () => {
+    const env = new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: 1, maxSteps: 3 } });
+    env.reset([Float64Array.from([0.5, 0.3, 0.1, 0.1])]);
+    for (let t = 0; t < 2; t++) expect((await env.step([[0, 0, 0, 0]])).truncated[0]).toBe(0);
+    expect((await env.step([[0, 0, 0, 0]])).truncated[0]).toBe(1);
+  });
+});
