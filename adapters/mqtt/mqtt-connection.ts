@@ -167,7 +167,15 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   async subscribe(filters: string | string[]): Promise<void> {
     const list = Array.isArray(filters) ? filters : [filters];
     for (const filter of list) this.subscriptions.add(filter);
-    const granted = await this.client.subscribeAsync(list, { qos: 1 });
+    let granted;
+    try {
+      granted = await this.client.subscribeAsync(list, { qos: 1 });
+    } catch (error) {
+      // mqtt.js turns a SUBACK failure code into an error without saying which filter.
+      for (const filter of list) this.subscriptions.delete(filter);
+      const filters = list.map((filter) => `"${filter}"`).join(', ');
+      throw new Error(`broker refused subscription to ${filters}: ${(error as Error).message}`);
+    }
     const refused = granted.filter((grant) => grant.qos !== 0 && grant.qos !== 1 && grant.qos !== 2);
     if (refused.length > 0) {
       for (const grant of refused) this.subscriptions.delete(grant.topic);
