@@ -1,0 +1,63 @@
+/**
+ * Knowledge-based reward (AIMatDesign): an expert (rules offline, or an LLM) scores a candidate
+ * composition in [-1, 1] and says why, and chooses descriptors for Automatic Model Refinement.
+ */
+import type { Composition } from '../chemistry/types.js';
+import type { SinglePrediction } from '../rl/types.js';
+
+export interface KnowledgeCandidate {
+  /** at.% */
+  composition: Composition;
+  /** Surrogate predictions for it, when known (the LLM prompt carries them). */
+  prediction?: SinglePrediction;
+}
+
+export interface KnowledgeScore {
+  /** In [-1, 1]: -1 = expert expects no glass / poor properties, 1 = very promising. */
+  score: number;
+  /** Names of the rules that fired (rule ids of RULES). */
+  rules: string[];
+  /** Human-readable reasoning naming the rule(s). */
+  explanation: string;
+  /** Who produced it: the offline rules, the LLM, or the cache of earlier LLM answers. */
+  source: 'rules' | 'llm' | 'cache';
+}
+
+export interface FeatureSelectionRequest {
+  /** Descriptor names the surrogates may use. */
+  candidates: readonly string[];
+  /** Features the surrogates use now. */
+  current: readonly string[];
+  /** How many to choose (1..3). */
+  maxFeatures: number;
+  /** Recent rollout data: candidate descriptor rows (columns = candidates) and the target to explain. */
+  rows?: readonly (readonly number[])[];
+  target?: readonly number[];
+  /** Why refinement was triggered (goes into the LLM prompt). */
+  reason?: string;
+}
+
+export interface FeatureSelection {
+  /** 1..3 descriptor names from the candidates, to add to the surrogates' features. */
+  features: string[];
+  rationale: string;
+  source: 'rules' | 'llm' | 'cache';
+}
+
+export interface KnowledgeProvider {
+  readonly name: string;
+  score(candidates: readonly KnowledgeCandidate[]): Promise<KnowledgeScore[]>;
+  selectFeatures(request: FeatureSelectionRequest): Promise<FeatureSelection>;
+}
+
+/** The empirical glass-forming rules both providers use (the LLM prompt quotes them). */
+export const RULES = {
+  multicomponent: 'Three or more elements (Inoue rule 1); glasses with four to five are more stable.',
+  sizeMismatch: 'Mean atomic size mismatch delta above 12 % (Inoue rule 2; partial credit from 8 %).',
+  negativeMixing: 'Negative heats of mixing among the main element pairs (Inoue rule 3), dHmix <= -20 kJ/mol and most pairs attractive.',
+  etmLtmBalance: 'Early transition metals (Zr, Ti) balanced with late transition metals (Cu, Ni, ...): ETM 40-75 %, LTM 15-45 %.',
+  nearKnownGlass: 'Close (L1 < 15 at.%) to a known bulk metallic glass.',
+  reducedGlassTransition: 'Reduced glass transition temperature Tg/Tl >= 0.6 (needs measured or predicted Tg and Tl; not estimated offline).',
+} as const;
+
+export type RuleId = keyof typeof RULES;
