@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
+import type { Composition, MeasuredAlloy } from '../../src/core/chemistry/types.js';
 import { runDesignIteration } from '../../src/core/design/design-iteration.js';
 import { proposeBatch } from '../../src/core/design/proposals.js';
 import { RulesKnowledgeProvider } from '../../src/core/knowledge/rules-provider.js';
@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 
 const objectives = [{ property: 'yieldStrengthMPa' as const, threshold: 1800, weight: 1 }];
-const measured = [
+const measured: Composition[] = [
   { Zr: 50, Cu: 30, Al: 10, Ni: 10 },
   { Zr: 55, Cu: 30, Al: 10, Ni: 5 },
   { Zr: 60, Cu: 25, Al: 15 },
