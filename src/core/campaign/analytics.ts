@@ -1,0 +1,191 @@
+/**
+ * Campaign analytics as pure functions (no NestJS, no I/O): Pareto front and its 2-D
+ * hypervolume, success rates, best-so-far histories, pace and time to budget, model-quality
+ * series. The progress API feeds them rows it aggregated in SQL; the unit tests feed them
+ * hand-computed cases.
+ */
+import { isSuccess, type MeasuredValues, type SuccessObjectives, type SuccessProperty } from './success.js';
+
+export interface Point2 {
+  x: number;
+  y: number;
+}
+
+/**
+ * Non-dominated points when both coordinates are maximised: no other point is >= in both and >
+ * in one. Duplicates of a front point are kept once. Sorted by x descending (y ascending).
+ */
+export function paretoFront<T extends Point2>(points: readonly T[]): T[] {
+  const finite = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const sorted = [...finite].sort((a, b) => b.x - a.x || b.y - a.y);
+  const front: T[] = [];
+  let bestY = -Infinity;
+  for (const p of sorted) {
+    if (p.y > bestY) {
+      front.push(p);
+      bestY = p.y;
+    }
+  }
+  return front;
+}
+
+/**
+ * Hypervolume (area) dominated by `points` and bounded below by the reference point `ref`, both
+ * coordinates maximised: the area of the union of the rectangles [ref.x, p.x] x [ref.y, p.y] over
+ * the points that dominate the reference (p.x > ref.x and p.y > ref.y). Points that do not
+ * dominate the reference add nothing. Units: x-unit * y-unit (MPa * % for the campaign front).
+ */
+export function hypervolume2d(points: readonly Point2[], ref: Point2): number {
+  const inside = points.filter((p) => p.x > ref.x && p.y > ref.y);
+  let area = 0;
+  let coveredY = ref.y;
+  for (const p of [...inside].sort((a, b) => b.x - a.x || b.y - a.y)) {
+    if (p.y > coveredY) {
+      area += (p.x - ref.x) * (p.y - coveredY);
+      coveredY = p.y;
+    }
+  }
+  return area;
+}
+
+export interface Rate {
+  measured: number;
+  successes: number;
+  /** successes / measured, null when nothing is measured. */
+  rate: number | null;
+}
+
+export function rateOf(successes: number, measured: number): Rate {
+  return { measured, successes, rate: measured > 0 ? successes / measured : null };
+}
+
+/** A measured experiment as the analytics see it. */
+export interface MeasuredExperiment extends MeasuredValues {
+  sequence: number;
+  batchNumber: number;
+  measuredAt?: Date | string | null;
+}
+
+/** Success rate overall and per proposal batch (batches in ascending order). */
+export function successRates(
+  rows: readonly MeasuredExperiment[],
+  objectives: SuccessObjectives,
+): { overall: Rate; perBatch: Array<Rate & { batchNumber: number }> } {
+  const batches = new Map<number, { measured: number; successes: number }>();
+  let successes = 0;
+  for (const r of rows) {
+    const ok = isSuccess(r, objectives);
+    if (ok) successes++;
+    const b = batches.get(r.batchNumber) ?? { measured: 0, successes: 0 };
+    b.measured++;
+    if (ok) b.successes++;
+    batches.set(r.batchNumber, b);
+  }
+  return {
+    overall: rateOf(successes, rows.length),
+    perBatch: [...batches.entries()].sort(([a], [b]) => a - b).map(([batchNumber, b]) => ({ batchNumber, ...rateOf(b.successes, b.measured) })),
+  };
+}
+
+export interface BestSoFarPoint {
+  sequence: number;
+  /** The value measured on this experiment (null when not measured or not eligible). */
+  value: number | null;
+  /** The best eligible value up to and including this experiment (null until there is one). */
+  best: number | null;
+  /** Whether this experiment set a new best. */
+  improved: boolean;
+}
+
+/**
+ * Running maximum of `property` by experiment number. With `requireGlass`, only glass formers are
+ * eligible (a crystalline alloy's strength does not count towards a glass objective).
+ */
+export function bestSoFar(rows: readonly MeasuredExperiment[], property: SuccessProperty, requireGlass: boolean): BestSoFarPoint[] {
+  let best: number | null = null;
+  return [...rows]
+    .sort((a, b) => a.sequence - b.sequence)
+    .map((r) => {
+      const raw = r[property];
+      const value = raw !== null && Number.isFinite(raw) && (!requireGlass || r.isGlass === true) ? raw : null;
+      const improved = value !== null && (best === null || value > best);
+      if (improved) best = value;
+      return { sequence: r.sequence, value, best, improved };
+    });
+}
+
+export interface PaceEstimate {
+  budget: number;
+  measured: number;
+  remaining: number;
+  /** Measured experiments per hour over the observed window, null when it cannot be estimated. */
+  perHour: number | null;
+  /** Seconds from `now` until the budget is measured at that pace (0 when done, null when unknown). */
+  etaSeconds: number | null;
+  etaAt: string | null;
+  windowStart: string | null;
+}
+
+/**
+ * Time to budget from the observed pace: measured experiments divided by the time from the
+ * start of the campaign (or the first proposal) to the latest result. Needs at least one result
+ * and a positive window.
+ */
+export function estimateTimeToBudget(input: {
+  budget: number;
+  measured: number;
+  start: Date | null;
+  lastMeasuredAt: Date | null;
+  now: Date;
+}): PaceEstimate {
+  const remaining = Math.max(0, input.budget - input.measured);
+  const base = { budget: input.budget, measured: input.measured, remaining, windowStart: input.start?.toISOString() ?? null };
+  if (remaining === 0) return { ...base, perHour: null, etaSeconds: 0, etaAt: input.now.toISOString() };
+  if (!input.start || !input.lastMeasuredAt || input.measured === 0) return { ...base, perHour: null, etaSeconds: null, etaAt: null };
+  const hours = (input.lastMeasuredAt.getTime() - input.start.getTime()) / 3_600_000;
+  if (!(hours > 0)) return { ...base, perHour: null, etaSeconds: null, etaAt: null };
+  const perHour = input.measured / hours;
+  const etaSeconds = (remaining / perHour) * 3600;
+  return { ...base, perHour, etaSeconds, etaAt: new Date(input.now.getTime() + etaSeconds * 1000).toISOString() };
+}
+
+/** Score-like CV metrics (higher is better, 0..1) picked out of a model version's metrics. */
+const QUALITY_KEYS = new Set(['r2', 'accuracy', 'rocAuc', 'auc', 'f1', 'pearson']);
+
+/**
+ * Numeric leaves of a metrics document as `path -> value`, e.g. {yieldStrength: {mean: {r2: 0.8}}}
+ * gives {'yieldStrength.r2': 0.8}. "mean" segments are dropped; std / per-fold entries skipped.
+ */
+export function qualityMetrics(metrics: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  const walk = (node: unknown, path: string[]) => {
+    if (typeof node === 'number') {
+      const key = path[path.length - 1];
+      if (Number.isFinite(node) && QUALITY_KEYS.has(key)) out[path.join('.')] = node;
+      return;
+    }
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'std' || k === 'perFold' || k === 'oof') continue;
+      walk(v, k === 'mean' ? path : [...path, k]);
+    }
+  };
+  walk(metrics, []);
+  return out;
+}
+
+export interface TrainingPoint {
+  episode: number;
+  meanReward: number | null;
+  meanQ: number | null;
+  qRewardCorrelation: number | null;
+}
+
+/** The points of a stored training curve that have an episode number; anything else is dropped. */
+export function trainingPoints(curve: unknown): TrainingPoint[] {
+  if (!Array.isArray(curve)) return [];
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return curve
+    .filter((p): p is Record<string, unknown> => !!p && typeof p === 'object' && num((p as Record<string, unknown>).episode) !== null)
+    .map((p) => ({ episode: p.episode as number, meanReward: num(p.meanReward), meanQ: num(p.meanQ), qRewardCorrelation: num(p.qRewardCorrelation) }));
+}

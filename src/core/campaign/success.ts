@@ -1,0 +1,63 @@
+/**
+ * When a measured alloy counts as a success: it meets every objective of its campaign.
+ *
+ * - objectives.requireGlass: the alloy must be a glass former (isGlass === true, i.e. amorphous);
+ *   unknown (null) is not a success.
+ * - each target {property, threshold}: the measured value must be >= threshold; a missing value
+ *   (null) does not meet it.
+ *
+ * Plain TypeScript (no NestJS, no I/O) so the API, exports, plots and the loop share one rule.
+ */
+
+export type SuccessProperty = 'yieldStrengthMPa' | 'elongationPct';
+
+export interface SuccessObjectives {
+  requireGlass: boolean;
+  targets: ReadonlyArray<{ property: SuccessProperty; threshold: number }>;
+}
+
+export interface MeasuredValues {
+  isGlass: boolean | null;
+  yieldStrengthMPa: number | null;
+  elongationPct: number | null;
+}
+
+/** The objectives a measured alloy misses, as short reasons (empty = success). */
+export function missedObjectives(m: MeasuredValues, objectives: SuccessObjectives): string[] {
+  const missed: string[] = [];
+  if (objectives.requireGlass && m.isGlass !== true) missed.push(m.isGlass === false ? 'not a glass' : 'glass formation unknown');
+  for (const t of objectives.targets) {
+    const value = m[t.property];
+    if (value === null || value === undefined || !Number.isFinite(value)) missed.push(`${t.property} not measured`);
+    else if (value < t.threshold) missed.push(`${t.property} ${value} < ${t.threshold}`);
+  }
+  return missed;
+}
+
+/** True when the alloy meets every objective. */
+export function isSuccess(m: MeasuredValues, objectives: SuccessObjectives): boolean {
+  if (objectives.requireGlass && m.isGlass !== true) return false;
+  for (const t of objectives.targets) {
+    const value = m[t.property];
+    if (value === null || value === undefined || !Number.isFinite(value) || value < t.threshold) return false;
+  }
+  return true;
+}
+
+const SQL_COLUMNS: Record<SuccessProperty, string> = { yieldStrengthMPa: 'yield_strength_mpa', elongationPct: 'elongation_pct' };
+
+/**
+ * The same rule as an SQL boolean expression over measurement columns (is_glass,
+ * yield_strength_mpa, elongation_pct) of the table alias `alias`, for aggregating in the database.
+ * Thresholds are inlined as numeric literals (they are validated finite numbers).
+ */
+export function successSql(objectives: SuccessObjectives, alias = 'm'): string {
+  const terms: string[] = [];
+  if (objectives.requireGlass) terms.push(`${alias}.is_glass IS TRUE`);
+  for (const t of objectives.targets) {
+    const column = SQL_COLUMNS[t.property];
+    if (!column || !Number.isFinite(t.threshold)) throw new RangeError(`bad objective ${JSON.stringify(t)}`);
+    terms.push(`coalesce(${alias}.${column} >= ${Number(t.threshold)}, false)`);
+  }
+  return terms.length === 0 ? 'true' : `(${terms.join(' AND ')})`;
+}
