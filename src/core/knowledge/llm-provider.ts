@@ -1,0 +1,260 @@
+/**
+ * LLM knowledge provider (AIMatDesign's knowledge-based reward): an LLM, shown the empirical
+ * glass-forming rules, the most similar known alloys and the surrogates' predictions, scores a
+ * candidate in [-1, 1] and explains which rules drove the score; it also chooses descriptors for
+ * AMR. The model is reached through the LlmClient port (adapters/llm implements it with the
+ * openai SDK). Answers are validated (zod), cached by (composition, prompt version, model),
+ * rate-limited and time-limited; on any failure the rule-based provider answers (logged).
+ */
+import { z } from 'zod';
+import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
+import { RulesKnowledgeProvider } from './rules-provider.js';
+import { RULES, type FeatureSelection, type FeatureSelectionRequest, type KnowledgeCandidate, type KnowledgeProvider, type KnowledgeScore } from './types.js';
+
+/** Bump when the prompt changes: cached answers of other versions are not reused. */
+export const PROMPT_VERSION = 'knowledge-score-v1';
+
+export interface LlmCompletionRequest {
+  system: string;
+  user: string;
+  /** The client should abort when this fires (the provider also stops waiting). */
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+/** Port to a chat model that answers with a JSON object (as text). */
+export interface LlmClient {
+  readonly model: string;
+  complete(request: LlmCompletionRequest): Promise<string>;
+}
+
+export interface KnowledgeCacheKey {
+  /** Canonical composition text (elements sorted, at.% to 2 decimals). */
+  composition: string;
+  promptVersion: string;
+  model: string;
+}
+
+/** Where LLM answers are kept (the service backs this with PostgreSQL). */
+export interface KnowledgeCache {
+  get(key: KnowledgeCacheKey): Promise<KnowledgeScore | null>;
+  set(key: KnowledgeCacheKey, value: KnowledgeScore): Promise<void>;
+}
+
+export class InMemoryKnowledgeCache implements KnowledgeCache {
+  private readonly map = new Map<string, KnowledgeScore>();
+  private static id(k: KnowledgeCacheKey): string {
+    return `${k.promptVersion}\u0000${k.model}\u0000${k.composition}`;
+  }
+  get size(): number {
+    return this.map.size;
+  }
+  async get(key: KnowledgeCacheKey): Promise<KnowledgeScore | null> {
+    return this.map.get(InMemoryKnowledgeCache.id(key)) ?? null;
+  }
+  async set(key: KnowledgeCacheKey, value: KnowledgeScore): Promise<void> {
+    this.map.set(InMemoryKnowledgeCache.id(key), value);
+  }
+}
+
+export function canonicalComposition(c: Composition): string {
+  const total = Object.values(c).reduce((a, b) => a + b, 0) || 1;
+  return Object.keys(c)
+    .filter((el) => c[el] > 0)
+    .sort()
+    .map((el) => `${el}${((100 * c[el]) / total).toFixed(2)}`)
+    .join('');
+}
+
+export interface LlmProviderConfig {
+  /** Per-request time limit. */
+  timeoutMs: number;
+  /** Minimum time between two request starts (rate limit). */
+  minIntervalMs: number;
+  /** Similar known alloys shown in the prompt. */
+  similarAlloys: number;
+}
+
+export const DEFAULT_LLM_PROVIDER_CONFIG: LlmProviderConfig = { timeoutMs: 20_000, minIntervalMs: 250, similarAlloys: 5 };
+
+const ScoreAnswer = z.object({
+  score: z.number().min(-1).max(1),
+  rules: z.array(z.string()).default([]),
+  explanation: z.string().min(1),
+});
+
+const FeatureAnswer = z.object({
+  features: z.array(z.string()).min(1).max(3),
+  rationale: z.string().min(1),
+});
+
+export class LlmKnowledgeProvider implements KnowledgeProvider {
+  readonly name: string;
+  readonly config: LlmProviderConfig;
+  private readonly client: LlmClient;
+  private readonly cache: KnowledgeCache;
+  private readonly fallback: RulesKnowledgeProvider;
+  private readonly known: MeasuredAlloy[];
+  private readonly log: (line: string) => void;
+  private nextSlot = 0;
+  /** Failures that fell back to the rules (for monitoring and tests). */
+  failures = 0;
+
+  constructor(opts: {
+    client: LlmClient;
+    cache?: KnowledgeCache;
+    fallback?: RulesKnowledgeProvider;
+    knownAlloys?: readonly MeasuredAlloy[];
+    config?: Partial<LlmProviderConfig>;
+    log?: (line: string) => void;
+  }) {
+    this.client = opts.client;
+    this.name = `llm:${opts.client.model}`;
+    this.cache = opts.cache ?? new InMemoryKnowledgeCache();
+    this.known = [...(opts.knownAlloys ?? [])];
+    this.fallback = opts.fallback ?? new RulesKnowledgeProvider({ knownGlasses: this.known.filter((a) => a.isGlass).map((a) => a.composition) });
+    this.config = { ...DEFAULT_LLM_PROVIDER_CONFIG, ...opts.config };
+    this.log = opts.log ?? (() => {});
+  }
+
+  async score(candidates: readonly KnowledgeCandidate[]): Promise<KnowledgeScore[]> {
+    const out: KnowledgeScore[] = [];
+    for (const cand of candidates) out.push(await this.scoreOne(cand));
+    return out;
+  }
+
+  private async scoreOne(cand: KnowledgeCandidate): Promise<KnowledgeScore> {
+    const key: KnowledgeCacheKey = { composition: canonicalComposition(cand.composition), promptVersion: PROMPT_VERSION, model: this.client.model };
+    try {
+      const cached = await this.cache.get(key);
+      if (cached) return { ...cached, source: 'cache' };
+    } catch (err) {
+      this.log(`knowledge cache read failed: ${(err as Error).message}`);
+    }
+    try {
+      const text = await this.ask(SCORE_SYSTEM, this.scorePrompt(cand));
+      const answer = ScoreAnswer.parse(parseJsonObject(text));
+      const result: KnowledgeScore = { score: answer.score, rules: answer.rules, explanation: answer.explanation, source: 'llm' };
+      await this.cache.set(key, result).catch((err: Error) => this.log(`knowledge cache write failed: ${err.message}`));
+      return result;
+    } catch (err) {
+      this.failures++;
+      const reason = describeError(err);
+      this.log(`LLM knowledge score failed for ${key.composition} (${reason}); using the rule-based provider`);
+      const [rules] = await this.fallback.score([cand]);
+      return { ...rules, explanation: `LLM unavailable (${reason}); rules: ${rules.explanation}` };
+    }
+  }
+
+  async selectFeatures(req: FeatureSelectionRequest): Promise<FeatureSelection> {
+    // The offline ranking is computed first: it goes into the prompt and is the fall-back.
+    const offline = await this.fallback.selectFeatures(req);
+    try {
+      const text = await this.ask(FEATURE_SYSTEM, featurePrompt(req, offline));
+      const answer = FeatureAnswer.parse(parseJsonObject(text));
+      const valid = answer.features.filter((f) => req.candidates.includes(f) && !req.current.includes(f));
+      if (valid.length === 0) throw new Error(`no valid descriptor among ${answer.features.join(', ')}`);
+      return { features: valid.slice(0, Math.min(3, req.maxFeatures)), rationale: answer.rationale, source: 'llm' };
+    } catch (err) {
+      this.failures++;
+      const reason = describeError(err);
+      this.log(`LLM feature selection failed (${reason}); using the offline ranking`);
+      return { ...offline, rationale: `LLM unavailable (${reason}); ${offline.rationale}` };
+    }
+  }
+
+  /** One rate-limited, time-limited request. */
+  private async ask(system: string, user: string): Promise<string> {
+    const now = Date.now();
+    const start = Math.max(now, this.nextSlot);
+    this.nextSlot = start + this.config.minIntervalMs;
+    if (start > now) await new Promise((r) => setTimeout(r, start - now));
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new Error(`timed out after ${this.config.timeoutMs} ms`));
+      }, this.config.timeoutMs);
+    });
+    try {
+      return await Promise.race([this.client.complete({ system, user, signal: controller.signal, timeoutMs: this.config.timeoutMs }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private similar(c: Composition): MeasuredAlloy[] {
+    const dist = (a: Composition) => {
+      let s = 0;
+      for (const el of new Set([...Object.keys(a), ...Object.keys(c)])) s += Math.abs((a[el] ?? 0) - (c[el] ?? 0));
+      return s;
+    };
+    return [...this.known].sort((a, b) => dist(a.composition) - dist(b.composition)).slice(0, this.config.similarAlloys);
+  }
+
+  private scorePrompt(cand: KnowledgeCandidate): string {
+    const lines = [`Candidate: ${canonicalComposition(cand.composition)} (at.%)`];
+    if (cand.prediction) {
+      const p = cand.prediction;
+      lines.push(
+        `Surrogate predictions: P(glass) ${p.pGlass.toFixed(2)}, yield strength ${p.yieldMean.toFixed(0)} +- ${p.yieldStd.toFixed(0)} MPa, elongation ${p.elongationMean.toFixed(1)} +- ${p.elongationStd.toFixed(1)} %`,
+      );
+    }
+    const sim = this.similar(cand.composition);
+    if (sim.length) {
+      lines.push('Most similar known alloys:');
+      for (const a of sim) {
+        lines.push(
+          `- ${canonicalComposition(a.composition)}: glass ${a.isGlass === null ? 'unknown' : a.isGlass ? 'yes' : 'no'}, yield ${a.yieldStrengthMPa ?? 'n/a'} MPa, elongation ${a.elongationPct ?? 'n/a'} %`,
+        );
+      }
+    }
+    const rules = this.fallbackHint(cand);
+    lines.push(`Rule-based pre-assessment: ${rules}`);
+    lines.push('Answer with a JSON object {"score": number in [-1, 1], "rules": [rule ids that drove the score], "explanation": string}.');
+    return lines.join('\n');
+  }
+
+  private fallbackHint(cand: KnowledgeCandidate): string {
+    const elements = Object.keys(cand.composition).filter((el) => cand.composition[el] > 0);
+    return this.fallback.scoreFractions(elements.map((el) => cand.composition[el]), elements).explanation;
+  }
+}
+
+const RULE_TEXT = Object.entries(RULES)
+  .map(([id, text]) => `- ${id}: ${text}`)
+  .join('\n');
+
+const SCORE_SYSTEM = `You are a metallurgist who designs Zr-based bulk metallic glasses with high yield strength and plasticity.
+Judge how promising a candidate composition is, using these empirical glass-forming rules:
+${RULE_TEXT}
+Score in [-1, 1]: -1 = certainly no glass or poor properties, 0 = no opinion, 1 = very promising.
+Name the rule ids you used. Reply with one JSON object only.`;
+
+const FEATURE_SYSTEM = `You are a materials informatics expert. The surrogate models that guide a reinforcement learning agent
+have become unreliable where the agent explores. Choose 1 to 3 physical descriptors, from the candidates given, that
+should be added to the models' features to capture glass formation and mechanical properties better.
+Reply with one JSON object only: {"features": [descriptor names], "rationale": string}.`;
+
+function featurePrompt(req: FeatureSelectionRequest, offline: FeatureSelection): string {
+  return [
+    `Trigger: ${req.reason ?? 'model refinement'}`,
+    `Features in use: ${req.current.join(', ') || 'none'}`,
+    `Candidate descriptors: ${req.candidates.filter((c) => !req.current.includes(c)).join(', ')}`,
+    `Offline ranking on recent rollouts: ${offline.rationale}`,
+    `Choose at most ${Math.min(3, req.maxFeatures)}.`,
+  ].join('\n');
+}
+
+/** The JSON object in a model's answer (tolerates a ```json fence). */
+function parseJsonObject(text: string): unknown {
+  const trimmed = text.trim().replace(/^```(?:json)?\s*/i, '').replace(/```\s*$/, '');
+  return JSON.parse(trimmed);
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof z.ZodError) return `invalid answer: ${err.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`;
+  if (err instanceof SyntaxError) return `malformed JSON: ${err.message}`;
+  return (err as Error)?.message ?? String(err);
+}
