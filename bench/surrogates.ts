@@ -1,0 +1,291 @@
+/**
+ * Surrogate benchmark (issue 3): k-fold CV of the glass classifier and the yield-strength and
+ * elongation regressors on the AIMatDesign data, each against baselines on the same folds.
+ *
+ *   npm run bench:surrogates -- --data ../shared/data/aimatdesign [--folds 5] [--seed 42] [--short]
+ *
+ * Repeated measurements of one composition are grouped into one fold (so a test alloy never has
+ * its twin in training); classifier folds are also stratified by class.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { parse } from 'csv-parse/sync';
+import { RandomForestClassifier } from 'ml-random-forest';
+import { DESCRIPTOR_NAMES, elementFractionFeatures, featurize } from '../src/core/chemistry/descriptors.js';
+import type { Composition } from '../src/core/chemistry/types.js';
+import { compositionKey, DEFAULT_ELONGATION_CONFIG } from '../src/core/surrogates/bundle.js';
+import { crossValidate, kFold, stratifiedKFold, type CrossValidationResult } from '../src/core/surrogates/cross-validation.js';
+import { EdRVFLRegressor, type EdRVFLConfig } from '../src/core/surrogates/edrvfl.js';
+import { classificationMetrics, regressionMetrics } from '../src/core/surrogates/metrics.js';
+import { ObliviousBoostingClassifier, type ObliviousBoostingConfig } from '../src/core/surrogates/oblivious-boosting.js';
+import { RidgeRegression } from '../src/core/surrogates/ridge.js';
+import type { FeatureMatrix } from '../src/core/surrogates/types.js';
+import { Random } from '../src/core/util/random.js';
+
+interface Args {
+  data: string;
+  folds: number;
+  seed: number;
+  short: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { data: '../shared/data/aimatdesign', folds: 5, seed: 42, short: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--data') args.data = value();
+    else if (a === '--folds') args.folds = Number(value());
+    else if (a === '--seed') args.seed = Number(value());
+    else if (a === '--short') args.short = true;
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: bench/surrogates.ts --data DIR [--folds 5] [--seed 42] [--short]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (!Number.isInteger(args.folds) || args.folds < 2) throw new Error('--folds must be an integer >= 2');
+  if (args.short && !argv.includes('--folds')) args.folds = 3;
+  return args;
+}
+
+// ---------- data ----------
+
+const ELEMENT = /^[A-Z][a-z]?$/;
+const YIELD = 'yield(MPa)';
+const ELONGATION = '\u0395(%)'; // Greek capital epsilon, not a Latin E
+
+type Row = Record<string, string>;
+
+function readCsv(path: string): { header: string[]; rows: Row[] } {
+  const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+  const rows = parse(text, { columns: true, skip_empty_lines: true }) as Row[];
+  return { header: rows.length ? Object.keys(rows[0]) : [], rows };
+}
+
+/** Element columns in at.% -> Composition normalised to 100 (zeros skipped); null when empty. */
+function toComposition(row: Row, elements: string[]): Composition | null {
+  const c: Composition = {};
+  let total = 0;
+  for (const el of elements) {
+    const v = Number(row[el] || 0);
+    if (v > 0) {
+      c[el] = v;
+      total += v;
+    }
+  }
+  if (total <= 0) return null;
+  for (const el of Object.keys(c)) c[el] = (100 * c[el]) / total;
+  return c;
+}
+
+function numberOrNull(text: string | undefined): number | null {
+  if (text === undefined || text.trim() === '') return null;
+  const v = Number(text);
+  return Number.isFinite(v) ? v : null;
+}
+
+function baseElement(c: Composition): string {
+  return Object.keys(c).reduce((a, b) => (c[b] > c[a] ? b : a));
+}
+
+// ---------- reporting ----------
+
+const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+const pm = (r: CrossValidationResult, name: string, digits = 3) => `${fmt(r.mean[name], digits)}±${fmt(r.std[name], digits)}`;
+const pad = (s: string, n: number) => s.padEnd(n);
+const seconds = (r: CrossValidationResult) => r.fitSeconds.reduce((a, b) => a + b, 0) / r.fitSeconds.length;
+
+class Progress {
+  private done = 0;
+  private bar: cliProgress.SingleBar | null = null;
+  constructor(private readonly total: number) {
+    if (process.stderr.isTTY) {
+      this.bar = new cliProgress.SingleBar({ stream: process.stderr, format: '{bar} {value}/{total} {task}' }, cliProgress.Presets.shades_classic);
+      this.bar.start(total, 0, { task: '' });
+    }
+  }
+  tick(task: string): void {
+    this.done++;
+    if (this.bar) this.bar.update(this.done, { task });
+    else process.stderr.write(`[${this.done}/${this.total}] ${task}\n`);
+  }
+  stop(): void {
+    this.bar?.stop();
+  }
+}
+
+// ---------- main ----------
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const t0 = performance.now();
+  const k = args.folds;
+
+  const cls = readCsv(join(args.data, 'ALL_data_cls.csv'));
+  const reg = readCsv(join(args.data, 'ALL_data_grouped_processed.csv'));
+  const clsElements = cls.header.filter((h) => ELEMENT.test(h));
+  const regElements = reg.header.filter((h) => ELEMENT.test(h));
+
+  const clsRows = cls.rows.map((r) => ({ c: toComposition(r, clsElements), label: numberOrNull(r.cls_label) }));
+  const clsData = clsRows.filter((r): r is { c: Composition; label: number } => r.c !== null && r.label !== null);
+  const regData = reg.rows
+    .map((r) => ({ c: toComposition(r, regElements), yieldMPa: numberOrNull(r[YIELD]), elongation: numberOrNull(r[ELONGATION]) }))
+    .filter((r): r is { c: Composition; yieldMPa: number | null; elongation: number | null } => r.c !== null);
+
+  // Features: the chemistry descriptors plus the raw fraction of every element seen in either file.
+  const elements = [...new Set([...clsData, ...regData].flatMap((r) => Object.keys(r.c)))].sort();
+  const featureNames = [...DESCRIPTOR_NAMES, ...elementFractionFeatures(elements)];
+  const tf = performance.now();
+  const Xcls = featurize(
+    clsData.map((r) => r.c),
+    featureNames,
+  );
+  const Xreg = featurize(
+    regData.map((r) => r.c),
+    featureNames,
+  );
+  const featurizeSeconds = (performance.now() - tf) / 1000;
+
+  const boostConfig: Partial<ObliviousBoostingConfig> = args.short ? { iterations: 150, learningRate: 0.15 } : {};
+  const rfTrees = args.short ? 4 : 20;
+  const rvflConfig: Partial<EdRVFLConfig> = args.short ? { ensembles: 3, hiddenUnits: 64 } : {};
+  const progress = new Progress(k * 3 + k * 4 + k * 5);
+
+  console.log(
+    `data: ${clsData.length} classification rows (${clsData.filter((r) => r.label === 1).length} BMG), ` +
+      `${regData.length} property rows; ${featureNames.length} features (${DESCRIPTOR_NAMES.length} descriptors + ${elements.length} fractions), ` +
+      `featurized in ${fmt(featurizeSeconds, 2)} s; ${k}-fold CV, seed ${args.seed}${args.short ? ', SHORT' : ''}`,
+  );
+
+  // ----- classifier: P(BMG) on ALL_data_cls.csv -----
+  const yCls = clsData.map((r) => r.label);
+  const clsFolds = stratifiedKFold(yCls, k, { seed: args.seed, groups: clsData.map((r) => compositionKey(r.c)) });
+  const clsSpec = { X: Xcls, y: yCls, folds: clsFolds, metrics: (yt: number[], p: number[]) => classificationMetrics(yt, p) };
+  const boost = crossValidate({
+    ...clsSpec,
+    fit: (X, y, fold) => new ObliviousBoostingClassifier({ ...boostConfig, seed: args.seed + fold }).fit(X, y),
+    predict: (m, X) => m.predictProba(X),
+    onFold: (f) => progress.tick(`oblivious boosting fold ${f + 1}`),
+  });
+  const forest = crossValidate({
+    ...clsSpec,
+    fit: (X, y, fold) => {
+      // ml-random-forest's CART is slow (seconds per full-size tree), so the forest trains on a
+      // seeded 30 % subsample (its own maxSamples option takes the first rows, unshuffled).
+      const rows = new Random(args.seed + fold).shuffle(X.map((_, i) => i)).slice(0, Math.round(0.3 * X.length));
+      const rf = new RandomForestClassifier({
+        nEstimators: rfTrees,
+        maxFeatures: 0.33,
+        replacement: false,
+        useSampleBagging: true,
+        noOOB: true,
+        treeOptions: { maxDepth: 12 },
+        seed: args.seed + fold,
+      });
+      rf.train(
+        rows.map((i) => Array.from(X[i])),
+        rows.map((i) => y[i]),
+      );
+      return rf;
+    },
+    // Share of trees voting for class 1, so ROC-AUC has a score to rank.
+    predict: (rf, X) => {
+      const votes = rf.predictionValues(X as number[][]);
+      return Float64Array.from({ length: votes.rows }, (_, i) => votes.getRow(i).reduce((a, b) => a + b, 0) / votes.columns);
+    },
+    onFold: (f) => progress.tick(`random forest fold ${f + 1}`),
+  });
+  const majority = crossValidate({
+    ...clsSpec,
+    fit: (_X, y) => (y.reduce((a, b) => a + b, 0) * 2 >= y.length ? 1 : 0),
+    predict: (label, X) => new Float64Array(X.length).fill(label),
+    onFold: (f) => progress.tick(`majority fold ${f + 1}`),
+  });
+
+  // ----- regressors on ALL_data_grouped_processed.csv -----
+  // 'desc' = the chemistry descriptors only (the bundle's regressor default), 'all' = + fractions.
+  const descColumns = DESCRIPTOR_NAMES.map((_, j) => j);
+  type Variant = { name: string; features: 'desc' | 'all'; config?: Partial<EdRVFLConfig> };
+  const regress = (target: 'yieldMPa' | 'elongation', variants: Variant[]) => {
+    const rows = regData.map((r, i) => ({ ...r, i })).filter((r) => r[target] !== null);
+    const y = rows.map((r) => r[target] as number);
+    const folds = kFold(rows.length, k, { seed: args.seed, groups: rows.map((r) => compositionKey(r.c)) });
+    const zr = rows.map((r, j) => (baseElement(r.c) === 'Zr' ? j : -1)).filter((j) => j >= 0);
+    const results = variants.map(({ name, features, config }) => {
+      const X: FeatureMatrix = rows.map((r) => (features === 'all' ? Xreg[r.i] : descColumns.map((j) => Xreg[r.i][j])));
+      const cv = crossValidate<{ predict(X: FeatureMatrix): ArrayLike<number> }>({
+        X,
+        y,
+        folds,
+        fit: (Xt, yt, fold) => {
+          if (config === undefined) return new RidgeRegression().fit(Xt, yt);
+          const m = new EdRVFLRegressor({ ...config, ...rvflConfig, seed: args.seed + fold }).fit(Xt, yt);
+          return { predict: (Xp: FeatureMatrix) => m.predict(Xp).mean };
+        },
+        predict: (m, Xt) => m.predict(Xt),
+        metrics: regressionMetrics,
+        onFold: (f) => progress.tick(`${target} ${name} fold ${f + 1}`),
+      });
+      const zrMetrics = regressionMetrics(
+        zr.map((j) => y[j]),
+        zr.map((j) => cv.oof[j]),
+      );
+      return { name, cv, zr: zrMetrics };
+    });
+    return { n: rows.length, nZr: zr.length, results };
+  };
+  const yieldRes = regress('yieldMPa', [
+    { name: 'edRVFL desc', features: 'desc', config: {} },
+    { name: 'edRVFL all', features: 'all', config: {} },
+    { name: 'ridge desc', features: 'desc' },
+    { name: 'ridge all', features: 'all' },
+  ]);
+  const elongRes = regress('elongation', [
+    { name: 'edRVFL log1p', features: 'desc', config: { ...DEFAULT_ELONGATION_CONFIG } },
+    { name: 'edRVFL raw', features: 'desc', config: { ...DEFAULT_ELONGATION_CONFIG, targetTransform: 'identity' } },
+    { name: 'edRVFL raw*', features: 'desc', config: {} },
+    { name: 'ridge desc', features: 'desc' },
+    { name: 'ridge all', features: 'all' },
+  ]);
+  progress.stop();
+
+  // ----- report -----
+  console.log(`\nGlass classifier (cls_label, n=${clsData.length}), ${k}-fold stratified CV, mean±std over folds`);
+  console.log(`${pad('model', 26)}${pad('accuracy', 16)}${pad('ROC-AUC', 16)}${pad('F1', 16)}fit s/fold`);
+  for (const [name, r] of [
+    ['oblivious boosting', boost],
+    [`random forest (${rfTrees}, 30 %)`, forest],
+    ['majority class', majority],
+  ] as const) {
+    console.log(`${pad(name, 26)}${pad(pm(r, 'accuracy'), 16)}${pad(pm(r, 'rocAuc'), 16)}${pad(pm(r, 'f1'), 16)}${fmt(seconds(r), 2)}`);
+  }
+  const reportRegression = (title: string, unit: string, res: ReturnType<typeof regress>) => {
+    console.log(`\n${title} (n=${res.n}, Zr-based n=${res.nZr}), ${k}-fold CV; all = mean±std over folds; Zr = pooled out-of-fold`);
+    console.log(`${pad('model', 16)}${pad('R² all', 16)}${pad(`MAE all ${unit}`, 20)}${pad(`RMSE all ${unit}`, 20)}${pad('R² Zr', 9)}${pad('MAE Zr', 9)}${pad('RMSE Zr', 9)}fit s/fold`);
+    for (const r of res.results) {
+      console.log(
+        `${pad(r.name, 16)}${pad(pm(r.cv, 'r2'), 16)}${pad(pm(r.cv, 'mae', 2), 20)}${pad(pm(r.cv, 'rmse', 2), 20)}` +
+          `${pad(fmt(r.zr.r2), 9)}${pad(fmt(r.zr.mae, 2), 9)}${pad(fmt(r.zr.rmse, 2), 9)}${fmt(seconds(r.cv), 2)}`,
+      );
+    }
+  };
+  reportRegression('Yield strength', 'MPa', yieldRes);
+  reportRegression('Elongation', '%', elongRes);
+  console.log('(edRVFL raw* = the yield-strength defaults on raw elongation; desc = descriptors only, all = + element fractions)');
+
+  const total = (performance.now() - t0) / 1000;
+  const y0 = yieldRes.results[0];
+  const e0 = elongRes.results[0];
+  console.log(
+    `\nHEADLINE classifier AUC ${fmt(boost.mean.rocAuc)} acc ${fmt(boost.mean.accuracy)} F1 ${fmt(boost.mean.f1)} | ` +
+      `yield R² ${fmt(y0.cv.mean.r2)} (Zr ${fmt(y0.zr.r2)}) | elongation R² ${fmt(e0.cv.mean.r2)} (Zr ${fmt(e0.zr.r2)}) | ` +
+      `${k} folds, ${fmt(total, 1)} s total`,
+  );
+}
+
+main();
