@@ -1,0 +1,228 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/config.js';
+import type { MeasuredAlloy } from '../core/chemistry/types.js';
+import { NOT_COUNTED, OPEN_STATES } from '../core/campaign/experiment-lifecycle.js';
+import { withStrategyDefaults } from '../core/campaign/strategy.js';
+import { hashString } from '../core/util/random.js';
+import { AuditService } from '../audit/audit.service.js';
+import { CampaignEntity } from '../campaigns/campaign.entity.js';
+import { CampaignEvents } from '../campaigns/campaign-events.js';
+import { ExperimentsService } from '../experiments/experiments.service.js';
+import { APP_CONFIG, JOB_QUEUE } from '../infrastructure/tokens.js';
+import type { JobContext, JobQueue } from '../jobs/job-queue.js';
+import { DispatcherService } from '../lab/dispatcher.service.js';
+import { InstrumentGatewayService } from '../lab/instrument-gateway.service.js';
+import { MeasurementEntity } from '../measurements/measurement.entity.js';
+import { AgentCheckpointEntity, ModelVersionEntity } from '../models/model-version.entity.js';
+import { RefinementEventEntity } from '../refinement/refinement-event.entity.js';
+import { STRATEGIES } from './strategies.js';
+
+export const DESIGN_JOB = 'design-iteration';
+
+/**
+ * The campaign loop: a design iteration (train on every measurement, propose a batch sized to the
+ * free instrument capacity, aware of what is pending) runs as a background job whenever a campaign
+ * starts or resumes and whenever results arrive. Bursts coalesce into one queued job per campaign;
+ * a campaign-level advisory lock keeps two workers from designing the same campaign at once.
+ */
+@Injectable()
+export class DesignLoopService implements OnModuleInit {
+  private readonly log = new Logger('DesignLoop');
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(JOB_QUEUE) private readonly jobs: JobQueue,
+    @Inject(CampaignEvents) private readonly events: CampaignEvents,
+    @Inject(ExperimentsService) private readonly experiments: ExperimentsService,
+    @Inject(DispatcherService) private readonly dispatcher: DispatcherService,
+    @Inject(InstrumentGatewayService) private readonly gateway: InstrumentGatewayService,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.register(DESIGN_JOB, (ctx) => this.runIteration(ctx));
+    this.events.stream.subscribe((event) => {
+      if (event.type === 'campaign.state' && event.to === 'running') void this.trigger(event.campaignId, `campaign ${event.from} -> running`);
+      if (event.type === 'campaign.state' && event.to === 'running') this.dispatcher.request();
+      if (event.type === 'measurements.added' && event.source !== 'seed') void this.trigger(event.campaignId, 'new measurement');
+    });
+    this.gateway.onMeasurement = (campaignId) => void this.trigger(campaignId, 'lab update');
+  }
+
+  async trigger(campaignId: string, reason: string): Promise<void> {
+    try {
+      await this.jobs.enqueue(DESIGN_JOB, { campaignId, input: { campaignId, reason }, dedupeKey: `design:${campaignId}`, maxAttempts: 3 });
+    } catch (error) {
+      this.log.error(`could not enqueue a design iteration for ${campaignId}: ${(error as Error).message}`);
+    }
+  }
+
+  /** On start-up: every running campaign gets an iteration (it proposes only if something is missing). */
+  async reconcile(): Promise<void> {
+    const running = await this.dataSource.getRepository(CampaignEntity).findBy({ status: 'running' });
+    for (const c of running) await this.trigger(c.id, 'service start');
+    this.dispatcher.request();
+  }
+
+  private async runIteration(ctx: JobContext): Promise<unknown> {
+    const campaignId = String(ctx.input.campaignId);
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [`aimd:design:${campaignId}`]);
+      if (!locked) {
+        // Another worker is designing this campaign; it will see our data. Try again shortly.
+        throw new Error(`campaign ${campaignId} is being designed by another worker`);
+      }
+      try {
+        return await this.iterate(campaignId, ctx);
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`aimd:design:${campaignId}`]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async iterate(campaignId: string, ctx: JobContext): Promise<unknown> {
+    const campaign = await this.dataSource.getRepository(CampaignEntity).findOneBy({ id: campaignId });
+    if (!campaign || campaign.status !== 'running') return { skipped: `campaign is ${campaign?.status ?? 'gone'}` };
+    const counts = await this.counts(campaignId);
+    const used = counts.total - counts.notCounted;
+    const remaining = campaign.budget - used;
+    if (remaining <= 0) {
+      if (counts.open === 0) await this.complete(campaign, `budget of ${campaign.budget} experiments reached`);
+      return { skipped: 'budget allocated', counts };
+    }
+    const capacity = await this.freeCapacity();
+    const waiting = counts.byState.proposed + counts.byState.approved + counts.byState.queued;
+    // Fill free instrument slots; with no instrument online, keep one batch ready for when one comes.
+    const wanted = capacity.online > 0 ? capacity.free - waiting : counts.open === 0 ? campaign.batchSize : 0;
+    const count = Math.min(campaign.batchSize, remaining, Math.max(0, wanted));
+    if (count <= 0) return { skipped: 'no free capacity', counts, capacity };
+
+    const measurements = await this.dataSource.getRepository(MeasurementEntity).find({
+      where: { campaignId, isCurrent: true },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    const measured: MeasuredAlloy[] = measurements.map((m) => ({
+      composition: m.composition,
+      isGlass: m.isGlass,
+      yieldStrengthMPa: m.yieldStrengthMPa,
+      elongationPct: m.elongationPct,
+    }));
+    const pending: { composition: Record<string, number> }[] = await this.dataSource.query(
+      `SELECT composition FROM experiment WHERE campaign_id = $1 AND status = ANY($2)`,
+      [campaignId, OPEN_STATES],
+    );
+    const [{ max_batch }] = await this.dataSource.query(`SELECT coalesce(max(batch_number), 0) AS max_batch FROM experiment WHERE campaign_id = $1`, [campaignId]);
+    const iteration = Number(max_batch) + 1;
+    const previousModel = await this.dataSource.getRepository(ModelVersionEntity).findOne({
+      where: { campaignId, isActive: true },
+      order: { version: 'DESC' },
+    });
+    const previousAgent = await this.dataSource.getRepository(AgentCheckpointEntity).findOne({
+      where: { campaignId },
+      order: { iteration: 'DESC' },
+    });
+    const settings = withStrategyDefaults(campaign.strategy);
+    const strategy = STRATEGIES[settings.method]?.(this.config);
+    if (!strategy) throw new Error(`unknown strategy method ${settings.method}`);
+    this.log.log(`campaign ${campaignId}: iteration ${iteration} (${strategy.name}) on ${measured.length} measurements, proposing ${count}`);
+    const started = Date.now();
+    const outcome = await strategy.propose({
+      campaignId,
+      space: campaign.designSpace,
+      objectives: campaign.objectives,
+      strategy: settings,
+      measured,
+      pending: pending.map((p) => p.composition),
+      count,
+      seed: (campaign.seed ^ hashString(`iteration:${iteration}`)) >>> 0,
+      iteration,
+      previous: { featureNames: previousModel?.features ?? null, agentCheckpoint: previousAgent?.weights ?? null },
+      progress: (f, message) => ctx.reportProgress(f * 0.95, message),
+      log: (line) => this.log.log(`campaign ${campaignId}: ${line}`),
+    });
+
+    const saved = await this.dataSource.transaction(async (m) => {
+      // The campaign may have been paused or aborted while we trained: then propose nothing.
+      const current = await m.findOne(CampaignEntity, { where: { id: campaignId }, lock: { mode: 'pessimistic_write' } });
+      if (!current || current.status !== 'running') return { experiments: [], modelVersionId: null as string | null };
+      let modelVersionId: string | null = previousModel?.id ?? null;
+      for (const mv of outcome.modelVersions) {
+        const [{ next }] = await m.query(`SELECT coalesce(max(version), 0) + 1 AS next FROM model_version WHERE campaign_id = $1 AND kind = $2`, [campaignId, mv.kind]);
+        await m.update(ModelVersionEntity, { campaignId, kind: mv.kind, isActive: true }, { isActive: false });
+        const row = await m.save(m.create(ModelVersionEntity, { ...mv, campaignId, version: Number(next), seed: campaign.seed, isActive: true }));
+        modelVersionId = row.id;
+        this.events.emit({ type: 'model.trained', campaignId, modelVersionId: row.id, version: row.version, at: new Date().toISOString() });
+      }
+      if (outcome.agent) {
+        await m.save(m.create(AgentCheckpointEntity, { ...outcome.agent, campaignId, modelVersionId, iteration }));
+      }
+      for (const r of outcome.refinements) {
+        const row = await m.save(m.create(RefinementEventEntity, { ...r, campaignId, iteration, modelVersionId: r.accepted ? modelVersionId : null }));
+        this.events.emit({ type: 'refinement.event', campaignId, refinementEventId: row.id, accepted: r.accepted, reason: r.reason, at: new Date().toISOString() });
+      }
+      const experiments = await this.experiments.createProposals(m, current, outcome.proposals.slice(0, count), modelVersionId, 'design-agent');
+      return { experiments, modelVersionId };
+    });
+    this.dispatcher.request();
+    const seconds = (Date.now() - started) / 1000;
+    this.log.log(`campaign ${campaignId}: iteration ${iteration} proposed ${saved.experiments.length} in ${seconds.toFixed(1)} s`);
+    return { iteration, proposed: saved.experiments.length, seconds, modelVersionId: saved.modelVersionId, ...outcome.summary };
+  }
+
+  private async counts(campaignId: string) {
+    const rows: { status: string; n: string }[] = await this.dataSource.query(
+      `SELECT status, count(*) AS n FROM experiment WHERE campaign_id = $1 GROUP BY status`,
+      [campaignId],
+    );
+    const byState: Record<string, number> = Object.fromEntries(['proposed', 'approved', 'queued', ...OPEN_STATES].map((s) => [s, 0]));
+    for (const r of rows) byState[r.status] = Number(r.n);
+    const total = Object.values(byState).reduce((s, n) => s + n, 0);
+    const open = OPEN_STATES.reduce((s, st) => s + (byState[st] ?? 0), 0);
+    const notCounted = NOT_COUNTED.reduce((s, st) => s + (byState[st] ?? 0), 0);
+    return { byState, total, open, notCounted };
+  }
+
+  /** Free job slots over instruments that can take work now (online or busy). */
+  private async freeCapacity(): Promise<{ online: number; free: number }> {
+    const [row] = await this.dataSource.query(
+      `SELECT count(*) AS online,
+              coalesce(sum(greatest(0, (i.capabilities->>'maxConcurrentJobs')::int
+                 - (SELECT count(*) FROM instrument_job j WHERE j.instrument_id = i.id AND j.finished_at IS NULL))), 0) AS free
+         FROM instrument i WHERE i.state IN ('online','busy')`,
+    );
+    return { online: Number(row.online), free: Number(row.free) };
+  }
+
+  /** Completion once the budget is spent and nothing is in flight. */
+  async checkCompletion(campaignId: string): Promise<void> {
+    const campaign = await this.dataSource.getRepository(CampaignEntity).findOneBy({ id: campaignId });
+    if (!campaign || campaign.status !== 'running') return;
+    const counts = await this.counts(campaignId);
+    if (counts.total - counts.notCounted >= campaign.budget && counts.open === 0) {
+      await this.complete(campaign, `budget of ${campaign.budget} experiments reached`);
+    }
+  }
+
+  private async complete(campaign: CampaignEntity, reason: string): Promise<void> {
+    const done = await this.dataSource.transaction(async (m) => {
+      const c = await m.findOne(CampaignEntity, { where: { id: campaign.id }, lock: { mode: 'pessimistic_write' } });
+      if (!c || c.status !== 'running') return false;
+      await m.update(CampaignEntity, { id: c.id }, { status: 'completed', completionReason: reason, finishedAt: new Date() });
+      await this.audit.record(
+        { entityType: 'campaign', entityId: c.id, campaignId: c.id, action: 'complete', fromState: 'running', toState: 'completed', cause: reason, actor: 'design-loop' },
+        m,
+      );
+      return true;
+    });
+    if (done) {
+      this.log.log(`campaign ${campaign.id} completed: ${reason}`);
+      this.events.emit({ type: 'campaign.state', campaignId: campaign.id, from: 'running', to: 'completed', actor: 'design-loop', at: new Date().toISOString() });
+    }
+  }
+}

@@ -1,0 +1,10 @@
+import type { AppConfig } from '../config/config.js';
+import { RandomStrategy } from './random-strategy.js';
+import type { DesignStrategy } from './strategy.js';
+
+/** The strategies a campaign can name in `strategy.method`. */
+export const STRATEGIES: Record<string, (config: AppConfig) => DesignStrategy> = {
+  random: () => new RandomStrategy(),
+  // Until the AIMatDesign engine is wired in, it falls back to the random baseline.
+  aimatdesign: () => new RandomStrategy(),
+};

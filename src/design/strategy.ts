@@ -1,0 +1,64 @@
+import type { Composition, DesignSpace, MeasuredAlloy } from '../core/chemistry/types.js';
+import type { StrategySettings } from '../core/campaign/strategy.js';
+import type { Objectives } from '../campaigns/campaign.entity.js';
+import type { Prediction } from '../experiments/experiment.entity.js';
+
+/** What one design iteration gets to see: the campaign, its data, what is still pending. */
+export interface DesignContext {
+  campaignId: string;
+  space: DesignSpace;
+  objectives: Objectives;
+  strategy: StrategySettings;
+  /** Every current measurement of the campaign (seed and measured experiments). */
+  measured: MeasuredAlloy[];
+  /** Compositions proposed but not measured yet (do not propose them again). */
+  pending: Composition[];
+  /** Proposals wanted now. */
+  count: number;
+  /** Campaign seed mixed with the iteration number: same seed, same proposals. */
+  seed: number;
+  iteration: number;
+  /** The previous iteration's persisted state (surrogate features, agent checkpoint). */
+  previous: { featureNames: string[] | null; agentCheckpoint: unknown | null };
+  progress(fraction: number, message: string): Promise<void>;
+  log(line: string): void;
+}
+
+export interface ModelVersionRecord {
+  kind: string;
+  features: string[];
+  hyperparameters: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  dataCounts: Record<string, number>;
+  trainingSeconds: number;
+  artifact: unknown;
+  trigger: string;
+}
+
+export interface RefinementRecord {
+  reason: string;
+  correlationBefore: number | null;
+  correlationAfter: number | null;
+  variance: number | null;
+  featuresBefore: string[];
+  featuresChosen: string[];
+  rationale: string;
+  provider: string;
+  metricsBefore: Record<string, unknown>;
+  metricsAfter: Record<string, unknown> | null;
+  accepted: boolean;
+}
+
+export interface DesignOutcome {
+  proposals: { composition: Composition; prediction: Prediction | null }[];
+  modelVersions: ModelVersionRecord[];
+  agent: { config: Record<string, unknown>; trainingCurve: unknown; weights: unknown; envSteps: number } | null;
+  refinements: RefinementRecord[];
+  summary: Record<string, unknown>;
+}
+
+/** A way of proposing the next batch (AIMatDesign, or a baseline). */
+export interface DesignStrategy {
+  readonly name: string;
+  propose(ctx: DesignContext): Promise<DesignOutcome>;
+}

@@ -1,0 +1,130 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { DataSource } from 'typeorm';
+import { Actor } from '../common/actor.js';
+import { IllegalTransition, Invalid } from '../common/errors.js';
+import { PageQuery } from '../common/pagination.js';
+import { CampaignsService } from '../campaigns/campaigns.service.js';
+import { DispatcherService } from '../lab/dispatcher.service.js';
+import { ResultEntryDto } from '../measurements/result-entry.dto.js';
+import { TechnicianEntryService } from '../measurements/technician-entry.service.js';
+import { EXPERIMENT_STATUSES } from './experiment.entity.js';
+import { ExperimentsService } from './experiments.service.js';
+
+const ID = new ParseUUIDPipe();
+
+class ExperimentListQuery extends PageQuery {
+  @ApiPropertyOptional({ description: `comma-separated states: ${EXPERIMENT_STATUSES.join(', ')}`, example: 'queued,dispatched' })
+  @IsOptional() @IsString() @MaxLength(300)
+  status?: string;
+}
+
+class ReasonDto {
+  @ApiProperty({ example: 'too close to a known brittle alloy' }) @IsString() @MaxLength(1000)
+  reason: string;
+}
+
+class ApproveDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1000)
+  reason?: string;
+}
+
+class EditDto {
+  @ApiProperty({ example: { Zr: 62.5, Cu: 22.5, Al: 10, Ni: 5 }, description: 'at.%; rounded to the campaign step' })
+  @IsObject()
+  composition: Record<string, number>;
+}
+
+@ApiTags('experiments')
+@Controller('api/v1')
+export class ExperimentsController {
+  constructor(
+    @Inject(ExperimentsService) private readonly experiments: ExperimentsService,
+    @Inject(CampaignsService) private readonly campaigns: CampaignsService,
+    @Inject(TechnicianEntryService) private readonly entries: TechnicianEntryService,
+    @Inject(DispatcherService) private readonly dispatcher: DispatcherService,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+  ) {}
+
+  @Get('campaigns/:id/experiments')
+  @ApiOperation({ summary: 'Experiments of a campaign in experiment-number order (filter by state)' })
+  async list(@Param('id', ID) id: string, @Query() query: ExperimentListQuery) {
+    await this.campaigns.find(id);
+    const status = query.status?.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = status?.filter((s) => !(EXPERIMENT_STATUSES as readonly string[]).includes(s)) ?? [];
+    if (unknown.length > 0) throw new Invalid(`unknown state(s): ${unknown.join(', ')}`);
+    return this.experiments.list(id, { status, limit: query.limit ?? 50, offset: query.offset ?? 0 });
+  }
+
+  @Post('campaigns/:id/results')
+  @ApiOperation({
+    summary: 'Technicians: bulk results as CSV',
+    description: 'Columns: experiment (number or id), phase, yieldStrengthMPa, elongationPct, optional composition ("Zr:62.4 Cu:22.6 ..."), measuredAt, idempotencyKey.',
+  })
+  async bulk(@Param('id', ID) id: string, @Body() body: unknown, @Actor() actor: string) {
+    await this.campaigns.find(id);
+    if (typeof body !== 'string') throw new Invalid('send the results as a text/csv body');
+    return this.entries.enterBulk(id, body, actor);
+  }
+
+  @Get('experiments/:id')
+  @ApiOperation({ summary: 'One experiment with its dispatch attempts (jobs)' })
+  get(@Param('id', ID) id: string) {
+    return this.experiments.get(id);
+  }
+
+  @Post('experiments/:id/approve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'PI approves a proposal (campaigns with an approval gate); it is queued for dispatch' })
+  @ApiConflictResponse({ description: 'not a proposal waiting for approval' })
+  async approve(@Param('id', ID) id: string, @Body() body: ApproveDto, @Actor() actor: string) {
+    const e = await this.experiments.approve(id, actor, body?.reason);
+    this.dispatcher.request();
+    return e;
+  }
+
+  @Post('experiments/:id/reject')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'PI rejects a proposal (it does not count against the budget)' })
+  reject(@Param('id', ID) id: string, @Body() body: ReasonDto, @Actor() actor: string) {
+    return this.experiments.reject(id, actor, body.reason);
+  }
+
+  @Patch('experiments/:id')
+  @ApiOperation({ summary: 'PI edits a proposal composition before approving it' })
+  @ApiBadRequestResponse({ description: 'composition invalid or outside the design space' })
+  edit(@Param('id', ID) id: string, @Body() body: EditDto, @Actor() actor: string) {
+    return this.experiments.edit(id, body.composition, actor);
+  }
+
+  @Post('experiments/:id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel an experiment; a dispatched job gets job.cancel' })
+  async cancel(@Param('id', ID) id: string, @Body() body: ReasonDto, @Actor() actor: string) {
+    const e = await this.dataSource.transaction(async (m) => {
+      const experiment = await this.experiments.lock(m, id);
+      if (!['proposed', 'approved', 'queued', 'dispatched', 'accepted', 'running'].includes(experiment.status)) {
+        throw new IllegalTransition(`experiment ${id} is ${experiment.status}; it cannot be cancelled`);
+      }
+      const job = experiment.currentJobId ? { jobId: experiment.currentJobId, instrumentId: experiment.instrumentId! } : null;
+      if (job) await m.query(`UPDATE instrument_job SET status = 'cancelled', finished_at = coalesce(finished_at, now()) WHERE job_id = $1`, [job.jobId]);
+      await this.experiments.transition(m, experiment, 'cancelled', { cause: body.reason, actor, set: { currentJobId: null, deadline: null } });
+      return { experiment, job };
+    });
+    if (e.job) await this.dispatcher.cancelJob(e.job.instrumentId, e.job.jobId);
+    this.dispatcher.request();
+    return e.experiment;
+  }
+
+  @Post('experiments/:id/measurements')
+  @ApiOperation({ summary: 'Technicians: enter the measured result of an experiment (closes it like an instrument result)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a retried request with the same key is stored once' })
+  async enter(@Param('id', ID) id: string, @Body() dto: ResultEntryDto, @Actor() actor: string, @Headers('idempotency-key') key?: string) {
+    if (key !== undefined && !/^[\w.:-]{1,200}$/.test(key)) throw new Invalid('Idempotency-Key: 1-200 of letters, digits, _ . : -');
+    const outcome = await this.entries.enter(id, dto, actor, key);
+    return outcome.stored
+      ? { stored: true, measurement: outcome.measurement, experimentClosed: outcome.experimentClosed, flags: outcome.flags }
+      : { stored: false, duplicateOf: outcome.duplicateOf };
+  }
+}

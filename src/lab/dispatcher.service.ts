@@ -1,0 +1,212 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { encodeJobCancel, encodeJobDispatch, InstrumentTopics } from '../../adapters/mqtt/protocol.js';
+import type { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
+import type { AppConfig } from '../config/config.js';
+import { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
+import { ExperimentsService } from '../experiments/experiments.service.js';
+import { InstrumentEntity } from '../instruments/instrument.entity.js';
+import { APP_CONFIG, MQTT } from '../infrastructure/tokens.js';
+
+/** Every job needs both stages: the campaign's objectives are mechanical properties of a made sample. */
+export const REQUIRED_STAGES = ['synthesis', 'mechanical_test'];
+const ACTOR = 'dispatcher';
+
+interface Slot {
+  instrument: InstrumentEntity;
+  free: number;
+}
+
+/**
+ * Sends queued experiments of running campaigns to eligible instruments (state online or busy
+ * with free capacity, every stage, every element stocked) and times out jobs past their deadline.
+ * Work is serialised in this process and across replicas by a PostgreSQL advisory lock.
+ */
+@Injectable()
+export class DispatcherService implements OnApplicationShutdown {
+  private readonly log = new Logger('Dispatcher');
+  private readonly topics: InstrumentTopics;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ExperimentsService) private readonly experiments: ExperimentsService,
+    @Inject(MQTT) private readonly mqtt: MqttConnection,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.topics = new InstrumentTopics(config.mqtt.topicPrefix);
+  }
+
+  startSweeper(): void {
+    this.sweepTimer = setInterval(() => this.request(), this.config.lab.sweepIntervalMs);
+    this.sweepTimer.unref();
+    this.request();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+  }
+
+  /** Ask for a sweep + dispatch round; bursts of requests coalesce into one more round. */
+  request(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.round()
+      .catch((error) => this.log.error(`dispatch round failed: ${(error as Error).message}`))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.request();
+        }
+      });
+  }
+
+  /** Resolves when no round is running or pending (tests). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async round(): Promise<void> {
+    const outbox: { topic: string; payload: string }[] = [];
+    await this.dataSource.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('aimd:dispatch'))`);
+      await this.timeOutOverdueJobs(m, outbox);
+      await this.dispatchQueued(m, outbox);
+    });
+    for (const message of outbox) {
+      await this.mqtt.publish(message.topic, message.payload).catch((error: Error) => {
+        // The job keeps its deadline: if the message never arrives it times out and is re-dispatched.
+        this.log.error(`publish to ${message.topic} failed: ${error.message}`);
+      });
+    }
+  }
+
+  private async timeOutOverdueJobs(m: EntityManager, outbox: { topic: string; payload: string }[]): Promise<void> {
+    const overdue: InstrumentJobEntity[] = await m
+      .getRepository(InstrumentJobEntity)
+      .createQueryBuilder('j')
+      .where('j.finished_at IS NULL AND j.deadline < now()')
+      .orderBy('j.deadline')
+      .limit(500)
+      .getMany();
+    for (const job of overdue) {
+      await m.update(InstrumentJobEntity, { jobId: job.jobId }, { status: 'timed_out', finishedAt: new Date() });
+      outbox.push({ topic: this.topics.jobs(job.instrumentId), payload: encodeJobCancel(job.jobId) });
+      const experiment = await this.experiments.lock(m, job.experimentId);
+      if (experiment.currentJobId !== job.jobId) continue;
+      await this.retryOrGiveUp(m, experiment, `job ${job.jobId} on ${job.instrumentId} passed its deadline`, 'timed_out');
+    }
+    if (overdue.length > 0) this.log.warn(`${overdue.length} job(s) timed out`);
+  }
+
+  /** Back to the queue for a new dispatch while attempts remain; otherwise the final state. */
+  async retryOrGiveUp(m: EntityManager, experiment: ExperimentEntity, reason: string, finalState: 'failed' | 'timed_out'): Promise<void> {
+    const clear = { currentJobId: null, instrumentId: null, deadline: null };
+    if (experiment.attempts < this.config.lab.maxDispatchAttempts) {
+      await this.experiments.transition(m, experiment, 'queued', {
+        cause: `${reason}; re-dispatch (attempt ${experiment.attempts + 1} of ${this.config.lab.maxDispatchAttempts})`,
+        actor: ACTOR,
+        set: clear,
+      });
+    } else {
+      await this.experiments.transition(m, experiment, finalState, {
+        cause: `${reason}; no attempts left (${experiment.attempts} of ${this.config.lab.maxDispatchAttempts})`,
+        actor: ACTOR,
+        set: clear,
+      });
+    }
+  }
+
+  private async dispatchQueued(m: EntityManager, outbox: { topic: string; payload: string }[]): Promise<void> {
+    const queued: ExperimentEntity[] = await m.query(
+      `SELECT e.id FROM experiment e JOIN campaign c ON c.id = e.campaign_id
+        WHERE e.status = 'queued' AND c.status = 'running' ORDER BY c.created_at, e.sequence LIMIT 1000`,
+    );
+    if (queued.length === 0) return;
+    const slots = await this.freeSlots(m);
+    if (slots.length === 0) return;
+    let sent = 0;
+    for (const { id } of queued) {
+      const experiment = await this.experiments.lock(m, id);
+      if (experiment.status !== 'queued') continue;
+      const refused = await this.instrumentsThatGaveUp(m, id);
+      const slot = this.pick(slots, Object.keys(experiment.composition), refused);
+      if (!slot) continue;
+      slot.free--;
+      const now = new Date();
+      const deadline = new Date(now.getTime() + this.config.lab.jobTimeoutMs);
+      const job = await m.save(
+        m.create(InstrumentJobEntity, {
+          experimentId: id,
+          campaignId: experiment.campaignId,
+          instrumentId: slot.instrument.id,
+          attempt: experiment.attempts + 1,
+          status: 'dispatched',
+          stages: REQUIRED_STAGES,
+          dispatchedAt: now,
+          deadline,
+        }),
+      );
+      await this.experiments.transition(m, experiment, 'dispatched', {
+        cause: `job ${job.jobId} to ${slot.instrument.id}`,
+        actor: ACTOR,
+        set: { currentJobId: job.jobId, instrumentId: slot.instrument.id, attempts: experiment.attempts + 1, deadline },
+      });
+      outbox.push({
+        topic: this.topics.jobs(slot.instrument.id),
+        payload: encodeJobDispatch({
+          jobId: job.jobId,
+          experimentId: id,
+          campaignId: experiment.campaignId,
+          composition: experiment.composition,
+          stages: REQUIRED_STAGES as ('synthesis' | 'mechanical_test')[],
+          issuedAt: now.toISOString(),
+          deadline: deadline.toISOString(),
+        }),
+      });
+      sent++;
+    }
+    if (sent > 0) this.log.log(`dispatched ${sent} experiment(s)`);
+  }
+
+  private async freeSlots(m: EntityManager): Promise<Slot[]> {
+    const instruments = await m.getRepository(InstrumentEntity).find({ where: [{ state: 'online' }, { state: 'busy' }], order: { id: 'ASC' } });
+    if (instruments.length === 0) return [];
+    const open: { instrument_id: string; n: string }[] = await m.query(
+      `SELECT instrument_id, count(*) AS n FROM instrument_job WHERE finished_at IS NULL GROUP BY instrument_id`,
+    );
+    const busy = new Map(open.map((r) => [r.instrument_id, Number(r.n)]));
+    return instruments
+      .map((instrument) => ({ instrument, free: instrument.capabilities.maxConcurrentJobs - (busy.get(instrument.id) ?? 0) }))
+      .filter((s) => s.free > 0 && REQUIRED_STAGES.every((stage) => s.instrument.capabilities.stages.includes(stage)));
+  }
+
+  /** Instruments that rejected this experiment or failed it: tried last. */
+  private async instrumentsThatGaveUp(m: EntityManager, experimentId: string): Promise<Set<string>> {
+    const rows: { instrument_id: string }[] = await m.query(
+      `SELECT DISTINCT instrument_id FROM instrument_job WHERE experiment_id = $1 AND status IN ('rejected','failed','timed_out')`,
+      [experimentId],
+    );
+    return new Set(rows.map((r) => r.instrument_id));
+  }
+
+  /** The eligible instrument with the most free capacity, preferring ones that have not given up on it. */
+  private pick(slots: Slot[], elements: string[], avoid: Set<string>): Slot | undefined {
+    const eligible = slots.filter((s) => s.free > 0 && elements.every((el) => s.instrument.capabilities.elements.includes(el)));
+    eligible.sort((a, b) => Number(avoid.has(a.instrument.id)) - Number(avoid.has(b.instrument.id)) || b.free - a.free || a.instrument.id.localeCompare(b.instrument.id));
+    return eligible[0];
+  }
+
+  /** Ask an instrument to drop a job (experiment cancelled). */
+  async cancelJob(instrumentId: string, jobId: string): Promise<void> {
+    await this.mqtt.publish(this.topics.jobs(instrumentId), encodeJobCancel(jobId));
+  }
+}

@@ -1,0 +1,221 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
+import {
+  decodeInstrumentMessage, InstrumentTopics, type InstrumentEvent, type ResultMessage, type StatusMessage,
+} from '../../adapters/mqtt/protocol.js';
+import type { AppConfig } from '../config/config.js';
+import { CampaignEvents } from '../campaigns/campaign-events.js';
+import { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
+import { ExperimentsService } from '../experiments/experiments.service.js';
+import { InstrumentEntity } from '../instruments/instrument.entity.js';
+import { APP_CONFIG, MQTT } from '../infrastructure/tokens.js';
+import { DispatcherService } from './dispatcher.service.js';
+import { IngestService } from './ingest.service.js';
+import { RejectedStore } from './lab-messages.service.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export type HandleOutcome = { ok: true; detail: string } | { ok: false; reason: string };
+
+/**
+ * The service side of the instrument protocol: status (registry), events (experiment states),
+ * results (measurements). Messages of one instrument are handled in arrival order; anything that
+ * fails validation or names an unknown job goes to the rejected store with its reason.
+ */
+@Injectable()
+export class InstrumentGatewayService implements OnApplicationShutdown {
+  private readonly log = new Logger('Instruments');
+  private readonly topics: InstrumentTopics;
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private detach: (() => void) | null = null;
+  /** Called when a measurement was stored (the design loop listens). */
+  onMeasurement: (campaignId: string) => void = () => undefined;
+  counters = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(MQTT) private readonly mqtt: MqttConnection,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ExperimentsService) private readonly experiments: ExperimentsService,
+    @Inject(DispatcherService) private readonly dispatcher: DispatcherService,
+    @Inject(IngestService) private readonly ingest: IngestService,
+    @Inject(RejectedStore) private readonly rejected: RejectedStore,
+    @Inject(CampaignEvents) private readonly events: CampaignEvents,
+  ) {
+    this.topics = new InstrumentTopics(config.mqtt.topicPrefix);
+  }
+
+  async start(): Promise<void> {
+    this.detach = this.mqtt.onMessage((topic, payload) => this.enqueue(topic, payload));
+    // Replicas on an MQTT 5 broker share instrument traffic, so each result is handled by one of them.
+    const shareGroup = this.config.mqtt.mode === 'server' && this.mqtt.protocolVersion === 5 ? this.config.mqtt.shareGroup || undefined : undefined;
+    await this.mqtt.subscribe([
+      this.topics.filter('status'), // retained status must reach every replica: not shared
+      this.topics.filter('events', { shareGroup }),
+      this.topics.filter('results', { shareGroup }),
+    ]);
+    this.log.log(`subscribed to ${this.config.mqtt.topicPrefix}/instruments/+/{status,events,results}${shareGroup ? ` (shared group ${shareGroup})` : ''}`);
+  }
+
+  onApplicationShutdown(): void {
+    this.detach?.();
+  }
+
+  /** Resolves when every message received so far has been handled (tests, shutdown). */
+  async drained(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  }
+
+  private enqueue(topic: string, payload: Buffer): void {
+    this.counters.received++;
+    const key = topic.split('/').slice(-2, -1)[0] ?? topic;
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.handle(topic, payload))
+      .catch((error) => this.log.error(`handling ${topic} failed: ${(error as Error).stack}`))
+      .finally(() => {
+        if (this.chains.get(key) === next) this.chains.delete(key);
+      });
+    this.chains.set(key, next);
+  }
+
+  /** Handle one message (also used to replay a rejected message after a fix). */
+  async handle(topic: string, payload: Buffer, options: { record?: boolean } = {}): Promise<HandleOutcome> {
+    const record = options.record ?? true;
+    const decoded = decodeInstrumentMessage(this.topics, topic, payload);
+    if (!decoded.ok) return this.reject(record, topic, payload, decoded.reason, decoded.instrumentId);
+    const { channel, instrumentId, message } = decoded.message;
+    switch (channel) {
+      case 'status':
+        return this.onStatus(instrumentId, message);
+      case 'events':
+        return this.onEvent(record, topic, payload, instrumentId, message);
+      case 'results':
+        return this.onResult(record, topic, payload, instrumentId, message);
+      case 'jobs':
+        return { ok: true, detail: 'jobs topic is the service\'s own output' };
+    }
+  }
+
+  private async reject(record: boolean, topic: string, payload: Buffer, reason: string, instrumentId?: string, campaignId?: string | null): Promise<HandleOutcome> {
+    if (!record) return { ok: false, reason };
+    this.counters.rejected++;
+    await this.rejected.record({ channel: 'mqtt', topic, instrumentId: instrumentId ?? null, campaignId: campaignId ?? null, payload, reason });
+    return { ok: false, reason };
+  }
+
+  private async onStatus(instrumentId: string, msg: StatusMessage): Promise<HandleOutcome> {
+    const repo = this.dataSource.getRepository(InstrumentEntity);
+    const existing = await repo.findOneBy({ id: instrumentId });
+    const at = new Date(msg.at);
+    // A last will carries the time of the connection it guards, so it is always "older": trust
+    // arrival order for offline, timestamps for the rest (a retained status replayed late).
+    if (msg.state !== 'offline' && existing?.statusAt && existing.statusAt > at) return { ok: true, detail: 'older than the status we have' };
+    await repo.save({
+      id: instrumentId,
+      state: msg.state,
+      capabilities: msg.capabilities ?? existing?.capabilities ?? { stages: [], elements: [], maxConcurrentJobs: 0 },
+      statusAt: at,
+      lastSeenAt: new Date(),
+      lastStatus: msg,
+    });
+    if (existing?.state !== msg.state) {
+      this.log.log(`instrument ${instrumentId}: ${existing?.state ?? 'new'} -> ${msg.state}`);
+      this.events.emit({ type: 'instrument.state', campaignId: null, instrumentId, state: msg.state, at: new Date().toISOString() });
+    }
+    if (msg.state === 'offline' || msg.state === 'error') {
+      // Its jobs are not forgotten: they time out after the grace period and are re-dispatched.
+      const grace = new Date(Date.now() + this.config.lab.offlineGraceMs);
+      await this.dataSource.query(
+        `UPDATE instrument_job SET deadline = least(deadline, $2) WHERE instrument_id = $1 AND finished_at IS NULL`,
+        [instrumentId, grace],
+      );
+    }
+    this.dispatcher.request();
+    return { ok: true, detail: `status ${msg.state}` };
+  }
+
+  private async findJob(jobId: string): Promise<InstrumentJobEntity | null> {
+    if (!UUID.test(jobId)) return null;
+    return this.dataSource.getRepository(InstrumentJobEntity).findOneBy({ jobId });
+  }
+
+  private async onEvent(record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: InstrumentEvent): Promise<HandleOutcome> {
+    const job = await this.findJob(msg.jobId);
+    if (!job) return this.reject(record, topic, payload, `unknown job ${msg.jobId}`, instrumentId);
+    if (job.instrumentId !== instrumentId) {
+      return this.reject(record, topic, payload, `job ${msg.jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId);
+    }
+    let detail = msg.type;
+    let capacityFreed = false;
+    await this.dataSource.transaction(async (m) => {
+      await m.update(InstrumentJobEntity, { jobId: job.jobId }, { lastEvent: msg as object, lastEventAt: new Date(msg.at) });
+      const experiment = await this.experiments.lock(m, job.experimentId);
+      const current = experiment.currentJobId === job.jobId;
+      const finishJob = (status: string) =>
+        m.query(`UPDATE instrument_job SET status = $2, finished_at = coalesce(finished_at, now()) WHERE job_id = $1`, [job.jobId, status]);
+      switch (msg.type) {
+        case 'job.accepted':
+          if (job.status === 'dispatched') await m.update(InstrumentJobEntity, { jobId: job.jobId }, { status: 'accepted' });
+          if (current && experiment.status === 'dispatched') {
+            await this.experiments.transition(m, experiment, 'accepted', { cause: `accepted by ${instrumentId}`, actor: instrumentId });
+          }
+          break;
+        case 'job.started':
+        case 'job.progress':
+          if (job.status === 'dispatched' || job.status === 'accepted') await m.update(InstrumentJobEntity, { jobId: job.jobId }, { status: 'running' });
+          if (current && (experiment.status === 'dispatched' || experiment.status === 'accepted')) {
+            await this.experiments.transition(m, experiment, 'running', { cause: `${msg.stage} started on ${instrumentId}`, actor: instrumentId });
+          }
+          break;
+        case 'job.rejected':
+          await finishJob('rejected');
+          capacityFreed = true;
+          if (current && !['measured'].includes(experiment.status)) {
+            await this.dispatcher.retryOrGiveUp(m, experiment, `rejected by ${instrumentId}: ${msg.reason}`, 'failed');
+          }
+          break;
+        case 'job.failed':
+          await finishJob('failed');
+          capacityFreed = true;
+          if (current && experiment.status !== 'measured') {
+            if (msg.retryable) await this.dispatcher.retryOrGiveUp(m, experiment, `${msg.stage} failed on ${instrumentId}: ${msg.reason}`, 'failed');
+            else {
+              await this.experiments.transition(m, experiment, 'failed', {
+                cause: `${msg.stage} failed on ${instrumentId}: ${msg.reason} (not retryable)`,
+                actor: instrumentId,
+                set: { currentJobId: null, deadline: null },
+              });
+            }
+          }
+          break;
+      }
+      if (!current) detail += ' (for an earlier dispatch; recorded on the job only)';
+    });
+    if (capacityFreed) {
+      this.dispatcher.request();
+      this.onMeasurement(job.campaignId);
+    }
+    return { ok: true, detail };
+  }
+
+  private async onResult(record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: ResultMessage): Promise<HandleOutcome> {
+    const job = await this.findJob(msg.jobId);
+    if (!job) return this.reject(record, topic, payload, `unknown job ${msg.jobId}`, instrumentId);
+    if (job.instrumentId !== instrumentId) {
+      return this.reject(record, topic, payload, `job ${msg.jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId);
+    }
+    const experiment = await this.dataSource.getRepository(ExperimentEntity).findOneByOrFail({ id: job.experimentId });
+    const outcome = await this.ingest.ingest(this.ingest.fromInstrument(instrumentId, job, experiment, msg));
+    if (!outcome.stored) {
+      this.counters.duplicates++;
+      return { ok: true, detail: `duplicate of measurement ${outcome.duplicateOf}` };
+    }
+    this.counters.stored++;
+    this.dispatcher.request();
+    this.onMeasurement(job.campaignId);
+    return { ok: true, detail: `stored measurement ${outcome.measurement.id}${outcome.flags.length ? ` (${outcome.flags.join(', ')})` : ''}` };
+  }
+}
+

@@ -1,0 +1,40 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { RejectedMessageEntity } from '../measurements/rejected-message.entity.js';
+
+/** The rejected-message store: anything that failed validation, verbatim with its reason. */
+@Injectable()
+export class RejectedStore {
+  private readonly log = new Logger('Rejected');
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  async record(entry: {
+    channel: 'mqtt' | 'rest' | 'import';
+    topic?: string | null;
+    instrumentId?: string | null;
+    campaignId?: string | null;
+    payload: Buffer | string;
+    reason: string;
+  }): Promise<RejectedMessageEntity> {
+    const text = typeof entry.payload === 'string' ? entry.payload : toText(entry.payload);
+    this.log.warn(`${entry.channel}${entry.topic ? ` ${entry.topic}` : ''}: ${entry.reason}`);
+    return this.dataSource.getRepository(RejectedMessageEntity).save({
+      channel: entry.channel,
+      topic: entry.topic ?? null,
+      instrumentId: entry.instrumentId ?? null,
+      campaignId: entry.campaignId ?? null,
+      payload: text,
+      reason: entry.reason,
+    });
+  }
+}
+
+/** UTF-8 text when the bytes are valid UTF-8, else base64 marked as such: verbatim either way. */
+export function toText(payload: Buffer): string {
+  const text = payload.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(payload) ? text : `base64:${payload.toString('base64')}`;
+}
+
+export function fromText(text: string): Buffer {
+  return text.startsWith('base64:') ? Buffer.from(text.slice(7), 'base64') : Buffer.from(text, 'utf8');
+}

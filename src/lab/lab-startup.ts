@@ -1,0 +1,20 @@
+import type { INestApplication } from '@nestjs/common';
+import { DesignLoopService } from '../design/design-loop.service.js';
+import type { Infrastructure } from '../infrastructure/infrastructure.js';
+import { DispatcherService } from './dispatcher.service.js';
+import { InstrumentGatewayService } from './instrument-gateway.service.js';
+
+/**
+ * Start the closed loop in a built app, per role: API replicas take instrument traffic and
+ * dispatch; workers take background jobs; `all` does both. After a restart this reconciles:
+ * jobs left in the table run again, running campaigns get an iteration, deadlines are swept.
+ */
+export async function startLab(app: INestApplication, infra: Infrastructure): Promise<void> {
+  const role = infra.config.role;
+  if (role !== 'worker') {
+    await app.get(InstrumentGatewayService).start();
+    app.get(DispatcherService).startSweeper();
+  }
+  if (role !== 'api') await infra.jobs.startWorker();
+  if (role !== 'worker') await app.get(DesignLoopService).reconcile();
+}

@@ -1,0 +1,24 @@
+import { Body, Controller, Get, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor } from '../common/actor.js';
+import { CorrectionDto } from './result-entry.dto.js';
+import { TechnicianEntryService } from './technician-entry.service.js';
+
+@ApiTags('measurements')
+@Controller('api/v1/measurements')
+export class MeasurementsController {
+  constructor(@Inject(TechnicianEntryService) private readonly entries: TechnicianEntryService) {}
+
+  @Post(':id/corrections')
+  @ApiOperation({ summary: 'Correct a measurement: a new revision; the corrected one stays in the history' })
+  @ApiConflictResponse({ description: 'not the latest revision' })
+  correct(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: CorrectionDto, @Actor() actor: string) {
+    return this.entries.correct(id, dto, actor);
+  }
+
+  @Get(':id/history')
+  @ApiOperation({ summary: 'All revisions of a measurement, oldest first' })
+  history(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.entries.history(id);
+  }
+}
