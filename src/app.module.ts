@@ -8,6 +8,7 @@ import { HealthController } from './health/health.controller.js';
 import type { Infrastructure } from './infrastructure/infrastructure.js';
 import { APP_CONFIG, INFRASTRUCTURE, JOB_QUEUE, MQTT } from './infrastructure/tokens.js';
 import { RejectedMessagesController } from './measurements/rejected-messages.controller.js';
+import { ProgressModule } from './progress/progress.module.js';
 
 /** The Nest shell: controllers and services around the core, given already-started infrastructure. */
 @Module({})
@@ -16,6 +17,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
+      imports: [ProgressModule],
       controllers: [HealthController, CampaignsController, RejectedMessagesController],
       providers: [
         { provide: INFRASTRUCTURE, useValue: infra },

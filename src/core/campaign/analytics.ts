@@ -157,11 +157,16 @@ const QUALITY_KEYS = new Set(['r2', 'accuracy', 'rocAuc', 'auc', 'f1', 'pearson'
  * gives {'yieldStrength.r2': 0.8}. "mean" segments are dropped; std / per-fold entries skipped.
  */
 export function qualityMetrics(metrics: unknown): Record<string, number> {
+  return flattenMetrics(metrics, QUALITY_KEYS);
+}
+
+/** Every finite numeric leaf of a metrics document (or only those named in `keys`), as in qualityMetrics. */
+export function flattenMetrics(metrics: unknown, keys?: ReadonlySet<string>): Record<string, number> {
   const out: Record<string, number> = {};
   const walk = (node: unknown, path: string[]) => {
     if (typeof node === 'number') {
       const key = path[path.length - 1];
-      if (Number.isFinite(node) && QUALITY_KEYS.has(key)) out[path.join('.')] = node;
+      if (Number.isFinite(node) && (!keys || keys.has(key))) out[path.join('.')] = node;
       return;
     }
     if (!node || typeof node !== 'object' || Array.isArray(node)) return;
