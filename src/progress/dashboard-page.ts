@@ -3,7 +3,8 @@
  * build). It reads the campaigns, progress and export endpoints, embeds the server-side SVG
  * charts, follows the campaign's live feed (EventSource on /api/v1/campaigns/{id}/events) and
  * calls the experiment approval routes (POST /api/v1/experiments/{id}/approve | reject,
- * PATCH /api/v1/experiments/{id}).
+ * PATCH /api/v1/experiments/{id}). With API keys on, the key entered in the page is kept in the
+ * browser and sent as a bearer header (as ?access_token= where a header cannot go).
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -26,6 +27,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   header.top .spacer { flex: 1; }
   header.top label { font-size: 12px; color: #94a3b8; display: flex; align-items: center; gap: 6px; }
   header.top input { background: #1e293b; border: 1px solid #334155; color: #e2e8f0; border-radius: 6px; padding: 4px 8px; width: 130px; font: inherit; font-size: 12px; }
+  header.top a { color: #93c5fd; }
+  section.card h3 a { font-weight: 500; font-size: 12.5px; color: var(--blue); text-decoration: none; }
+  section.card h3 a:hover { text-decoration: underline; }
   .live { display: inline-flex; align-items: center; gap: 6px; font-size: 12px; color: #cbd5e1; }
   .live .dot { width: 8px; height: 8px; border-radius: 50%; background: #64748b; }
   .live.on .dot { background: #22c55e; box-shadow: 0 0 0 3px rgba(34, 197, 94, .25); }
@@ -110,6 +114,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <header class="top">
   <div class="brand">AIMatDesign <span>· campaign dashboard</span></div>
   <div class="spacer"></div>
+  <label>API key <input id="apikey" type="password" data-testid="api-key" placeholder="aimd_…" autocomplete="off"></label>
   <label>acting as <input id="actor" data-testid="actor" value="pi" autocomplete="off"></label>
   <div id="live" class="live" data-testid="live-status"><span class="dot"></span><span class="text">not connected</span></div>
 </header>
@@ -139,6 +144,14 @@ export const DASHBOARD_HTML = `<!doctype html>
   function time(iso) { if (!iso) return '–'; var d = new Date(iso); return d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' }) + ' ' + d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
   function duration(s) { if (s === null || s === undefined) return '–'; if (s === 0) return 'done'; var h = s / 3600; return h >= 48 ? (h / 24).toFixed(1) + ' d' : h >= 1 ? h.toFixed(1) + ' h' : Math.max(1, Math.round(s / 60)) + ' min'; }
   function actor() { return ($('#actor').value || 'pi').trim(); }
+  // API key (kept in this browser): a bearer header for fetch; ?access_token= for EventSource, <img> and links, which cannot send headers
+  function apiKey() { try { return localStorage.getItem('aimd.apiKey') || ''; } catch (e) { return ''; } }
+  function withToken(url) { var k = apiKey(); return k ? url + (url.indexOf('?') >= 0 ? '&' : '?') + 'access_token=' + encodeURIComponent(k) : url; }
+  $('#apikey').value = apiKey();
+  $('#apikey').addEventListener('change', function () {
+    try { localStorage.setItem('aimd.apiKey', $('#apikey').value.trim()); } catch (e) { /* private mode */ }
+    start();
+  });
 
   function toast(message, error) {
     var t = $('#toast'); t.textContent = message; t.className = error ? 'show error' : 'show';
@@ -147,10 +160,12 @@ export const DASHBOARD_HTML = `<!doctype html>
 
   function request(method, path, body) {
     var init = { method: method, headers: { 'X-Actor': actor() } };
+    if (apiKey()) init.headers.Authorization = 'Bearer ' + apiKey();
     if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
     return fetch(API + path, init).then(function (res) {
       return res.text().then(function (text) {
         var data = null; try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
+        if (res.status === 401) throw new Error('This service needs an API key: enter yours at the top right.');
         if (!res.ok) { var m = data && data.message ? (Array.isArray(data.message) ? data.message.join('; ') : data.message) : res.status + ' ' + res.statusText; throw new Error(m); }
         return data;
       });
@@ -211,7 +226,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   function setLive(cls, text) { var el = $('#live'); el.className = 'live ' + cls; el.querySelector('.text').textContent = text; }
   function connect() {
     if (!state.id || typeof EventSource === 'undefined') return;
-    var source = new EventSource(API + '/campaigns/' + state.id + '/events');
+    var source = new EventSource(withToken(API + '/campaigns/' + state.id + '/events'));
     state.source = source;
     source.onopen = function () { setLive('on', 'live'); };
     source.onerror = function () { setLive('off', 'reconnecting…'); };
@@ -277,12 +292,14 @@ export const DASHBOARD_HTML = `<!doctype html>
     }
 
     html += '<div class="grid2">' + PLOTS.map(function (pl) {
-      return '<div class="card chart"><img alt="' + esc(pl[1]) + '" data-plot="' + pl[0] + '" src="' + API + '/campaigns/' + esc(c.id) + '/plots/' + pl[0] + '.svg?t=' + state.plotStamp + '"></div>';
+      return '<div class="card chart"><img alt="' + esc(pl[1]) + '" data-plot="' + pl[0] + '" src="' + esc(withToken(API + '/campaigns/' + c.id + '/plots/' + pl[0] + '.svg?t=' + state.plotStamp)) + '"></div>';
     }).join('') + '<section class="card" style="margin:0"><h3>Live activity</h3><ul class="activity" id="activity" data-testid="activity"></ul></section></div>';
 
     var rows = state.experiments.slice().sort(function (a, b) { return b.sequence - a.sequence; }).slice(0, 300);
     html += '<section class="card"><h3>Experiments <span class="count">' + state.experiments.length + '</span>' +
-      '<span style="flex:1"></span><a href="' + API + '/campaigns/' + esc(c.id) + '/export/experiments.csv">CSV</a> · <a href="' + API + '/campaigns/' + esc(c.id) + '/export/measurements.csv">measurements CSV</a> · <a href="' + API + '/campaigns/' + esc(c.id) + '/export/campaign.json">campaign JSON</a></h3>';
+      '<span style="flex:1"></span>' + ['experiments.csv', 'measurements.csv', 'campaign.json'].map(function (f) {
+        return '<a href="' + esc(withToken(API + '/campaigns/' + c.id + '/export/' + f)) + '">' + f + '</a>';
+      }).join(' · ') + '</h3>';
     html += rows.length ? '<div class="scroll"><table data-testid="experiments"><thead><tr><th>#</th><th>Batch</th><th>Composition</th><th>State</th><th class="num">Pred. σy</th><th class="num">Pred. ε</th><th>Glass</th><th class="num">σy (MPa)</th><th class="num">ε (%)</th><th>Meets objectives</th><th>Source</th><th>Updated</th></tr></thead><tbody>' +
       rows.map(function (e) {
         var m = e.measurement, pr = e.prediction || {};
@@ -358,11 +375,14 @@ export const DASHBOARD_HTML = `<!doctype html>
     $('#dialog-form').addEventListener('input', sum); sum();
   }
 
-  loadCampaigns().then(function () {
-    var id = new URLSearchParams(location.search).get('campaign');
-    if (!id && state.campaigns.length) { id = (state.campaigns.find(function (c) { return c.status === 'running'; }) || state.campaigns[0]).id; history.replaceState(null, '', '?campaign=' + id); }
-    select(id);
-  }).catch(function (e) { $('#main').innerHTML = '<div class="empty">' + esc(e.message) + '</div>'; });
+  function start() {
+    loadCampaigns().then(function () {
+      var id = new URLSearchParams(location.search).get('campaign');
+      if (!id && state.campaigns.length) { id = (state.campaigns.find(function (c) { return c.status === 'running'; }) || state.campaigns[0]).id; history.replaceState(null, '', '?campaign=' + id); }
+      select(id);
+    }).catch(function (e) { $('#main').innerHTML = '<div class="empty">' + esc(e.message) + '</div>'; });
+  }
+  start();
   setInterval(function () { loadCampaigns().catch(function () {}); }, 30000);
 })();
 </script>

@@ -126,7 +126,7 @@ function paretoSpec(d: PlotData): TopLevelSpec {
         mark: { type: 'point', filled: true, size: 60, opacity: 0.95, stroke: 'white', strokeWidth: 0.8 },
         encoding: {
           x: { field: 'yieldStrengthMPa', type: 'quantitative', title: 'Yield strength (MPa)', scale: { zero: false, padding: 16 } },
-          y: { field: 'elongationPct', type: 'quantitative', title: 'Elongation (%)', scale: { padding: 12 } },
+          y: { field: 'elongationPct', type: 'quantitative', title: 'Elongation (%)', scale: { domainMin: 0 } },
           color: { field: 'group', type: 'nominal', title: null, scale: { domain, range }, legend: { orient: 'bottom', labelLimit: 260 } },
           tooltip: [{ field: 'formula' }, { field: 'sequence' }, { field: 'yieldStrengthMPa' }, { field: 'elongationPct' }],
         },
@@ -180,9 +180,9 @@ function modelQualitySpec(d: PlotData): TopLevelSpec {
     data: { values },
     mark: { type: 'line', point: { filled: true, size: 40 }, strokeWidth: 2 },
     encoding: {
-      x: { field: 'createdAt', type: 'temporal', title: 'Trained at' },
+      x: { field: 'createdAt', type: 'temporal', title: 'Trained at', axis: { format: '%d %b %H:%M', labelAngle: 0, tickCount: 6 } },
       y: { field: 'value', type: 'quantitative', title: 'CV score', scale: { domain: [0, 1], clamp: true } },
-      color: { field: 'metric', type: 'nominal', title: 'metric', scale: { scheme: 'tableau10' }, legend: { orient: 'right' } },
+      color: { field: 'metric', type: 'nominal', title: 'metric', scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', columns: 3, labelLimit: 220 } },
       tooltip: [{ field: 'version' }, { field: 'metric' }, { field: 'value', format: '.3f' }, { field: 'trigger' }],
     },
   } as TopLevelSpec;
@@ -209,7 +209,7 @@ function trainingSpec(d: PlotData): TopLevelSpec {
       encoding: {
         x: { field: 'episode', type: 'quantitative', title: 'Episode' },
         y: { field: 'value', type: 'quantitative', title: titles[series], scale: { zero: false } },
-        color: { field: 'iteration', type: 'nominal', title: null, scale: { scheme: 'blues' }, legend: { orient: 'right' } },
+        color: { field: 'iteration', type: 'nominal', title: null, scale: { scheme: 'tableau10' }, legend: { orient: 'top' } },
       },
     })),
   } as TopLevelSpec;

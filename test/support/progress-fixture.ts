@@ -41,12 +41,10 @@ export async function seedKnownCampaign(baseUrl: string, db: DataSource, overrid
   ].join('\n');
   const imported = await api(baseUrl, 'POST', `/api/v1/campaigns/${c.id}/measurements/import`, csv);
   if (imported.status !== 201) throw new Error(`seed import failed: ${JSON.stringify(imported.body)}`);
-  const started = await api(baseUrl, 'POST', `/api/v1/campaigns/${c.id}/start`, {});
-  if (started.status !== 200) throw new Error(`start failed: ${JSON.stringify(started.body)}`);
-
+  // running, started 4 h ago; set in SQL (no lifecycle event) so the design loop does not propose into the fixture
   const t0 = new Date(Math.floor(Date.now() / 1000) * 1000 - 4 * HOUR);
   const at = (ms: number) => new Date(t0.getTime() + ms).toISOString();
-  await db.query(`UPDATE campaign SET started_at = $2 WHERE id = $1`, [c.id, at(0)]);
+  await db.query(`UPDATE campaign SET status = 'running', started_at = $2 WHERE id = $1`, [c.id, at(0)]);
 
   const rows: Array<[number, number, string, boolean | null, number | null, number | null]> = [
     [1, 1, 'measured', true, 1700, 12],
