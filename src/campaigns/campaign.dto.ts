@@ -65,8 +65,8 @@ export class ObjectivesDto {
 }
 
 export class StrategyDto {
-  @ApiPropertyOptional({ enum: ['aimatdesign', 'random'], default: 'aimatdesign' }) @IsOptional() @IsIn(['aimatdesign', 'random'])
-  method?: 'aimatdesign' | 'random';
+  @ApiPropertyOptional({ enum: ['aimatdesign', 'random', 'genetic'], default: 'aimatdesign' }) @IsOptional() @IsIn(['aimatdesign', 'random', 'genetic'])
+  method?: 'aimatdesign' | 'random' | 'genetic';
   @ApiPropertyOptional({ default: 200 }) @IsOptional() @IsInt() @Min(1) @Max(100000)
   episodesPerIteration?: number;
   @ApiPropertyOptional({ default: 128 }) @IsOptional() @IsInt() @Min(1) @Max(10000)

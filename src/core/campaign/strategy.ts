@@ -4,8 +4,8 @@
  * paper's 1000 because the service retrains after every batch instead of once).
  */
 export interface StrategySettings {
-  /** aimatdesign = TD3 + TEP + knowledge reward + AMR; random = uniform proposals (baseline). */
-  method: 'aimatdesign' | 'random';
+  /** aimatdesign = TD3 + TEP + knowledge reward + AMR; random = uniform proposals, genetic = genetic algorithm (baselines). */
+  method: 'aimatdesign' | 'random' | 'genetic';
   episodesPerIteration: number;
   stepsPerEpisode: number;
   /** Largest change of one element's fraction per agent action (fraction, not at.%). */
