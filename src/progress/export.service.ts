@@ -12,6 +12,12 @@ import { isSuccess } from '../core/campaign/success.js';
 import { EXPERIMENT_STATUSES } from '../experiments/experiment.entity.js';
 
 const CHUNK = 2000;
+const MEASUREMENT_COLUMNS = [
+  'id', 'campaign_id', 'experiment_id', 'source', 'instrument_id', 'job_id', 'external_id', 'idempotency_key', 'name', 'composition', 'formula',
+  'elements', 'phase', 'is_glass', 'yield_strength_mpa', 'elongation_pct', 'extra', 'composition_deviation', 'flags', 'measured_at', 'entered_by',
+  'revision', 'supersedes_id', 'is_current', 'created_at',
+].map((c) => `m.${c}`).join(', ');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const CAMPAIGN_DOCUMENT_FORMAT = 'aimatdesign-campaign';
 export const CAMPAIGN_DOCUMENT_VERSION = 1;
 
@@ -129,23 +135,37 @@ export class ExportService {
     @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
-  /** Measurement rows in (created_at, id) order, chunk by chunk. */
-  async *measurementRows(campaignId: string, allRevisions: boolean): AsyncGenerator<Row[]> {
-    let at = '-infinity';
-    let id = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const rows: Row[] = await this.db.query(
-        `SELECT m.*, m.created_at::text AS cursor_at, e.sequence AS experiment_sequence
-           FROM measurement m LEFT JOIN experiment e ON e.id = m.experiment_id
-          WHERE m.campaign_id = $1 ${allRevisions ? '' : 'AND m.is_current'} AND (m.created_at, m.id) > ($2::timestamptz, $3::uuid)
-          ORDER BY m.created_at, m.id LIMIT ${CHUNK}`,
-        [campaignId, at, id],
+  /**
+   * Measurement rows in (created_at, id) order, chunk by chunk, through a server-side cursor in a
+   * read-only snapshot (one sort, however many rows share a timestamp).
+   */
+  async *measurementRows(campaignId: string, allRevisions: boolean, withRaw = true): AsyncGenerator<Row[]> {
+    if (!UUID.test(campaignId)) throw new Invalid(`campaign id ${campaignId} is not a UUID`);
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    let open = false;
+    try {
+      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      open = true;
+      await runner.query('SET LOCAL cursor_tuple_fraction = 1'); // all rows are wanted: plan for the total, not the first row
+      await runner.query(
+        `DECLARE export_measurements NO SCROLL CURSOR FOR
+           SELECT ${MEASUREMENT_COLUMNS}${withRaw ? ', m.raw' : ''}, e.sequence AS experiment_sequence
+             FROM measurement m LEFT JOIN experiment e ON e.id = m.experiment_id
+            WHERE m.campaign_id = '${campaignId}' ${allRevisions ? '' : 'AND m.is_current'}
+            ORDER BY m.created_at, m.id`,
       );
-      if (rows.length === 0) return;
-      yield rows;
-      if (rows.length < CHUNK) return;
-      at = rows[rows.length - 1].cursor_at;
-      id = rows[rows.length - 1].id;
+      for (;;) {
+        const rows: Row[] = await runner.query(`FETCH ${CHUNK} FROM export_measurements`);
+        if (rows.length > 0) yield rows;
+        if (rows.length < CHUNK) break;
+      }
+      await runner.query('COMMIT');
+      open = false;
+    } finally {
+      // an error, or a consumer that stops early (client gone), lands here with the transaction open
+      if (open) await runner.query('ROLLBACK').catch(() => undefined);
+      await runner.release();
     }
   }
 
@@ -153,7 +173,7 @@ export class ExportService {
     const { objectives } = await this.campaigns.find(campaignId);
     let first = true;
     await write(format === 'csv' ? csvLine(MEASUREMENT_CSV_COLUMNS) : '[');
-    for await (const rows of this.measurementRows(campaignId, allRevisions)) {
+    for await (const rows of this.measurementRows(campaignId, allRevisions, format === 'json')) {
       const views = rows.map((r) => measurementView(r, objectives, format === 'json'));
       if (format === 'csv') {
         await write(views.map((v) => csvLine(MEASUREMENT_CSV_COLUMNS.map((c) => v[c]))).join(''));

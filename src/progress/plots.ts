@@ -203,7 +203,7 @@ function trainingSpec(d: PlotData): TopLevelSpec {
     title: { text: 'Agent training curves', subtitle: `${d.training.length} checkpoint(s)` },
     vconcat: (['meanReward', 'meanQ', 'qRewardCorrelation'] as const).map((series) => ({
       width: 520,
-      height: 110,
+      height: 80,
       data: { values: values.filter((v) => v.series === series) },
       mark: { type: 'line', strokeWidth: 1.8 },
       encoding: {

@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CampaignEvents } from '../../src/campaigns/campaign-events.js';
@@ -7,7 +9,10 @@ import { startTestApp, type TestApp } from '../support/services.js';
 
 /** Debian's chromium (.ci/run installs it), driven by playwright-core: no browser download. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = new URL('../../docs/dashboard.png', import.meta.url).pathname;
+/** The README's screenshot is refreshed with UPDATE_DASHBOARD_SCREENSHOT=1; otherwise it goes to a temporary file. */
+const SCREENSHOT = process.env.UPDATE_DASHBOARD_SCREENSHOT === '1'
+  ? new URL('../../docs/dashboard.png', import.meta.url).pathname
+  : join(tmpdir(), `aimd-dashboard-${process.pid}.png`);
 
 describe('dashboard in headless Chromium', () => {
   let t: TestApp;
@@ -71,8 +76,9 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.locator('[data-testid=activity]').textContent()).toContain('1 measurement added (instrument)');
     expect(await page.evaluate('window.__notReloaded')).toBe(true);
     await expect.poll(() => page.evaluate('Array.from(document.images).filter((i) => i.complete && i.naturalWidth > 300).length')).toBe(5);
-    mkdirSync(new URL('../../docs/', import.meta.url).pathname, { recursive: true });
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(statSync(SCREENSHOT).size).toBeGreaterThan(50_000);
   });
 
   it('approves a proposal from the approvals table', async () => {
@@ -93,5 +99,48 @@ describe('dashboard in headless Chromium', () => {
     const [{ status }] = await t.infra.dataSource.query(`SELECT status FROM experiment WHERE id = $1`, [ids[8]]);
     expect(['approved', 'queued', 'dispatched']).toContain(status);
     expect(await page.locator('[data-testid=approvals] [data-testid=proposal-8]').count()).toBe(0);
+  });
+
+  it('edits and rejects a new proposal through the dialogs', async () => {
+    const db = t.infra.dataSource;
+    const [{ id: proposal }] = await db.query(
+      `INSERT INTO experiment (campaign_id, sequence, batch_number, status, composition, formula, elements, prediction)
+       VALUES ($1, 11, 4, 'proposed', '{"Zr": 62, "Cu": 28, "Al": 10}', 'Zr62Cu28Al10', '{Al,Cu,Zr}', '{"pGlass": 0.8, "yieldStrengthMPa": 1820, "elongationPct": 9}')
+       RETURNING id`,
+      [id],
+    );
+    t.app.get(CampaignEvents).emit({ type: 'proposals.created', campaignId: id, batchNumber: 4, count: 1, experimentIds: [proposal], at: new Date().toISOString() } as never);
+    await expect.poll(() => page.locator('[data-testid=proposal-11]').count()).toBe(1);
+
+    // edit: one number input per element, the sum shown; Save sends the composition
+    await page.locator(`button[data-act=edit][data-id="${proposal}"]`).click();
+    await page.locator('#el-Zr').fill('60');
+    await page.locator('#el-Cu').fill('30');
+    expect(await page.locator('#sum').textContent()).toBe('100.00 at.%');
+    const [edit, edited] = await Promise.all([
+      page.waitForRequest((r) => r.url().endsWith(`/api/v1/experiments/${proposal}`) && r.method() === 'PATCH'),
+      page.waitForResponse((r) => r.url().endsWith(`/api/v1/experiments/${proposal}`) && r.request().method() === 'PATCH'),
+      page.locator('[data-testid=confirm-edit]').click(),
+    ]);
+    expect(edit.postDataJSON()).toEqual({ composition: { Zr: 60, Cu: 30, Al: 10 } });
+    if (edited.status() !== 404) {
+      expect(edited.status()).toBe(200);
+      await expect.poll(async () => (await db.query(`SELECT composition FROM experiment WHERE id = $1`, [proposal]))[0].composition).toEqual({ Zr: 60, Cu: 30, Al: 10 });
+    }
+
+    // reject: a reason is required; Reject sends it
+    await page.locator(`button[data-act=reject][data-id="${proposal}"]`).click();
+    await page.locator('#reason').fill('too close to experiment 2');
+    const [reject, rejected] = await Promise.all([
+      page.waitForRequest((r) => r.url().endsWith(`/api/v1/experiments/${proposal}/reject`)),
+      page.waitForResponse((r) => r.url().endsWith(`/api/v1/experiments/${proposal}/reject`)),
+      page.locator('[data-testid=confirm-reject]').click(),
+    ]);
+    expect(reject.method()).toBe('POST');
+    expect(reject.postDataJSON()).toEqual({ reason: 'too close to experiment 2' });
+    if (rejected.status() !== 404) {
+      expect(rejected.status()).toBe(200);
+      await expect.poll(() => page.locator('[data-testid=experiment-11]').getAttribute('data-status')).toBe('rejected');
+    }
   });
 });
