@@ -4,8 +4,8 @@ import { filter, type Subscription } from 'rxjs';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 
 /**
- * Server-sent events per campaign: every CampaignEvents event whose campaignId matches is
- * forwarded as it is (JSON in `data`, its `type` inside, so new event types need no change
+ * Server-sent events per campaign: every CampaignEvents event whose campaignId matches (or is
+ * null: fleet-wide events such as an instrument's state) is forwarded as it is (JSON in `data`, its `type` inside, so new event types need no change
  * here), with a comment line as heartbeat so proxies and clients keep the stream open.
  */
 @Injectable()
@@ -31,7 +31,9 @@ export class LiveFeed implements OnModuleDestroy {
     req.socket.setTimeout(0);
     let seq = 0;
     res.write(`retry: 3000\n: campaign ${campaignId} live feed\n\n`);
-    const subscription: Subscription = this.events.stream.pipe(filter((e) => e.campaignId === campaignId)).subscribe((event) => {
+    // the campaign's own events, and the fleet-wide ones (campaignId null, e.g. an instrument's state)
+    const mine = (e: { campaignId?: string | null }) => e.campaignId === campaignId || e.campaignId === null;
+    const subscription: Subscription = this.events.stream.pipe(filter(mine)).subscribe((event) => {
       res.write(`id: ${++seq}\ndata: ${JSON.stringify(event)}\n\n`);
     });
     const heartbeat = setInterval(() => res.write(`: heartbeat ${new Date().toISOString()}\n\n`), this.heartbeatMs);

@@ -101,12 +101,15 @@ describe('progress API, live feed, exports and plots on real PostgreSQL', () => 
     events.emit({ type: 'measurements.added', campaignId: id, count: 1, source: 'instrument', at });
     // a type the feed does not know yet is forwarded all the same
     events.emit({ type: 'something.new', campaignId: id, detail: 42, at } as never);
-    await readUntil(/something\.new/);
+    // fleet-wide events (no campaign) go to every campaign's feed
+    events.emit({ type: 'instrument.state', campaignId: null, instrumentId: 'xrd-1', state: 'online', at } as never);
+    await readUntil(/instrument\.state/);
     await readUntil(/: heartbeat/);
     const data = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
     expect(data).toEqual([
       { type: 'measurements.added', campaignId: id, count: 1, source: 'instrument', at },
       { type: 'something.new', campaignId: id, detail: 42, at },
+      { type: 'instrument.state', campaignId: null, instrumentId: 'xrd-1', state: 'online', at },
     ]);
     expect(text).toMatch(/id: 1\ndata: /);
     controller.abort();
