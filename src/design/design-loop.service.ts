@@ -128,7 +128,7 @@ export class DesignLoopService implements OnModuleInit {
       order: { iteration: 'DESC' },
     });
     const settings = withStrategyDefaults(campaign.strategy);
-    const strategy = STRATEGIES[settings.method]?.(this.config);
+    const strategy = STRATEGIES[settings.method]?.(this.config, this.dataSource);
     if (!strategy) throw new Error(`unknown strategy method ${settings.method}`);
     this.log.log(`campaign ${campaignId}: iteration ${iteration} (${strategy.name}) on ${measured.length} measurements, proposing ${count}`);
     const started = Date.now();

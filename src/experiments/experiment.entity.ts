@@ -13,6 +13,8 @@ export interface Prediction {
   yieldStrengthStd: number;
   elongationPct: number;
   elongationStd: number;
+  /** P(glass) x P(every target met) under the surrogates' predictive distribution. */
+  successProbability?: number;
   knowledgeScore?: number;
   knowledgeExplanation?: string;
 }

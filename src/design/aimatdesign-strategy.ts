@@ -1,0 +1,247 @@
+import type { DataSource } from 'typeorm';
+import { OpenAiKnowledgeClient } from '../../adapters/llm/openai-knowledge-client.js';
+import type { AppConfig } from '../config/config.js';
+import { DESCRIPTOR_NAMES, elementFractionFeatures } from '../core/chemistry/descriptors.js';
+import type { MeasuredAlloy } from '../core/chemistry/types.js';
+import { surrogatesFromBundle } from '../core/design/bundle-surrogates.js';
+import { runDesignIteration } from '../core/design/design-iteration.js';
+import { LlmKnowledgeProvider } from '../core/knowledge/llm-provider.js';
+import { RulesKnowledgeProvider } from '../core/knowledge/rules-provider.js';
+import type { KnowledgeProvider } from '../core/knowledge/types.js';
+import type { RetrainResult } from '../core/refinement/amr.js';
+import { DEFAULT_KNOWLEDGE_SCHEDULE } from '../core/rl/reward.js';
+import type { Td3Checkpoint } from '../core/rl/td3.js';
+import type { Objective } from '../core/rl/types.js';
+import { SurrogateBundle, type BundleCrossValidation } from '../core/surrogates/bundle.js';
+import { PgKnowledgeCache } from '../knowledge/pg-knowledge-cache.js';
+import { RandomStrategy } from './random-strategy.js';
+import type { DesignContext, DesignOutcome, DesignStrategy, ModelVersionRecord } from './strategy.js';
+
+/** The descriptors surrogates start from; AMR may add 1-3 of the other candidates. */
+export const INITIAL_DESCRIPTORS = ['delta', 'dHmix', 'dSmix', 'vec'];
+const CV_FOLDS = 3;
+
+/**
+ * AIMatDesign for one design iteration: surrogates (oblivious-tree classifier + edRVFL
+ * regressors) trained on every measurement and cross-validated, TEP from the measured pairs, TD3
+ * warm-started from the previous iteration's agent with the knowledge reward and AMR, then a
+ * diverse batch. Returns what the loop persists: model versions, agent checkpoint, refinements.
+ */
+export class AimatdesignStrategy implements DesignStrategy {
+  readonly name = 'aimatdesign';
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly dataSource: DataSource | null,
+  ) {}
+
+  async propose(ctx: DesignContext): Promise<DesignOutcome> {
+    const { space, strategy } = ctx;
+    const objectives: Objective[] = ctx.objectives.targets.map((t) => ({ property: t.property, threshold: t.threshold, weight: t.weight }));
+    const featureNames = ctx.previous.featureNames ?? [...elementFractionFeatures(space.elements), ...INITIAL_DESCRIPTORS];
+    const usable = ctx.measured.filter((a) => Object.keys(a.composition).length > 0);
+    const problem = dataProblem(usable);
+    if (problem) {
+      // Surrogates cannot be fitted yet: explore uniformly and say why.
+      ctx.log(`AIMatDesign needs more data (${problem}); this batch is random`);
+      const outcome = await new RandomStrategy().propose(ctx);
+      return { ...outcome, summary: { ...outcome.summary, fallback: problem } };
+    }
+
+    await ctx.progress(0.02, 'training surrogates');
+    const trained = trainSurrogates(usable, featureNames, ctx.seed);
+    const modelVersions: ModelVersionRecord[] = [trained.record('new data')];
+    ctx.log(`surrogates on ${usable.length} alloys in ${trained.seconds.toFixed(1)} s (cv ${describeCv(trained.cv)})`);
+
+    const knowledge = this.knowledgeProvider(strategy.knowledgeProvider, usable, ctx.log);
+    // A warm-started agent only needs a refresh on the new data, not a full training run.
+    const warm = ctx.previous.agentCheckpoint !== null;
+    const totalSteps = (warm ? strategy.refreshEpisodes : strategy.episodesPerIteration) * strategy.stepsPerEpisode;
+    await ctx.progress(0.1, `training the agent (${totalSteps} steps)`);
+    const result = await runDesignIteration({
+      space,
+      objectives,
+      measured: usable,
+      pending: ctx.pending,
+      surrogates: surrogatesFromBundle(trained.bundle, space.elements),
+      knowledge,
+      refinement:
+        strategy.amrEnabled && knowledge
+          ? {
+              candidates: DESCRIPTOR_NAMES.filter((d) => !featureNames.includes(d)),
+              current: { featureNames: [...featureNames], cvError: trained.cvError, metrics: trained.metrics },
+              retrain: async (names: string[]): Promise<RetrainResult> => {
+                const refined = trainSurrogates(usable, names, ctx.seed);
+                modelVersions.push(refined.record('AMR feature re-selection'));
+                return { surrogates: surrogatesFromBundle(refined.bundle, space.elements), featureNames: names, cvError: refined.cvError, metrics: refined.metrics };
+              },
+            }
+          : null,
+      checkpoint: (ctx.previous.agentCheckpoint as Td3Checkpoint | null) ?? null,
+      seed: ctx.seed,
+      config: {
+        env: { actionStep: strategy.actionStep, maxSteps: strategy.stepsPerEpisode, numEnvs: 64 },
+        train: { totalSteps, learningStarts: Math.min(2048, Math.floor(totalSteps / 8)), knowledge: { ...DEFAULT_KNOWLEDGE_SCHEDULE, weight: strategy.knowledgeWeight } },
+        tep: { batchShare: strategy.tepShare, actionStep: strategy.actionStep },
+        amr: { enabled: strategy.amrEnabled, minCorrelation: strategy.amrCorrelationThreshold, checkEvery: 4096, cooldown: 8192, maxRefinements: 1 },
+        // Proposal rollouts scale with the batch and the episode length, not a fixed 64 x 64.
+        proposals: {
+          batchSize: ctx.count,
+          minDistance: strategy.minProposalDistance,
+          rollouts: Math.max(16, 4 * ctx.count),
+          rolloutSteps: Math.min(64, strategy.stepsPerEpisode),
+        },
+      },
+      onProgress: (p) => void ctx.progress(0.1 + 0.85 * p, 'training the agent'),
+      log: ctx.log,
+    });
+
+    // Only the model versions the agent ended with are kept active; a rejected AMR retrain is
+    // still recorded (with its metrics) but not activated.
+    const finalFeatures = result.featureNames ?? featureNames;
+    const active = [...modelVersions].reverse().find((m) => sameFeatures(m.features, finalFeatures)) ?? modelVersions[0];
+    const ordered = [...modelVersions.filter((m) => m !== active), active];
+    return {
+      proposals: result.proposals.map((p) => ({
+        composition: p.composition,
+        prediction: {
+          pGlass: p.pGlass,
+          yieldStrengthMPa: p.yieldStrengthMPa.mean,
+          yieldStrengthStd: p.yieldStrengthMPa.std,
+          elongationPct: p.elongationPct.mean,
+          elongationStd: p.elongationPct.std,
+          successProbability: p.successProbability,
+          ...(p.knowledge ? { knowledgeScore: p.knowledge.score, knowledgeExplanation: p.knowledge.explanation } : {}),
+        },
+      })),
+      modelVersions: ordered,
+      agent: {
+        config: { episodes: strategy.episodesPerIteration, stepsPerEpisode: strategy.stepsPerEpisode, backend: result.backend },
+        trainingCurve: {
+          rewardCurve: result.training.rewardCurve,
+          doneCurve: result.training.doneCurve,
+          rates: result.training.rates,
+          predictionsPerSecond: result.training.predictionsPerSecond,
+          wallSeconds: result.training.wallSeconds,
+        },
+        weights: result.checkpoint,
+        envSteps: result.training.envSteps,
+      },
+      refinements: result.refinementEvents.map((e) => ({
+        reason: e.reason,
+        correlationBefore: e.correlationBefore,
+        correlationAfter: e.correlationAfter,
+        variance: e.relativeStdBefore,
+        featuresBefore: e.featuresBefore,
+        featuresChosen: e.featuresChosen,
+        rationale: e.rationale,
+        provider: e.selectionSource,
+        metricsBefore: { ...e.metricsBefore, cvError: e.cvErrorBefore },
+        metricsAfter: e.metricsAfter ? { ...e.metricsAfter, cvError: e.cvErrorAfter } : null,
+        accepted: e.accepted,
+      })),
+      summary: {
+        strategy: 'aimatdesign',
+        tepTransitions: result.tepTransitions,
+        envSteps: result.training.envSteps,
+        trainingSeconds: result.training.wallSeconds,
+        srDone: result.training.rates.srDone,
+        refinements: result.refinementEvents.length,
+        backend: result.backend,
+      },
+    };
+  }
+
+  private knowledgeProvider(kind: string, alloys: MeasuredAlloy[], log: (l: string) => void): KnowledgeProvider | null {
+    if (kind === 'none') return null;
+    const rules = new RulesKnowledgeProvider({ knownGlasses: alloys.filter((a) => a.isGlass).map((a) => a.composition) });
+    if (kind !== 'llm') return rules;
+    if (this.config.knowledge.mode !== 'llm') {
+      log('knowledge provider "llm" asked for, but OPENAI_BASE_URL is not set: using the rules');
+      return rules;
+    }
+    const client = new OpenAiKnowledgeClient({ baseURL: this.config.knowledge.baseUrl, model: this.config.knowledge.model, apiKey: this.config.knowledge.apiKey });
+    return new LlmKnowledgeProvider({
+      client,
+      cache: this.dataSource ? new PgKnowledgeCache(this.dataSource) : undefined,
+      fallback: rules,
+      knownAlloys: alloys,
+      config: { timeoutMs: this.config.knowledge.timeoutMs },
+      log,
+    });
+  }
+}
+
+function trainSurrogates(alloys: MeasuredAlloy[], featureNames: readonly string[], seed: number) {
+  const started = performance.now();
+  const bundle = SurrogateBundle.train(alloys, { featureNames, seed });
+  const cv = SurrogateBundle.crossValidate(alloys, { featureNames, seed, folds: CV_FOLDS });
+  const seconds = (performance.now() - started) / 1000;
+  const { error, metrics } = cvError(cv, alloys);
+  return {
+    bundle,
+    cv,
+    cvError: error,
+    metrics,
+    seconds,
+    record: (trigger: string): ModelVersionRecord => ({
+      kind: 'surrogates',
+      features: [...featureNames],
+      hyperparameters: { folds: CV_FOLDS, seed },
+      metrics: { ...metrics, cvError: error, folds: CV_FOLDS },
+      dataCounts: {
+        alloys: alloys.length,
+        glassLabels: alloys.filter((a) => a.isGlass !== null).length,
+        yieldStrength: alloys.filter((a) => a.yieldStrengthMPa !== null).length,
+        elongation: alloys.filter((a) => a.elongationPct !== null).length,
+      },
+      trainingSeconds: seconds,
+      artifact: bundle.toJSON(),
+      trigger,
+    }),
+  };
+}
+
+/** One number for "how wrong are the surrogates": (1 - AUC + yield RMSE/sd + elongation RMSE/sd) / 3. */
+function cvError(cv: BundleCrossValidation, alloys: MeasuredAlloy[]) {
+  const sd = (v: number[]) => {
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length) || 1;
+  };
+  const yieldSd = sd(alloys.filter((a) => a.yieldStrengthMPa !== null).map((a) => a.yieldStrengthMPa!));
+  const elongSd = sd(alloys.filter((a) => a.elongationPct !== null).map((a) => a.elongationPct!));
+  const auc = Number.isFinite(cv.classifier.mean.rocAuc) ? cv.classifier.mean.rocAuc : 0.5;
+  const error = (1 - auc + cv.yieldStrength.mean.rmse / yieldSd + cv.elongation.mean.rmse / elongSd) / 3;
+  return {
+    error,
+    metrics: {
+      classifierRocAuc: auc,
+      classifierAccuracy: cv.classifier.mean.accuracy,
+      yieldR2: cv.yieldStrength.mean.r2,
+      yieldRmse: cv.yieldStrength.mean.rmse,
+      yieldMae: cv.yieldStrength.mean.mae,
+      elongationR2: cv.elongation.mean.r2,
+      elongationRmse: cv.elongation.mean.rmse,
+      elongationMae: cv.elongation.mean.mae,
+    } as Record<string, number>,
+  };
+}
+
+function describeCv(cv: BundleCrossValidation): string {
+  return `AUC ${cv.classifier.mean.rocAuc.toFixed(3)}, yield R² ${cv.yieldStrength.mean.r2.toFixed(2)}, elongation R² ${cv.elongation.mean.r2.toFixed(2)}`;
+}
+
+/** Why the surrogates cannot be trained on this data yet, or null. */
+function dataProblem(alloys: MeasuredAlloy[]): string | null {
+  const glass = alloys.filter((a) => a.isGlass === true).length;
+  const notGlass = alloys.filter((a) => a.isGlass === false).length;
+  const y = alloys.filter((a) => a.yieldStrengthMPa !== null).length;
+  const e = alloys.filter((a) => a.elongationPct !== null).length;
+  if (glass < 2 || notGlass < 2) return `need at least 2 glass formers and 2 non-glass alloys, have ${glass} and ${notGlass}`;
+  if (y < CV_FOLDS + 2 || e < CV_FOLDS + 2) return `need at least ${CV_FOLDS + 2} yield and elongation values, have ${y} and ${e}`;
+  return null;
+}
+
+function sameFeatures(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
