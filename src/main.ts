@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/config.js';
 import { startInfrastructure } from './infrastructure/infrastructure.js';
 import { createApp } from './app.js';
+import { startLab } from './lab/lab-startup.js';
 
 async function main(): Promise<void> {
   const log = new Logger('Bootstrap');
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const infra = await startInfrastructure(config, (m) => log.log(m));
   for (const line of infra.describe()) log.log(line);
   const app = await createApp(infra);
-  if (config.role !== 'api') await infra.jobs.startWorker();
+  await startLab(app, infra);
   await app.listen(config.http.port, config.http.host);
   const url = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`;
   log.log(`listening on ${url} (API docs: ${url}/docs, health: ${url}/health)`);
