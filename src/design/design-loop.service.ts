@@ -71,15 +71,15 @@ export class DesignLoopService implements OnModuleInit {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [`aimd:design:${campaignId}`]);
-      if (!locked) {
-        // Another worker is designing this campaign; it will see our data. Try again shortly.
-        throw new Error(`campaign ${campaignId} is being designed by another worker`);
-      }
+      // Two workers never design one campaign at once: the second waits for the first and then
+      // runs on the data that arrived meanwhile (a bounded wait; the job is retried after that).
+      await runner.query(`SET lock_timeout = '15min'`);
+      await runner.query(`SELECT pg_advisory_lock(hashtext($1))`, [`aimd:design:${campaignId}`]);
       try {
         return await this.iterate(campaignId, ctx);
       } finally {
         await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`aimd:design:${campaignId}`]);
+        await runner.query(`RESET lock_timeout`);
       }
     } finally {
       await runner.release();
