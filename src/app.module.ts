@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from './audit/audit.service.js';
+import { AUTH_CONTROLLERS, AUTH_PROVIDERS, authImports } from './auth/auth.registration.js';
 import { CampaignEvents } from './campaigns/campaign-events.js';
 import { CampaignsController } from './campaigns/campaigns.controller.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
@@ -17,8 +18,8 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [ProgressModule],
-      controllers: [HealthController, CampaignsController, RejectedMessagesController],
+      imports: [ProgressModule, ...authImports(infra.config)],
+      controllers: [HealthController, CampaignsController, RejectedMessagesController, ...AUTH_CONTROLLERS],
       providers: [
         { provide: INFRASTRUCTURE, useValue: infra },
         { provide: APP_CONFIG, useValue: infra.config },
@@ -28,6 +29,7 @@ export class AppModule {
         AuditService,
         CampaignEvents,
         CampaignsService,
+        ...AUTH_PROVIDERS,
       ],
       exports: [INFRASTRUCTURE, APP_CONFIG, DataSource, JOB_QUEUE, MQTT, AuditService, CampaignEvents],
     };

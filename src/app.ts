@@ -5,6 +5,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import { AppModule } from './app.module.js';
+import { API_KEY_HEADER, BEARER } from './auth/auth.controllers.js';
+import { bodyErrorHandler } from './auth/http-limits.js';
+import { documentAccessPolicy } from './auth/swagger.js';
 import type { Infrastructure } from './infrastructure/infrastructure.js';
 
 /** Build the HTTP application around started infrastructure (used by main, the demo and tests). */
@@ -16,6 +19,7 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService | 
   const limit = infra.config.http.maxBodyBytes;
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit, type: ['text/csv', 'text/plain'] }));
+  app.use(bodyErrorHandler(limit)); // auth: a body over the limit is a JSON 413, unreadable JSON a JSON 400
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, transformOptions: { enableImplicitConversion: false } }),
   );
@@ -30,9 +34,14 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService | 
             'compositions, instruments measure them over MQTT (protocol aimd/v1), technicians enter results over REST.',
         )
         .setVersion('1')
+        // auth: every route but /health needs an API key, as a bearer token or in X-API-Key
+        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'aimd_<id>_<secret>', description: 'API key' }, BEARER)
+        .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key' }, API_KEY_HEADER)
+        .addSecurityRequirements(BEARER)
+        .addSecurityRequirements(API_KEY_HEADER)
         .build(),
     );
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+    SwaggerModule.setup('docs', app, documentAccessPolicy(document), { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
   }
   return app;
 }

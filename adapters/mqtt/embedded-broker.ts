@@ -11,7 +11,8 @@ import { Aedes, type AuthenticateError } from 'aedes';
  */
 export interface BrokerSecurity {
   authenticate?(clientId: string, username: string | undefined, password: Buffer | undefined): Promise<boolean> | boolean;
-  authorizePublish?(clientId: string, topic: string): Promise<boolean> | boolean;
+  /** payloadBytes: the size of the message, so a hook can refuse oversized publishes. */
+  authorizePublish?(clientId: string, topic: string, payloadBytes: number): Promise<boolean> | boolean;
   authorizeSubscribe?(clientId: string, filter: string): Promise<boolean> | boolean;
 }
 
@@ -103,7 +104,8 @@ function installSecurity(aedes: Aedes, security: BrokerSecurity): void {
     aedes.authorizePublish = (client, packet, callback) => {
       // client is null for messages the broker itself publishes (wills go through with the client).
       if (!client) return callback(null);
-      Promise.resolve(authorizePublish(client.id, packet.topic)).then(
+      const payloadBytes = typeof packet.payload === 'string' ? Buffer.byteLength(packet.payload) : (packet.payload?.length ?? 0);
+      Promise.resolve(authorizePublish(client.id, packet.topic, payloadBytes)).then(
         (allowed) => callback(allowed ? null : new Error(`publish to ${packet.topic} not authorised`)),
         (error: Error) => callback(error),
       );

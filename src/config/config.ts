@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { API_KEY_PATTERN } from '../auth/secrets.js';
 
 /**
  * Typed service configuration, read once from the environment and validated at start-up.
@@ -55,6 +56,26 @@ const schema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(100_000),
   SWAGGER: bool.default(true),
+
+  // Security (src/auth): API keys, rate limits, instrument credentials on MQTT.
+  /** An admin key taken from configuration (`aimd_<12 a-z0-9>_<secret>`); hashed on start, never stored in clear. */
+  ADMIN_API_KEY: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || API_KEY_PATTERN.test(v), {
+      message:
+        'must look like aimd_<12 lowercase letters or digits>_<32+ characters of A-Z a-z 0-9 _ -> ' +
+        `(make one with: node -e "console.log('aimd_'+require('crypto').randomBytes(6).toString('hex')+'_'+require('crypto').randomBytes(32).toString('base64url'))")`,
+    }),
+  /** Requests per minute per API key (token bucket, burst = the same number); 0 switches the limit off. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  /** Enforce instrument credentials and topic rights on the embedded broker. */
+  MQTT_AUTH: z.enum(['on', 'off']).default('off'),
+  /** Where the service writes Mosquitto's password and ACL files for the issued instrument credentials. */
+  MOSQUITTO_PASSWORD_FILE: z.string().trim().min(1).optional(),
+  MOSQUITTO_ACL_FILE: z.string().trim().min(1).optional(),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -72,6 +93,14 @@ export interface AppConfig {
   knowledge: { mode: 'llm'; baseUrl: string; apiKey?: string; model: string; timeoutMs: number } | { mode: 'offline' };
   imports: { maxRows: number };
   swagger: boolean;
+  security: {
+    adminApiKey: string | undefined;
+    rateLimitPerMinute: number;
+    /** Embedded broker: enforce instrument credentials and topic ACLs. */
+    mqttAuth: boolean;
+    mosquittoPasswordFile: string | undefined;
+    mosquittoAclFile: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -104,6 +133,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       : { mode: 'offline' },
     imports: { maxRows: e.IMPORT_MAX_ROWS },
     swagger: e.SWAGGER,
+    security: {
+      adminApiKey: e.ADMIN_API_KEY,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      mqttAuth: e.MQTT_AUTH === 'on',
+      mosquittoPasswordFile: e.MOSQUITTO_PASSWORD_FILE,
+      mosquittoAclFile: e.MOSQUITTO_ACL_FILE,
+    },
   };
 }
 
@@ -122,4 +158,8 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['OPENAI_API_KEY / OPENAI_MODEL', '- / gpt-4o-mini', 'key and model for that endpoint'],
   ['SERVICE_ROLE', 'all', 'all, api (HTTP + MQTT only) or worker (background jobs only)'],
   ['LOG_LEVEL', 'log', 'error, warn, log, debug, verbose'],
+  ['ADMIN_API_KEY', '(unset: a bootstrap admin key is printed once on first start)', 'admin API key aimd_<id>_<secret> from configuration'],
+  ['RATE_LIMIT_PER_MINUTE', '600', 'requests per minute per API key (0: off)'],
+  ['MQTT_AUTH', 'off', 'on: the embedded broker enforces instrument credentials and topic ACLs'],
+  ['MOSQUITTO_PASSWORD_FILE / MOSQUITTO_ACL_FILE', '(unset)', 'files the service writes for Mosquitto from the instrument credentials'],
 ];

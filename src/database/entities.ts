@@ -9,12 +9,15 @@ import { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { BackgroundJobEntity } from '../jobs/background-job.entity.js';
 import { KnowledgeCacheEntity } from '../knowledge/knowledge-cache.entity.js';
 import { InitialSchema1764000000000 } from '../../migrations/1764000000000-initial-schema.js';
+import { ApiKeyEntity, InstrumentCredentialEntity } from '../auth/auth.entities.js';
+import { ApiKeys1764100000000 } from '../../migrations/1764100000000-api-keys.js';
 
 export const ENTITIES = [
   CampaignEntity, ExperimentEntity, InstrumentJobEntity, MeasurementEntity, RejectedMessageEntity,
   InstrumentEntity, ModelVersionEntity, AgentCheckpointEntity, RefinementEventEntity, AuditEventEntity,
   BackgroundJobEntity, KnowledgeCacheEntity,
+  ApiKeyEntity, InstrumentCredentialEntity,
 ];
 
 /** Migrations in order; the schema changes only through these (never synchronize). */
-export const MIGRATIONS = [InitialSchema1764000000000];
+export const MIGRATIONS = [InitialSchema1764000000000, ApiKeys1764100000000];

@@ -5,6 +5,7 @@ import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../adapters/storage/embedded-postgres.js';
 import type { AppConfig } from '../config/config.js';
 import { openDatabase } from '../database/data-source.js';
+import { embeddedBrokerAuth } from '../auth/broker-security.js';
 import { BullMqJobQueue, InProcessJobQueue, type JobQueue } from '../jobs/job-queue.js';
 
 /**
@@ -45,13 +46,16 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     // MQTT
     let brokerUrl: string;
     let embeddedBroker: EmbeddedBroker | null = null;
+    // auth: instrument credentials and topic rights (MQTT_AUTH=on) and the payload size limit on the embedded broker
+    const brokerAuth = config.mqtt.mode === 'embedded' ? embeddedBrokerAuth(config, dataSource, log) : null;
     if (config.mqtt.mode === 'embedded') {
+      const security = brokerAuth?.security;
       try {
-        embeddedBroker = await startEmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port });
+        embeddedBroker = await startEmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, security });
       } catch (error) {
         if (!(error instanceof BrokerPortInUseError) || config.mqtt.portExplicit) throw error;
         log(`port ${config.mqtt.port} is taken (another broker?); the embedded broker takes a free port instead`);
-        embeddedBroker = await startEmbeddedBroker({ host: config.mqtt.host, port: 0 });
+        embeddedBroker = await startEmbeddedBroker({ host: config.mqtt.host, port: 0, security });
       }
       closers.push(() => embeddedBroker!.close());
       brokerUrl = `mqtt://127.0.0.1:${embeddedBroker.port}`;
@@ -61,8 +65,8 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     const mqtt = await MqttConnection.connect({
       url: brokerUrl,
       clientId: `aimd-service-${config.role}-${hostname()}-${config.http.port}`.slice(0, 64),
-      username: config.mqtt.mode === 'server' ? config.mqtt.username : undefined,
-      password: config.mqtt.mode === 'server' ? config.mqtt.password : undefined,
+      username: config.mqtt.mode === 'server' ? config.mqtt.username : brokerAuth?.service.username,
+      password: config.mqtt.mode === 'server' ? config.mqtt.password : brokerAuth?.service.password,
     });
     closers.push(() => mqtt.close());
 

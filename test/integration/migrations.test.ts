@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataSource, openDatabase } from '../../src/database/data-source.js';
+import { MIGRATIONS } from '../../src/database/entities.js';
 import { createTestDatabase } from '../support/services.js';
 
 describe('migrations on a real PostgreSQL', () => {
@@ -13,14 +14,18 @@ describe('migrations on a real PostgreSQL', () => {
 
   it('create the whole schema from an empty database, once', async () => {
     const first = await openDatabase(db.url);
-    expect(first.applied).toEqual(['InitialSchema1764000000000']);
+    expect(first.applied).toEqual(MIGRATIONS.map((m) => new m().name));
+    expect(first.applied[0]).toBe('InitialSchema1764000000000');
     const tables: { table_name: string }[] = await first.dataSource.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
     );
-    expect(tables.map((t) => t.table_name)).toEqual([
-      'agent_checkpoint', 'audit_event', 'background_job', 'campaign', 'experiment', 'instrument', 'instrument_job',
-      'knowledge_cache', 'measurement', 'model_version', 'refinement_event', 'rejected_message', 'schema_migrations',
-    ]);
+    expect(tables.map((t) => t.table_name)).toEqual(
+      expect.arrayContaining([
+        'agent_checkpoint', 'audit_event', 'background_job', 'campaign', 'experiment', 'instrument', 'instrument_job',
+        'knowledge_cache', 'measurement', 'model_version', 'refinement_event', 'rejected_message', 'schema_migrations',
+        'api_key', 'instrument_credential',
+      ]),
+    );
     // compositions are jsonb (queryable), not opaque strings
     const types: { column_name: string; data_type: string }[] = await first.dataSource.query(
       `SELECT column_name, data_type FROM information_schema.columns WHERE table_name IN ('measurement','experiment') AND column_name = 'composition'`,
@@ -46,8 +51,10 @@ describe('migrations on a real PostgreSQL', () => {
   it('revert cleanly', async () => {
     const ds = createDataSource(db.url);
     await ds.initialize();
-    await ds.undoLastMigration();
-    const tables: unknown[] = await ds.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'campaign'`);
+    for (let i = 0; i < MIGRATIONS.length; i++) await ds.undoLastMigration();
+    const tables: unknown[] = await ds.query(
+      `SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('campaign', 'api_key', 'instrument_credential')`,
+    );
     expect(tables).toHaveLength(0);
     await ds.destroy();
   });

@@ -4,6 +4,7 @@ import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import { startInfrastructure, type Infrastructure } from '../../src/infrastructure/infrastructure.js';
 import { createApp } from '../../src/app.js';
 import type { INestApplication } from '@nestjs/common';
+import { generateApiKey } from '../../src/auth/secrets.js';
 
 /**
  * The machine's real services (CI starts them; a test fails, never skips, when one is down).
@@ -13,6 +14,12 @@ export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://p
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const MOSQUITTO_URL = process.env.TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 export const SHARED_DATA = new URL('../../../shared/data/aimatdesign/', import.meta.url).pathname;
+
+/**
+ * Every test app starts with this admin key (ADMIN_API_KEY) and `api()` sends it unless the call
+ * passes its own `authorization` or `x-api-key` header (an empty `authorization: ''` sends none).
+ */
+export const TEST_ADMIN_API_KEY = generateApiKey().token;
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
@@ -54,6 +61,9 @@ export async function startTestApp(options: { env?: Record<string, string>; queu
     MQTT_URL: MOSQUITTO_URL,
     MQTT_TOPIC_PREFIX: `${uniqueName('aimdtest')}/v1`,
     QUEUE_PREFIX: uniqueName('aimdq'),
+    ADMIN_API_KEY: TEST_ADMIN_API_KEY,
+    // Tests fire requests faster than people do; auth tests that check the limit set their own.
+    RATE_LIMIT_PER_MINUTE: '0',
     ...(db ? { DATABASE_URL: db.url } : {}),
     ...(options.queue === 'redis' ? { REDIS_URL: REDIS_URL } : {}),
     ...options.env,
@@ -86,9 +96,14 @@ export async function api(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const isText = typeof body === 'string';
+  const ownKey = Object.keys(headers).some((h) => ['authorization', 'x-api-key'].includes(h.toLowerCase()));
   const res = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': isText ? 'text/csv' : 'application/json' }), ...headers },
+    headers: {
+      ...(ownKey ? {} : { authorization: `Bearer ${TEST_ADMIN_API_KEY}` }),
+      ...(body === undefined ? {} : { 'content-type': isText ? 'text/csv' : 'application/json' }),
+      ...headers,
+    },
     body: body === undefined ? undefined : isText ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -99,6 +114,18 @@ export async function api(
     // not JSON
   }
   return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** A new API key (created with the test admin key) as request headers for `api()`. */
+export async function keyHeaders(
+  baseUrl: string,
+  name: string,
+  role: 'admin' | 'pi' | 'technician' | 'instrument' | 'viewer',
+  campaignIds?: string[],
+): Promise<{ authorization: string }> {
+  const created = await api(baseUrl, 'POST', '/api/v1/api-keys', { name, role, ...(campaignIds ? { campaignIds } : {}) });
+  if (created.status !== 201) throw new Error(`creating key ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+  return { authorization: `Bearer ${created.body.key}` };
 }
 
 /** A Zr-based design space and objectives like the paper's targets. */

@@ -1,0 +1,37 @@
+import { Catch, Inject, PayloadTooLargeException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { ErrorRequestHandler, Response } from 'express';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../infrastructure/tokens.js';
+
+function tooLarge(res: Response, what: string, limitBytes: number): void {
+  res.status(413).json({
+    statusCode: 413,
+    error: 'Payload Too Large',
+    message: `${what} is larger than the limit of ${limitBytes} bytes (MAX_BODY_BYTES)`,
+    limitBytes,
+  });
+}
+
+/**
+ * After the body parsers: a body over MAX_BODY_BYTES becomes a JSON 413 (not Express's HTML page),
+ * and an unreadable JSON body a JSON 400.
+ */
+export function bodyErrorHandler(limitBytes: number): ErrorRequestHandler {
+  return (err: { type?: string; status?: number; message?: string } | undefined, _req, res, next) => {
+    if (err?.type === 'entity.too.large' || err?.status === 413) return tooLarge(res, 'the request body', limitBytes);
+    if (err?.type === 'entity.parse.failed') {
+      return res.status(400).json({ statusCode: 400, error: 'Bad Request', message: `the body is not valid JSON: ${err.message ?? ''}`.trim() });
+    }
+    next(err);
+  };
+}
+
+/** Multer's "File too large" (an upload over MAX_BODY_BYTES) as a clear 413. */
+@Catch(PayloadTooLargeException)
+export class PayloadTooLargeFilter implements ExceptionFilter {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  catch(_exception: PayloadTooLargeException, host: ArgumentsHost): void {
+    tooLarge(host.switchToHttp().getResponse<Response>(), 'the upload', this.config.http.maxBodyBytes);
+  }
+}

@@ -1,0 +1,96 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { isValidInstrumentId, InstrumentTopics } from '../../adapters/mqtt/protocol.js';
+import { AuditService } from '../audit/audit.service.js';
+import { Invalid, NotFound } from '../common/errors.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../infrastructure/tokens.js';
+import { InstrumentCredentialEntity } from './auth.entities.js';
+import type { InstrumentCredentialView, IssuedInstrumentCredentialView } from './auth.dto.js';
+import { writeMosquittoFiles } from './mosquitto-files.js';
+import { generatePassword, mosquittoHash, verifyMosquittoHash } from './secrets.js';
+
+/** Look up an instrument's stored hash and check a password against it (the embedded broker's authenticate). */
+export async function verifyInstrumentPassword(dataSource: DataSource, instrumentId: string, password: string): Promise<boolean> {
+  const row = await dataSource.getRepository(InstrumentCredentialEntity).findOneBy({ instrumentId });
+  return row !== null && verifyMosquittoHash(password, row.passwordHash);
+}
+
+/**
+ * MQTT credentials per instrument: issued (or replaced) and withdrawn by an admin; only a
+ * mosquitto-format hash is stored. When MOSQUITTO_PASSWORD_FILE / MOSQUITTO_ACL_FILE are set the
+ * files are rewritten at start and after every change (Mosquitto picks them up on SIGHUP).
+ */
+@Injectable()
+export class InstrumentCredentialsService implements OnApplicationBootstrap {
+  private readonly log = new Logger('Auth');
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private get repo() {
+    return this.dataSource.getRepository(InstrumentCredentialEntity);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.syncMosquittoFiles();
+  }
+
+  async issue(instrumentId: string, actor: string): Promise<IssuedInstrumentCredentialView> {
+    this.checkId(instrumentId);
+    const password = generatePassword();
+    const row = await this.dataSource.transaction(async (m) => {
+      const repo = m.getRepository(InstrumentCredentialEntity);
+      const replaced = await repo.existsBy({ instrumentId });
+      await repo.delete({ instrumentId });
+      const saved = await repo.save({ instrumentId, passwordHash: mosquittoHash(password), createdBy: actor } as InstrumentCredentialEntity);
+      await this.audit.record({ entityType: 'instrument', entityId: instrumentId, action: replaced ? 'credentials.replace' : 'credentials.issue', actor }, m);
+      return saved;
+    });
+    await this.syncMosquittoFiles();
+    return { ...toView(row), password, topicPrefix: `${new InstrumentTopics(this.config.mqtt.topicPrefix).prefix}/instruments/${instrumentId}/` };
+  }
+
+  async get(instrumentId: string): Promise<InstrumentCredentialView> {
+    this.checkId(instrumentId);
+    const row = await this.repo.findOneBy({ instrumentId });
+    if (!row) throw new NotFound('credentials of instrument', instrumentId);
+    return toView(row);
+  }
+
+  /** Later logins fail; a connection already open stays until it reconnects (embedded broker) or Mosquitto reloads. */
+  async withdraw(instrumentId: string, actor: string): Promise<void> {
+    this.checkId(instrumentId);
+    await this.dataSource.transaction(async (m) => {
+      const result = await m.getRepository(InstrumentCredentialEntity).delete({ instrumentId });
+      if (!result.affected) throw new NotFound('credentials of instrument', instrumentId);
+      await this.audit.record({ entityType: 'instrument', entityId: instrumentId, action: 'credentials.withdraw', actor }, m);
+    });
+    await this.syncMosquittoFiles();
+  }
+
+  async syncMosquittoFiles(): Promise<boolean> {
+    const { mosquittoPasswordFile, mosquittoAclFile } = this.config.security;
+    if (!mosquittoPasswordFile && !mosquittoAclFile) return false;
+    const mqtt = this.config.mqtt;
+    const service = mqtt.mode === 'server' && mqtt.username && mqtt.password ? { username: mqtt.username, password: mqtt.password } : undefined;
+    const instruments = await this.repo.find({ order: { instrumentId: 'ASC' } });
+    await writeMosquittoFiles(
+      { passwordFile: mosquittoPasswordFile, aclFile: mosquittoAclFile },
+      { topicPrefix: mqtt.topicPrefix, service, instruments },
+    );
+    this.log.log(`wrote Mosquitto ${[mosquittoPasswordFile, mosquittoAclFile].filter(Boolean).join(' and ')} (${instruments.length} instruments); reload Mosquitto (SIGHUP) to apply`);
+    return true;
+  }
+
+  private checkId(instrumentId: string): void {
+    if (!isValidInstrumentId(instrumentId)) throw new Invalid(`invalid instrument id "${instrumentId}": expected 1-64 characters of [A-Za-z0-9_-]`);
+  }
+}
+
+function toView(row: InstrumentCredentialEntity): InstrumentCredentialView {
+  return { instrumentId: row.instrumentId, username: row.instrumentId, createdBy: row.createdBy, createdAt: row.createdAt.toISOString() };
+}
