@@ -242,6 +242,11 @@ export const DASHBOARD_HTML = `<!doctype html>
     switch (e.type) {
       case 'campaign.state': return 'Campaign ' + esc(e.from) + ' → ' + esc(e.to) + (e.actor ? ' by ' + esc(e.actor) : '');
       case 'measurements.added': return fmt(e.count) + ' measurement' + (e.count === 1 ? '' : 's') + ' added (' + esc(e.source) + ')';
+      case 'experiment.state': return 'Experiment #' + esc(e.sequence) + ' ' + esc(e.from) + ' → ' + esc(e.to) + (e.cause ? ' <span class="muted">(' + esc(e.cause) + ')</span>' : '');
+      case 'proposals.created': return fmt(e.count) + ' new proposal' + (e.count === 1 ? '' : 's') + ' in batch ' + esc(e.batchNumber);
+      case 'refinement.event': return 'Model refinement ' + (e.accepted ? 'accepted' : 'not accepted') + ': ' + esc(e.reason);
+      case 'model.trained': return 'Surrogates v' + esc(e.version) + ' trained';
+      case 'instrument.state': return 'Instrument ' + esc(e.instrumentId) + ' is ' + esc(e.state);
       default:
         var parts = Object.keys(e).filter(function (k) { return ['type', 'campaignId', 'at'].indexOf(k) < 0 && (typeof e[k] !== 'object' || e[k] === null); })
           .slice(0, 4).map(function (k) { return esc(k) + ' ' + esc(e[k]); });

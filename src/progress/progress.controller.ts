@@ -126,7 +126,7 @@ export class ProgressController {
     if (!match || !(PLOT_KINDS as readonly string[]).includes(match[1]) || !(PLOT_FORMATS as readonly string[]).includes(match[2])) {
       throw new Invalid(`unknown plot ${file}: {${PLOT_KINDS.join('|')}}.{svg|png}`);
     }
-    const report = await this.progress.report(id);
+    const report = await this.progress.recentReport(id);
     const format = match[2] as PlotFormat;
     const body = await renderPlot(match[1] as PlotKind, report, format);
     res.status(200);

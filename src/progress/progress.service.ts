@@ -34,6 +34,8 @@ interface MeasuredRow {
  */
 @Injectable()
 export class ProgressService {
+  private readonly recent = new Map<string, { at: number; report: Promise<ProgressReport> }>();
+
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
   async campaign(id: string): Promise<CampaignEntity> {
@@ -42,7 +44,27 @@ export class ProgressService {
     return c;
   }
 
-  async report(id: string, now = new Date()): Promise<ProgressReport> {
+  /**
+   * The report, or one computed less than `maxAgeMs` ago: a dashboard refresh asks for the report
+   * and its five charts at once, and the charts need not recompute it.
+   */
+  recentReport(id: string, maxAgeMs = 2000): Promise<ProgressReport> {
+    const hit = this.recent.get(id);
+    return hit && Date.now() - hit.at < maxAgeMs ? hit.report : this.report(id);
+  }
+
+  report(id: string, now = new Date()): Promise<ProgressReport> {
+    const report = this.compute(id, now);
+    this.recent.delete(id);
+    this.recent.set(id, { at: Date.now(), report });
+    if (this.recent.size > 100) this.recent.delete(this.recent.keys().next().value!);
+    report.catch(() => {
+      if (this.recent.get(id)?.report === report) this.recent.delete(id);
+    });
+    return report;
+  }
+
+  private async compute(id: string, now: Date): Promise<ProgressReport> {
     const c = await this.campaign(id);
     const objectives = c.objectives;
     const threshold = (p: SuccessProperty) => objectives.targets.find((t) => t.property === p)?.threshold ?? null;
