@@ -18,11 +18,12 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DESCRIPTOR_NAMES, elementFractionFeatures } from '../src/core/chemistry/descriptors.js';
 import type { Composition, DesignSpace, MeasuredAlloy } from '../src/core/chemistry/types.js';
+import { evaluateFeatureSet, makeBundleRetrainer } from '../src/core/design/bundle-refinement.js';
 import { surrogatesFromBundle } from '../src/core/design/bundle-surrogates.js';
 import { resolveDesignConfig } from '../src/core/design/config.js';
 import { makeKnowledgeScorer } from '../src/core/knowledge/scorer.js';
 import { RulesKnowledgeProvider } from '../src/core/knowledge/rules-provider.js';
-import { AutomaticModelRefinement, type RetrainResult } from '../src/core/refinement/amr.js';
+import { AutomaticModelRefinement } from '../src/core/refinement/amr.js';
 import { toFractions, usesOnlyElements } from '../src/core/rl/design-space.js';
 import { VirtualLab } from '../src/core/rl/environment.js';
 import { Td3Agent } from '../src/core/rl/td3.js';
@@ -43,10 +44,15 @@ interface Args {
   steps: number;
   variants: Variant[];
   evalSteps: number;
+  envs: number;
+  gradientSteps: number;
+  batch: number;
+  hidden: number[];
+  gamma: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800 };
+  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99 };
   let stepsGiven = false;
   let seedsGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -67,9 +73,14 @@ function parseArgs(argv: string[]): Args {
     }
     else if (k === '--eval-steps') a.evalSteps = Number(v());
     else if (k === '--variants') a.variants = v().split(',') as Variant[];
+    else if (k === '--envs') a.envs = Number(v());
+    else if (k === '--grad-steps') a.gradientSteps = Number(v());
+    else if (k === '--batch') a.batch = Number(v());
+    else if (k === '--gamma') a.gamma = Number(v());
+    else if (k === '--hidden') a.hidden = v().split('-').map(Number);
     else if (k === '--') continue;
     else if (k === '--help' || k === '-h') {
-      console.log('usage: bench/design.ts --data DIR [--short] [--seeds 3] [--steps 128000] [--variants full,no-tep,no-knowledge,no-amr,random]');
+      console.log('usage: bench/design.ts --data DIR [--short] [--seeds 3] [--steps 128000] [--variants full,no-tep,no-knowledge,no-amr,random] [--envs 32] [--grad-steps 1] [--batch 128] [--hidden 64-64]');
       process.exit(0);
     } else throw new Error(`unknown argument ${k}`);
   }
@@ -154,13 +165,6 @@ function zrDesignSpace(measured: MeasuredAlloy[]): DesignSpace {
 
 const INITIAL_DESCRIPTORS = ['delta', 'dHmix', 'dSmix', 'vec'];
 
-function cvError(cv: ReturnType<typeof SurrogateBundle.crossValidate>, ys: { yieldSd: number; elongSd: number }) {
-  const auc = cv.classifier.mean.rocAuc;
-  const yr = cv.yieldStrength.mean.rmse / ys.yieldSd;
-  const er = cv.elongation.mean.rmse / ys.elongSd;
-  return { error: ((1 - auc) + yr + er) / 3, metrics: { classifierRocAuc: auc, yieldRmse: cv.yieldStrength.mean.rmse, yieldR2: cv.yieldStrength.mean.r2, elongationRmse: cv.elongation.mean.rmse, elongationR2: cv.elongation.mean.r2 } };
-}
-
 function sd(v: number[]) {
   const m = v.reduce((a, b) => a + b, 0) / v.length;
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
@@ -189,26 +193,23 @@ async function main() {
   const candidates = DESCRIPTOR_NAMES.filter((d) => !INITIAL_DESCRIPTORS.includes(d));
   const bundle = SurrogateBundle.train(training, { featureNames, seed: 42 });
   const baseSurrogates = surrogatesFromBundle(bundle, space.elements);
-  const ys = {
-    yieldSd: sd(measured.filter((a) => a.yieldStrengthMPa !== null).map((a) => a.yieldStrengthMPa!)),
-    elongSd: sd(measured.filter((a) => a.elongationPct !== null).map((a) => a.elongationPct!)),
-  };
   const folds = args.short ? 3 : 5;
   const needsAmr = args.variants.includes('full');
-  const baseCv = needsAmr ? cvError(SurrogateBundle.crossValidate(training, { featureNames, seed: 42, folds }), ys) : { error: 0, metrics: {} };
+  const baseCv = needsAmr ? evaluateFeatureSet(training, featureNames, 42, folds) : { error: 0, metrics: {} };
   console.log(`surrogates: ${featureNames.length} features, trained${needsAmr ? ` and cross-validated (error ${baseCv.error.toFixed(4)})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const inSpace = measured.filter((a) => usesOnlyElements(a.composition, space.elements) && baseOf(a.composition) === 'Zr');
   const starts = inSpace.map((a) => toFractions(a.composition, space.elements));
   const knownGlasses = inSpace.filter((a) => a.isGlass).map((a) => a.composition);
   const cfg = resolveDesignConfig({
-    env: { numEnvs: 64 },
-    train: { totalSteps: args.steps, learningStarts: Math.min(4_096, args.steps / 8) },
+    env: { numEnvs: args.envs },
+    td3: { batchSize: args.batch, actorHidden: args.hidden, criticHidden: args.hidden, gamma: args.gamma },
+    train: { totalSteps: args.steps, learningStarts: Math.min(4_096, args.steps / 8), gradientSteps: args.gradientSteps },
     amr: { checkEvery: 8_192, cooldown: 32_768, maxRefinements: 1, warmupProgress: 0.25 },
   });
   console.log(
     `agent: TD3 actor ${cfg.td3.actorHidden.join('-')} / critics ${cfg.td3.criticHidden.join('-')} (LayerNorm, LeakyReLU), batch ${cfg.td3.batchSize}, ` +
-      `${cfg.env.numEnvs} envs, 1 update per vector step (${cfg.env.numEnvs} env steps); ${args.steps} steps; backend ${backend}`,
+      `${cfg.env.numEnvs} envs, ${cfg.train.gradientSteps} update(s) per vector step of ${cfg.env.numEnvs} env steps; ${args.steps} steps; backend ${backend}`,
   );
 
   type Row = { variant: Variant; seed: number; report: TrainReport; policy: Awaited<ReturnType<typeof evaluatePolicy>>; events: number; accepted: number };
@@ -242,11 +243,7 @@ async function main() {
             candidates,
             current: { featureNames, cvError: baseCv.error, metrics: baseCv.metrics },
             config: cfg.amr,
-            retrain: async (names): Promise<RetrainResult> => {
-              const cv = cvError(SurrogateBundle.crossValidate(training, { featureNames: names, seed: 42, folds }), ys);
-              const b = SurrogateBundle.train(training, { featureNames: names, seed: 42 });
-              return { surrogates: surrogatesFromBundle(b, space.elements), featureNames: names, cvError: cv.error, metrics: cv.metrics };
-            },
+            retrain: makeBundleRetrainer({ alloys: training, elements: space.elements, seed: 42, folds }),
           })
         : null;
       const report = await trainAgent({
@@ -285,6 +282,18 @@ async function main() {
       `${variant.padEnd(13)} | ${col((r) => r.report.rates.srLegal)} ${col((r) => r.report.rates.srCls)} ${col((r) => r.report.rates.sr80[0])} ${col((r) => r.report.rates.sr80[1])} ${col((r) => r.report.rates.srDone)} | ` +
         `${col((r) => r.policy.srDone)}   | ${(rs.reduce((a, r) => a + r.report.wallSeconds, 0) / rs.length).toFixed(1)}`,
     );
+  }
+  // Convergence: SR_done per tenth of the budget (mean over seeds); TEP's effect shows early.
+  console.log('\nSR_done per 10 % of the training budget (mean over seeds, %):');
+  for (const variant of args.variants) {
+    const rs = rows.filter((r) => r.variant === variant);
+    const n = Math.min(...rs.map((r) => r.report.doneCurve.length));
+    const curve = Array.from({ length: n }, (_, i) => rs.reduce((a, r) => a + r.report.doneCurve[i], 0) / rs.length);
+    const firstAbove = (level: number) => {
+      const i = curve.findIndex((v) => v >= level);
+      return i < 0 ? 'never' : `${(i + 1) * 10} %`;
+    };
+    console.log(`${variant.padEnd(13)} ${curve.map((v) => (100 * v).toFixed(1).padStart(5)).join(' ')}   (reaches 10 %: ${firstAbove(0.1)}, 25 %: ${firstAbove(0.25)})`);
   }
   const mean = (v: Variant, f: (r: Row) => number) => {
     const rs = rows.filter((r) => r.variant === v);
