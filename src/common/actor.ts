@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 
-/** Who did it, for the audit trail. Until API keys land this is the X-Actor header. */
+/** Who did it, for the audit trail: the API key's name, which the auth guard puts on `req.actor` (X-Actor only where no guard ran). */
 export const Actor = createParamDecorator((_: unknown, ctx: ExecutionContext): string => {
   const req = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined>; actor?: string }>();
   if (req.actor) return req.actor;
