@@ -10,6 +10,17 @@ import type { Infrastructure } from './infrastructure/infrastructure.js';
 import { APP_CONFIG, INFRASTRUCTURE, JOB_QUEUE, MQTT } from './infrastructure/tokens.js';
 import { RejectedMessagesController } from './measurements/rejected-messages.controller.js';
 import { ProgressModule } from './progress/progress.module.js';
+import { DesignLoopService } from './design/design-loop.service.js';
+import { ExperimentsController } from './experiments/experiments.controller.js';
+import { ExperimentsService } from './experiments/experiments.service.js';
+import { InstrumentsController } from './instruments/instruments.controller.js';
+import { JobsController } from './jobs/jobs.controller.js';
+import { DispatcherService } from './lab/dispatcher.service.js';
+import { IngestService } from './lab/ingest.service.js';
+import { InstrumentGatewayService } from './lab/instrument-gateway.service.js';
+import { RejectedStore } from './lab/lab-messages.service.js';
+import { MeasurementsController } from './measurements/measurements.controller.js';
+import { TechnicianEntryService } from './measurements/technician-entry.service.js';
 
 /** The Nest shell: controllers and services around the core, given already-started infrastructure. */
 @Module({})
@@ -19,7 +30,12 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [ProgressModule, ...authImports(infra.config)],
-      controllers: [HealthController, CampaignsController, RejectedMessagesController, ...AUTH_CONTROLLERS],
+      controllers: [
+        // ExperimentsController before CampaignsController: its POST campaigns/:id/results must match before campaigns/:id/:action
+        HealthController, ExperimentsController, CampaignsController, MeasurementsController, InstrumentsController,
+        RejectedMessagesController, JobsController,
+        ...AUTH_CONTROLLERS,
+      ],
       providers: [
         { provide: INFRASTRUCTURE, useValue: infra },
         { provide: APP_CONFIG, useValue: infra.config },
@@ -29,6 +45,13 @@ export class AppModule {
         AuditService,
         CampaignEvents,
         CampaignsService,
+        ExperimentsService,
+        RejectedStore,
+        IngestService,
+        DispatcherService,
+        InstrumentGatewayService,
+        TechnicianEntryService,
+        DesignLoopService,
         ...AUTH_PROVIDERS,
       ],
       exports: [INFRASTRUCTURE, APP_CONFIG, DataSource, JOB_QUEUE, MQTT, AuditService, CampaignEvents],

@@ -67,8 +67,10 @@ export class ObjectivesDto {
 export class StrategyDto {
   @ApiPropertyOptional({ enum: ['aimatdesign', 'random', 'genetic'], default: 'aimatdesign' }) @IsOptional() @IsIn(['aimatdesign', 'random', 'genetic'])
   method?: 'aimatdesign' | 'random' | 'genetic';
-  @ApiPropertyOptional({ default: 200 }) @IsOptional() @IsInt() @Min(1) @Max(100000)
+  @ApiPropertyOptional({ default: 100, description: 'agent training episodes in the first design iteration' }) @IsOptional() @IsInt() @Min(1) @Max(100000)
   episodesPerIteration?: number;
+  @ApiPropertyOptional({ default: 25, description: 'episodes when refreshing the warm-started agent after new results' }) @IsOptional() @IsInt() @Min(1) @Max(100000)
+  refreshEpisodes?: number;
   @ApiPropertyOptional({ default: 128 }) @IsOptional() @IsInt() @Min(1) @Max(10000)
   stepsPerEpisode?: number;
   @ApiPropertyOptional({ default: 0.05, description: 'largest fraction change per action' }) @IsOptional() @IsNumber() @Min(0.001) @Max(0.5)
@@ -81,7 +83,7 @@ export class StrategyDto {
   knowledgeWeight?: number;
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean()
   amrEnabled?: boolean;
-  @ApiPropertyOptional({ default: 0.3 }) @IsOptional() @IsNumber() @Min(-1) @Max(1)
+  @ApiPropertyOptional({ default: 0.2 }) @IsOptional() @IsNumber() @Min(-1) @Max(1)
   amrCorrelationThreshold?: number;
   @ApiPropertyOptional({ default: 2, description: 'min L1 distance between proposals, at.%' }) @IsOptional() @IsNumber() @Min(0) @Max(200)
   minProposalDistance?: number;

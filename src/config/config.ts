@@ -41,6 +41,8 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_\-/]+$/, 'letters, digits, _, - and / only')
     .refine((v) => !v.startsWith('/') && !v.endsWith('/'), 'no leading or trailing /')
     .default('aimd/v1'),
+  /** Stable across restarts so the broker keeps this service's session (QoS 1 messages queued while down). */
+  MQTT_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 of letters, digits, _ and -').optional(),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
 
@@ -52,6 +54,17 @@ const schema = z.object({
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
 
+  /** An instrument job not finished by then is timed out and re-dispatched (protocol deadline). */
+  JOB_TIMEOUT_MS: z.coerce.number().int().min(100).default(24 * 3600 * 1000),
+  /** Jobs of an instrument that went offline time out this long after it left. */
+  OFFLINE_GRACE_MS: z.coerce.number().int().min(0).default(10 * 60 * 1000),
+  DISPATCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** How often deadlines are checked. */
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(5000),
+  /** Largest |as made - dispatched| in at.% per element before a result is flagged. */
+  COMPOSITION_TOLERANCE_PCT: z.coerce.number().min(0).max(100).default(1.0),
+  /** MQTT 5 shared-subscription group so API replicas split instrument messages (external broker only). */
+  MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]*$/).default('aimd-service'),
   /** Largest accepted JSON/CSV request body. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(100_000),
@@ -86,12 +99,20 @@ export interface AppConfig {
   logLevel: Env['LOG_LEVEL'];
   role: Env['SERVICE_ROLE'];
   database: { mode: 'server'; url: string; poolSize: number } | { mode: 'embedded'; dataDir: string; port: number; poolSize: number };
+  mqttClientId?: string;
   mqtt:
-    | { mode: 'server'; url: string; username?: string; password?: string; topicPrefix: string }
+    | { mode: 'server'; url: string; username?: string; password?: string; topicPrefix: string; shareGroup: string }
     | { mode: 'embedded'; host: string; port: number; portExplicit: boolean; topicPrefix: string };
   queue: { mode: 'redis'; url: string; prefix: string } | { mode: 'in-process'; prefix: string };
   knowledge: { mode: 'llm'; baseUrl: string; apiKey?: string; model: string; timeoutMs: number } | { mode: 'offline' };
   imports: { maxRows: number };
+  lab: {
+    jobTimeoutMs: number;
+    offlineGraceMs: number;
+    maxDispatchAttempts: number;
+    sweepIntervalMs: number;
+    compositionTolerancePct: number;
+  };
   swagger: boolean;
   security: {
     adminApiKey: string | undefined;
@@ -124,14 +145,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     database: e.DATABASE_URL
       ? { mode: 'server', url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE }
       : { mode: 'embedded', dataDir: e.DATA_DIR, port: e.EMBEDDED_PG_PORT, poolSize: e.DB_POOL_SIZE },
+    mqttClientId: e.MQTT_CLIENT_ID,
     mqtt: e.MQTT_URL
-      ? { mode: 'server', url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, topicPrefix: e.MQTT_TOPIC_PREFIX }
+      ? { mode: 'server', url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, topicPrefix: e.MQTT_TOPIC_PREFIX, shareGroup: e.MQTT_SHARE_GROUP }
       : { mode: 'embedded', host: e.MQTT_HOST, port: e.MQTT_PORT, portExplicit: source.MQTT_PORT !== undefined && source.MQTT_PORT !== '', topicPrefix: e.MQTT_TOPIC_PREFIX },
     queue: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, prefix: e.QUEUE_PREFIX } : { mode: 'in-process', prefix: e.QUEUE_PREFIX },
     knowledge: e.OPENAI_BASE_URL
       ? { mode: 'llm', baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY, model: e.OPENAI_MODEL, timeoutMs: e.OPENAI_TIMEOUT_MS }
       : { mode: 'offline' },
     imports: { maxRows: e.IMPORT_MAX_ROWS },
+    lab: {
+      jobTimeoutMs: e.JOB_TIMEOUT_MS,
+      offlineGraceMs: e.OFFLINE_GRACE_MS,
+      maxDispatchAttempts: e.DISPATCH_MAX_ATTEMPTS,
+      sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+      compositionTolerancePct: e.COMPOSITION_TOLERANCE_PCT,
+    },
     swagger: e.SWAGGER,
     security: {
       adminApiKey: e.ADMIN_API_KEY,

@@ -19,6 +19,7 @@ import { RefinementEventEntity } from '../refinement/refinement-event.entity.js'
 import { STRATEGIES } from './strategies.js';
 
 export const DESIGN_JOB = 'design-iteration';
+const TRIGGER_DEBOUNCE_MS = 200;
 
 /**
  * The campaign loop: a design iteration (train on every measurement, propose a batch sized to the
@@ -29,6 +30,7 @@ export const DESIGN_JOB = 'design-iteration';
 @Injectable()
 export class DesignLoopService implements OnModuleInit {
   private readonly log = new Logger('DesignLoop');
+  private readonly debounced = new Map<string, NodeJS.Timeout>();
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -44,14 +46,28 @@ export class DesignLoopService implements OnModuleInit {
   onModuleInit(): void {
     this.jobs.register(DESIGN_JOB, (ctx) => this.runIteration(ctx));
     this.events.stream.subscribe((event) => {
-      if (event.type === 'campaign.state' && event.to === 'running') void this.trigger(event.campaignId, `campaign ${event.from} -> running`);
+      if (event.type === 'campaign.state' && event.to === 'running') this.trigger(event.campaignId, `campaign ${event.from} -> running`);
       if (event.type === 'campaign.state' && event.to === 'running') this.dispatcher.request();
-      if (event.type === 'measurements.added' && event.source !== 'seed') void this.trigger(event.campaignId, 'new measurement');
+      if (event.type === 'measurements.added' && event.source !== 'seed') this.trigger(event.campaignId, 'new measurement');
     });
-    this.gateway.onMeasurement = (campaignId) => void this.trigger(campaignId, 'lab update');
+    this.gateway.onMeasurement = (campaignId) => this.trigger(campaignId, 'lab update');
   }
 
-  async trigger(campaignId: string, reason: string): Promise<void> {
+  /**
+   * Ask for a design iteration. A burst of results (fifty at once) becomes one request: triggers
+   * within TRIGGER_DEBOUNCE_MS coalesce here, and the queue coalesces again by dedupe key.
+   */
+  trigger(campaignId: string, reason: string): void {
+    if (this.debounced.has(campaignId)) return;
+    const timer = setTimeout(() => {
+      this.debounced.delete(campaignId);
+      void this.enqueue(campaignId, reason);
+    }, TRIGGER_DEBOUNCE_MS);
+    timer.unref();
+    this.debounced.set(campaignId, timer);
+  }
+
+  private async enqueue(campaignId: string, reason: string): Promise<void> {
     try {
       await this.jobs.enqueue(DESIGN_JOB, { campaignId, input: { campaignId, reason }, dedupeKey: `design:${campaignId}`, maxAttempts: 3 });
     } catch (error) {
@@ -62,7 +78,7 @@ export class DesignLoopService implements OnModuleInit {
   /** On start-up: every running campaign gets an iteration (it proposes only if something is missing). */
   async reconcile(): Promise<void> {
     const running = await this.dataSource.getRepository(CampaignEntity).findBy({ status: 'running' });
-    for (const c of running) await this.trigger(c.id, 'service start');
+    for (const c of running) await this.enqueue(c.id, 'service start');
     this.dispatcher.request();
   }
 

@@ -64,7 +64,7 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     }
     const mqtt = await MqttConnection.connect({
       url: brokerUrl,
-      clientId: `aimd-service-${config.role}-${hostname()}-${config.http.port}`.slice(0, 64),
+      clientId: config.mqttClientId ?? `aimd-service-${config.role}-${hostname()}-${config.http.port}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
       username: config.mqtt.mode === 'server' ? config.mqtt.username : brokerAuth?.service.username,
       password: config.mqtt.mode === 'server' ? config.mqtt.password : brokerAuth?.service.password,
     });

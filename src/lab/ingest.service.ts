@@ -90,7 +90,9 @@ export class IngestService {
         );
         return { stored: false, duplicateOf: existing.id };
       }
-      const measurement = await m.findOneByOrFail(MeasurementEntity, { id: inserted.raw[0].id });
+      // Technicians get the stored row back; the instrument path (thousands a second) needs the id only.
+      const id: string = inserted.raw[0].id;
+      const measurement = r.source === 'technician' ? await m.findOneByOrFail(MeasurementEntity, { id }) : ({ id } as MeasurementEntity);
       if (r.jobId) {
         await m.query(`UPDATE instrument_job SET status = 'completed', finished_at = coalesce(finished_at, now()) WHERE job_id = $1 AND status NOT IN ('completed')`, [r.jobId]);
       }

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { InstrumentTopics } from '../../adapters/mqtt/protocol.js';
-import { formatFormula } from '../../src/core/chemistry/composition.js';
 import { Random } from '../../src/core/util/random.js';
 import { DispatcherService } from '../../src/lab/dispatcher.service.js';
 import { InstrumentGatewayService } from '../../src/lab/instrument-gateway.service.js';
@@ -52,8 +51,8 @@ async function until<T>(what: string, check: () => Promise<T | false | null | un
 }
 
 describe.each([
-  { name: 'Mosquitto + BullMQ on Redis', env: {}, queue: 'redis' as const },
-  { name: 'embedded broker + in-process jobs', env: { MQTT_URL: '', MQTT_PORT: '0' }, queue: 'in-process' as const },
+  { name: 'Mosquitto + BullMQ on Redis', env: {} as Record<string, string>, queue: 'redis' as const },
+  { name: 'embedded broker + in-process jobs', env: { MQTT_URL: '', MQTT_PORT: '0' } as Record<string, string>, queue: 'in-process' as const },
 ])('closed loop on $name', ({ env, queue }) => {
   let t: TestApp;
   let instruments: VirtualInstrument[] = [];
@@ -288,7 +287,6 @@ describe('restart mid-campaign (Mosquitto, PostgreSQL, Redis)', () => {
       const measured = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${c.id}/measurements?source=instrument&limit=100`)).body;
       expect(measured.total).toBe(12);
       expect(new Set(measured.items.map((m: { experimentId: string }) => m.experimentId)).size).toBe(12);
-      expect(new Set(measured.items.map((m: { formula: string }) => formatFormula(JSON.parse(JSON.stringify(m.composition))))).size).toBeGreaterThan(0);
     } finally {
       for (const r of rigs) await r.stop();
       await t.close();

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import { startInfrastructure, type Infrastructure } from '../../src/infrastructure/infrastructure.js';
 import { createApp } from '../../src/app.js';
+import { startLab } from '../../src/lab/lab-startup.js';
 import type { INestApplication } from '@nestjs/common';
 import { generateApiKey } from '../../src/auth/secrets.js';
 
@@ -60,6 +61,7 @@ export async function startTestApp(options: { env?: Record<string, string>; queu
     HOST: '127.0.0.1',
     MQTT_URL: MOSQUITTO_URL,
     MQTT_TOPIC_PREFIX: `${uniqueName('aimdtest')}/v1`,
+    MQTT_CLIENT_ID: uniqueName('svc'),
     QUEUE_PREFIX: uniqueName('aimdq'),
     ADMIN_API_KEY: TEST_ADMIN_API_KEY,
     // Tests fire requests faster than people do; auth tests that check the limit set their own.
@@ -71,7 +73,7 @@ export async function startTestApp(options: { env?: Record<string, string>; queu
   const config = loadConfig(env);
   const infra = await startInfrastructure(config);
   const app = await createApp(infra, false);
-  if (config.role !== 'api') await infra.jobs.startWorker();
+  await startLab(app, infra);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {

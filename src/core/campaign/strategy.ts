@@ -6,7 +6,9 @@
 export interface StrategySettings {
   /** aimatdesign = TD3 + TEP + knowledge reward + AMR; random = uniform proposals, genetic = genetic algorithm (baselines). */
   method: 'aimatdesign' | 'random' | 'genetic';
+  /** Agent training episodes in the first iteration, and when refreshing a warm-started agent. */
   episodesPerIteration: number;
+  refreshEpisodes: number;
   stepsPerEpisode: number;
   /** Largest change of one element's fraction per agent action (fraction, not at.%). */
   actionStep: number;
@@ -23,14 +25,15 @@ export interface StrategySettings {
 
 export const DEFAULT_STRATEGY: StrategySettings = {
   method: 'aimatdesign',
-  episodesPerIteration: 200,
+  episodesPerIteration: 100,
+  refreshEpisodes: 25,
   stepsPerEpisode: 128,
   actionStep: 0.05,
   tepShare: 0.05,
   knowledgeProvider: 'rules',
   knowledgeWeight: 0.2,
   amrEnabled: true,
-  amrCorrelationThreshold: 0.3,
+  amrCorrelationThreshold: 0.2,
   minProposalDistance: 2,
 };
 
