@@ -46,7 +46,7 @@ export class ProgressController {
   @ApiOkResponse({ description: 'the progress report' })
   @ApiNotFoundResponse()
   report(@Param('id', ID) id: string): Promise<ProgressReport> {
-    return this.progress.report(id);
+    return this.progress.cachedReport(id);
   }
 
   @Get(':id/events')

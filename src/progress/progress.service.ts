@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { DataSource } from 'typeorm';
 import { NotFound } from '../common/errors.js';
 import {
@@ -32,11 +33,56 @@ interface MeasuredRow {
  * instrument usage are aggregated in PostgreSQL; the campaign's measured experiments (one row
  * each, bounded by the budget) go through the pure functions of core/campaign/analytics.
  */
+const STALE_MS = 2000;
+
 @Injectable()
 export class ProgressService {
   private readonly recent = new Map<string, { at: number; report: Promise<ProgressReport> }>();
 
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  /** Last computed report per campaign, and the campaigns that changed since (by their events). */
+  private readonly served = new Map<string, { at: number; report: ProgressReport }>();
+  private readonly refreshing = new Map<string, Promise<ProgressReport>>();
+  private readonly changed = new Set<string>();
+
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(CampaignEvents) events: CampaignEvents,
+  ) {
+    events.stream.subscribe((e) => {
+      if (e.campaignId) this.changed.add(e.campaignId);
+      else for (const id of this.served.keys()) this.changed.add(id); // fleet-wide (instrument) events
+    });
+  }
+
+  /**
+   * The report for the API under load: computed at most once at a time per campaign. While nothing
+   * changed it is served from memory (recomputed in the background after STALE_MS so the pace and
+   * time to budget move on); after a change the next caller waits for a fresh one.
+   */
+  async cachedReport(id: string): Promise<ProgressReport> {
+    const hit = this.served.get(id);
+    if (hit && !this.changed.has(id)) {
+      if (Date.now() - hit.at > STALE_MS) void this.refresh(id).catch(() => undefined);
+      return hit.report;
+    }
+    return this.refresh(id);
+  }
+
+  private refresh(id: string): Promise<ProgressReport> {
+    const running = this.refreshing.get(id);
+    if (running) return running;
+    this.changed.delete(id);
+    const started = Date.now();
+    const p = this.report(id)
+      .then((report) => {
+        this.served.set(id, { at: started, report });
+        if (this.served.size > 200) this.served.delete(this.served.keys().next().value!);
+        return report;
+      })
+      .finally(() => this.refreshing.delete(id));
+    this.refreshing.set(id, p);
+    return p;
+  }
 
   async campaign(id: string): Promise<CampaignEntity> {
     const c = await this.db.getRepository(CampaignEntity).findOneBy({ id });
