@@ -49,10 +49,11 @@ interface Args {
   batch: number;
   hidden: number[];
   gamma: number;
+  terminate: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99 };
+  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99, terminate: true };
   let stepsGiven = false;
   let seedsGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -77,6 +78,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--grad-steps') a.gradientSteps = Number(v());
     else if (k === '--batch') a.batch = Number(v());
     else if (k === '--gamma') a.gamma = Number(v());
+    else if (k === '--no-terminate') a.terminate = false;
     else if (k === '--hidden') a.hidden = v().split('-').map(Number);
     else if (k === '--') continue;
     else if (k === '--help' || k === '-h') {
@@ -202,14 +204,14 @@ async function main() {
   const starts = inSpace.map((a) => toFractions(a.composition, space.elements));
   const knownGlasses = inSpace.filter((a) => a.isGlass).map((a) => a.composition);
   const cfg = resolveDesignConfig({
-    env: { numEnvs: args.envs },
+    env: { numEnvs: args.envs, illegalEndsEpisode: args.terminate, nonGlassEndsEpisode: args.terminate },
     td3: { batchSize: args.batch, actorHidden: args.hidden, criticHidden: args.hidden, gamma: args.gamma },
     train: { totalSteps: args.steps, learningStarts: Math.min(4_096, args.steps / 8), gradientSteps: args.gradientSteps },
     amr: { checkEvery: 8_192, cooldown: 32_768, maxRefinements: 1, warmupProgress: 0.25 },
   });
   console.log(
     `agent: TD3 actor ${cfg.td3.actorHidden.join('-')} / critics ${cfg.td3.criticHidden.join('-')} (LayerNorm, LeakyReLU), batch ${cfg.td3.batchSize}, ` +
-      `${cfg.env.numEnvs} envs, ${cfg.train.gradientSteps} update(s) per vector step of ${cfg.env.numEnvs} env steps; ${args.steps} steps; backend ${backend}`,
+      `${args.terminate ? 'illegal/non-glass ends the episode (paper)' : 'illegal/non-glass moves rejected, episode goes on'}; ${cfg.env.numEnvs} envs, ${cfg.train.gradientSteps} update(s) per vector step of ${cfg.env.numEnvs} env steps; ${args.steps} steps; backend ${backend}`,
   );
 
   type Row = { variant: Variant; seed: number; report: TrainReport; policy: Awaited<ReturnType<typeof evaluatePolicy>>; events: number; accepted: number };

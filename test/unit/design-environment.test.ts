@@ -130,6 +130,18 @@ describe('VirtualLab', () => {
     expect(res.rewards[0] - res.surrogateRewards[0]).toBeCloseTo(0.1, 12);
   });
 
+  it('optionally rejects an illegal move instead of ending the episode (agent stays at s)', async () => {
+    const env = new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: 1, illegalEndsEpisode: false } });
+    const edge = Float64Array.from([0.78, 0.1, 0.06, 0.06]);
+    env.reset([edge]);
+    const res = await env.step([[1, -1, -1, -1]]);
+    expect(res.rewards[0]).toBe(-1);
+    expect(res.terminals[0]).toBe(0);
+    expect(Array.from(res.nextStates[0])).toEqual(Array.from(edge));
+    expect(Array.from(env.states[0])).toEqual(Array.from(edge));
+    expect(env.stats.episodes).toBe(0);
+  });
+
   it('truncates after maxSteps', async () => {
     const env = new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: 1, maxSteps: 3 } });
     env.reset([Float64Array.from([0.5, 0.3, 0.1, 0.1])]);

@@ -28,6 +28,13 @@ export interface EnvConfig {
   /** Element counts of random start compositions (paper: 3..7). */
   randomMinElements: number;
   randomMaxElements: number;
+  /**
+   * Paper: an illegal composition (or P(glass) < 0.5) ends the episode. When false, the move is
+   * rejected instead: the penalty is paid, the agent stays at s and the episode goes on (the lab
+   * cannot make that alloy, nothing was lost). Measured in bench:design (--no-terminate).
+   */
+  illegalEndsEpisode: boolean;
+  nonGlassEndsEpisode: boolean;
   reward: RewardConfig;
 }
 
@@ -38,6 +45,8 @@ export const DEFAULT_ENV_CONFIG: EnvConfig = {
   measuredStartProb: 0.5,
   randomMinElements: 3,
   randomMaxElements: 7,
+  illegalEndsEpisode: true,
+  nonGlassEndsEpisode: true,
   reward: DEFAULT_REWARD_CONFIG,
 };
 
@@ -235,6 +244,13 @@ export class VirtualLab {
       }
       rewards[i] = out.reward;
       surrogateRewards[i] = out.reward;
+      const rejected = (!out.legal && !this.config.illegalEndsEpisode) || (out.legal && !out.classified && !this.config.nonGlassEndsEpisode);
+      if (rejected) {
+        // The move is not made: s' = s, the episode continues.
+        out.done = false;
+        nextStates[i] = Float64Array.from(states[i]);
+        predictions[i] = this.prevPred[i];
+      }
       terminals[i] = out.done ? 1 : 0;
       outcomes.push(out);
       if (out.classified) classifiedIdx.push(i);
