@@ -163,9 +163,9 @@ export class SurrogateBundle {
 
   /** Hot path for the RL agent: rows already featurized with `featureNames` (all of them). */
   predictFeatures(X: FeatureMatrix): BundlePrediction {
-    const Xr = selectColumns(X, this.columns);
-    const y = this.yieldRegressor.predict(Xr);
-    const e = this.elongationRegressor.predict(Xr);
+    // The regressors read their columns straight from the rows: no per-row copies.
+    const y = this.yieldRegressor.predict(X, this.columns);
+    const e = this.elongationRegressor.predict(X, this.columns);
     return {
       pGlass: this.classifier.predictProba(X),
       yieldMean: y.mean,

@@ -270,22 +270,33 @@ export class ObliviousBoostingClassifier implements ProbabilisticClassifier {
     return raw;
   }
 
-  /** Log-odds per row. */
+  /**
+   * Log-odds per row. Trees outer, rows inner (in blocks), so a tree's splits and leaves stay in
+   * registers and L1 while a block of rows goes through it; each row still sums its trees in order.
+   */
   predictRaw(X: FeatureMatrix): Float64Array {
     const flat = this.flat;
     if (flat === null) throw new Error('model is not fitted');
-    const out = new Float64Array(X.length);
-    const nTrees = flat.depth.length;
-    for (let r = 0; r < X.length; r++) {
-      const row = X[r];
-      let s = this.baseScore;
+    const { depth, splitOffset, leafOffset, feature, threshold, leaf } = flat;
+    const m = X.length;
+    const out = new Float64Array(m).fill(this.baseScore);
+    const idx = new Int32Array(Math.min(m, 256));
+    const nTrees = depth.length;
+    for (let r0 = 0; r0 < m; r0 += 256) {
+      const b = Math.min(256, m - r0);
       for (let t = 0; t < nTrees; t++) {
-        const so = flat.splitOffset[t];
-        let idx = 0;
-        for (let d = 0; d < flat.depth[t]; d++) if (row[flat.feature[so + d]] > flat.threshold[so + d]) idx |= 1 << d;
-        s += flat.leaf[flat.leafOffset[t] + idx];
+        const so = splitOffset[t];
+        const dt = depth[t];
+        const lo = leafOffset[t];
+        idx.fill(0, 0, b);
+        for (let d = 0; d < dt; d++) {
+          const f = feature[so + d];
+          const th = threshold[so + d];
+          const bit = 1 << d;
+          for (let r = 0; r < b; r++) if (X[r0 + r][f] > th) idx[r] |= bit;
+        }
+        for (let r = 0; r < b; r++) out[r0 + r] += leaf[lo + idx[r]];
       }
-      out[r] = s;
     }
     return out;
   }
