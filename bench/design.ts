@@ -50,10 +50,11 @@ interface Args {
   hidden: number[];
   gamma: number;
   terminate: boolean;
+  actorLr: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99, terminate: true };
+  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99, terminate: true, actorLr: 3e-4 };
   let stepsGiven = false;
   let seedsGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -79,6 +80,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--batch') a.batch = Number(v());
     else if (k === '--gamma') a.gamma = Number(v());
     else if (k === '--no-terminate') a.terminate = false;
+    else if (k === '--actor-lr') a.actorLr = Number(v());
     else if (k === '--hidden') a.hidden = v().split('-').map(Number);
     else if (k === '--') continue;
     else if (k === '--help' || k === '-h') {
@@ -205,7 +207,7 @@ async function main() {
   const knownGlasses = inSpace.filter((a) => a.isGlass).map((a) => a.composition);
   const cfg = resolveDesignConfig({
     env: { numEnvs: args.envs, illegalEndsEpisode: args.terminate, nonGlassEndsEpisode: args.terminate },
-    td3: { batchSize: args.batch, actorHidden: args.hidden, criticHidden: args.hidden, gamma: args.gamma },
+    td3: { batchSize: args.batch, actorHidden: args.hidden, criticHidden: args.hidden, gamma: args.gamma, actorLr: args.actorLr },
     train: { totalSteps: args.steps, learningStarts: Math.min(4_096, args.steps / 8), gradientSteps: args.gradientSteps },
     amr: { checkEvery: 8_192, cooldown: 32_768, maxRefinements: 1, warmupProgress: 0.25 },
   });

@@ -306,7 +306,7 @@ export class Td3Agent {
 
 export interface ExplorationConfig {
   kind: 'ou' | 'gaussian';
-  /** Noise scale at the start and after decay (paper: OU decaying to 0.1). */
+  /** Noise std at the start and after decay (paper: OU decaying to 0.1); for OU the stationary std. */
   sigmaStart: number;
   sigmaEnd: number;
   /** OU mean reversion. */
@@ -347,9 +347,12 @@ export class ExplorationNoise {
       for (let k = 0; k < this.dim; k++) out[k] = this.rng.normal(0, sigma);
       return out;
     }
+    // Innovation scaled so the stationary std of the OU process is sigma (not sigma / sqrt(2 theta)).
     const x = this.x[env];
+    const theta = this.config.theta;
+    const innovation = sigma * Math.sqrt(theta * (2 - theta));
     for (let k = 0; k < this.dim; k++) {
-      x[k] += -this.config.theta * x[k] + sigma * this.rng.normal();
+      x[k] += -theta * x[k] + innovation * this.rng.normal();
       out[k] = x[k];
     }
     return out;
