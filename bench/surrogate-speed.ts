@@ -6,7 +6,7 @@
  *
  * Trains one bundle on the AIMatDesign data (the bundle defaults, or with --agent the feature set
  * the RL agent uses: campaign-element fractions plus all descriptors, regressors on all of them),
- * then times `predictFeatures` at batch 64 and 4096, per model, in rows/s. "before" is the
+ * then times `predictFeatures` at batch 64 and 4096, per model, in rows per CPU second. "before" is the
  * implementation of the previous commit (row-at-a-time dot products over per-row arrays), kept
  * below in this file's memory and run on the same weights through the models' JSON; the script
  * also checks that both give the same numbers.
