@@ -49,7 +49,7 @@ export interface DemoOptions {
   seedAlloys: number;
   /** STRATEGIES key: aimatdesign, random, genetic. */
   strategy: string;
-  /** AIMatDesign training episodes per design iteration (null: the service's default). */
+  /** AIMatDesign training episodes in the first design iteration (null: the service's default). */
   episodes: number | null;
   /** Report folder (default reports/demo-<timestamp>). */
   out: string | null;
@@ -95,7 +95,8 @@ campaign to its budget and writes a report (tables, plots, MQTT messages of one 
   --budget N          experiments in the campaign (default ${DEMO_DEFAULTS.budget})
   --batch N           batch size (default ${DEMO_DEFAULTS.batch})
   --strategy NAME     aimatdesign | random | genetic (default ${DEMO_DEFAULTS.strategy})
-  --episodes N        AIMatDesign training episodes per design iteration (default ${DEMO_DEFAULTS.episodes}; the service's own default is 'service')
+  --episodes N        AIMatDesign training episodes in the first design iteration (default ${DEMO_DEFAULTS.episodes};
+                      'service' for the service's default; later iterations refresh the warm-started agent)
   --seed N            campaign, oracle and instrument seed (default ${DEMO_DEFAULTS.seed})
   --seed-alloys N     seed measurements sampled from the oracle (default ${DEMO_DEFAULTS.seedAlloys})
   --instruments N     virtual instruments (default ${DEMO_DEFAULTS.instruments})
@@ -375,7 +376,9 @@ export async function runDemo(partial: Partial<DemoOptions> = {}, out?: Partial<
     );
     if (imported.status !== 201) throw new Error(`importing seed data: ${imported.status} ${JSON.stringify(imported.body)}`);
     const seedSuccesses = seeds.filter((a) => a.isGlass && DEMO_OBJECTIVES.every((t) => (a[t.property] ?? -Infinity) >= t.threshold)).length;
-    print.line(`campaign ${id}: ${o.strategy}${strategy.episodesPerIteration ? ` (${strategy.episodesPerIteration} episodes per iteration)` : ''}, budget ${o.budget} in batches of ${o.batch}`);
+    print.line(
+      `campaign ${id}: ${o.strategy}${strategy.episodesPerIteration ? ` (${strategy.episodesPerIteration} training episodes in the first design iteration)` : ''}, budget ${o.budget} in batches of ${o.batch}`,
+    );
     print.line(
       `targets: glass, yield strength >= ${DEMO_OBJECTIVES[0].threshold} MPa, elongation >= ${DEMO_OBJECTIVES[1].threshold} %; ` +
         `${seeds.length} seed alloys imported (${seedSuccesses} meet the targets)`,
@@ -779,7 +782,7 @@ function reportMarkdown(r: {
     `# AIMatDesign demo campaign`,
     '',
     `- campaign \`${r.id}\`: **${r.campaign.status}**${r.campaign.completionReason ? ` (${r.campaign.completionReason})` : ''}`,
-    `- strategy \`${o.strategy}\`${o.strategy === 'aimatdesign' && o.episodes !== null ? ` (${o.episodes} training episodes per design iteration)` : ''}; budget ${o.budget}, batches of ${o.batch}; seed ${o.seed}`,
+    `- strategy \`${o.strategy}\`${o.strategy === 'aimatdesign' && o.episodes !== null ? ` (${o.episodes} training episodes in the first design iteration)` : ''}; budget ${o.budget}, batches of ${o.batch}; seed ${o.seed}`,
     `- design space: ${DEMO_DESIGN_SPACE.elements.map((el) => `${el} ${DEMO_DESIGN_SPACE.bounds[el].min}-${DEMO_DESIGN_SPACE.bounds[el].max}`).join(', ')} at.%, step ${DEMO_DESIGN_SPACE.step}, ${DEMO_DESIGN_SPACE.minElements}-${DEMO_DESIGN_SPACE.maxElements} elements, Zr largest`,
     `- targets: glass formed, yield strength >= ${DEMO_OBJECTIVES[0].threshold} MPa, elongation >= ${DEMO_OBJECTIVES[1].threshold} %`,
     `- virtual lab: ${o.instruments} instruments, speed x${o.speed}, fault rate ${o.faultRate}; ground truth: simulators/oracle.ts (seed ${o.seed})`,
