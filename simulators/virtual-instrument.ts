@@ -125,6 +125,8 @@ export class VirtualInstrument {
   private stopped = false;
   private state: InstrumentState = 'offline';
 
+  private readonly runId = Date.now().toString(36);
+
   constructor(private readonly options: VirtualInstrumentOptions) {
     this.topics = new InstrumentTopics(options.prefix);
     this.id = options.instrumentId;
@@ -308,7 +310,8 @@ export class VirtualInstrument {
     const measured = this.options.oracle.measure(asMade, replicate);
     const result: ResultMessage = {
       jobId,
-      measurementId: `${this.id}-${String(replicate + 1).padStart(6, '0')}`,
+      // The run id keeps ids unique across restarts of the simulator (they are unique per instrument).
+      measurementId: `${this.id}-${this.runId}-${String(replicate + 1).padStart(6, '0')}`,
       composition: asMade,
       phase: measured.phase,
       yieldStrengthMPa: measured.yieldStrengthMPa,

@@ -45,10 +45,14 @@ interface ConnectionEvents {
   error: [Error];
 }
 
+/** Messages kept while no handler is registered (see the 'message' listener). */
+const MAX_UNCLAIMED = 100_000;
+
 const UNSUPPORTED_PROTOCOL = new Set([1, 0x84]); // 3.1.1 return code 1, MQTT 5 reason code 0x84
 
 export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private readonly handlers = new Set<MessageHandler>();
+  private readonly unclaimed: [string, Buffer][] = [];
   private readonly subscriptions = new Set<string>();
   private closed = false;
 
@@ -59,6 +63,13 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   ) {
     super();
     client.on('message', (topic, payload) => {
+      // A resumed session delivers what the broker queued as soon as we connect, maybe before
+      // anyone listens: keep those until the first handler arrives instead of dropping them.
+      if (this.handlers.size === 0) {
+        if (this.unclaimed.length < MAX_UNCLAIMED) this.unclaimed.push([topic, payload]);
+        else this.reportError(new Error(`dropped a message on ${topic}: nobody listens and ${MAX_UNCLAIMED} are waiting`));
+        return;
+      }
       for (const handler of this.handlers) {
         try {
           handler(topic, payload);
@@ -157,6 +168,13 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   /** Adds a handler for every message on every subscription; returns its removal. */
   onMessage(handler: MessageHandler): () => void {
     this.handlers.add(handler);
+    for (const [topic, payload] of this.unclaimed.splice(0)) {
+      try {
+        handler(topic, payload);
+      } catch (error) {
+        this.reportError(error as Error);
+      }
+    }
     return () => this.handlers.delete(handler);
   }
 

@@ -58,6 +58,7 @@ export class AimatdesignStrategy implements DesignStrategy {
     const warm = ctx.previous.agentCheckpoint !== null;
     const totalSteps = (warm ? strategy.refreshEpisodes : strategy.episodesPerIteration) * strategy.stepsPerEpisode;
     await ctx.progress(0.1, `training the agent (${totalSteps} steps)`);
+    let lastProgress = 0;
     const result = await runDesignIteration({
       space,
       objectives,
@@ -92,7 +93,13 @@ export class AimatdesignStrategy implements DesignStrategy {
           rolloutSteps: Math.min(64, strategy.stepsPerEpisode),
         },
       },
-      onProgress: (p) => void ctx.progress(0.1 + 0.85 * p, 'training the agent'),
+      onProgress: (p) => {
+        // At most one progress write a second: training calls this every vector step.
+        const now = Date.now();
+        if (now - lastProgress < 1000) return;
+        lastProgress = now;
+        ctx.progress(0.1 + 0.85 * p, 'training the agent').catch(() => undefined);
+      },
       log: ctx.log,
     });
 

@@ -98,9 +98,9 @@ export class DispatcherService implements OnApplicationShutdown {
       .limit(500)
       .getMany();
     for (const job of overdue) {
+      const experiment = await this.experiments.lock(m, job.experimentId); // experiment first, then its job
       await m.update(InstrumentJobEntity, { jobId: job.jobId }, { status: 'timed_out', finishedAt: new Date() });
       outbox.push({ topic: this.topics.jobs(job.instrumentId), payload: encodeJobCancel(job.jobId) });
-      const experiment = await this.experiments.lock(m, job.experimentId);
       if (experiment.currentJobId !== job.jobId) continue;
       await this.retryOrGiveUp(m, experiment, `job ${job.jobId} on ${job.instrumentId} passed its deadline`, 'timed_out');
     }

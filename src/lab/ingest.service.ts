@@ -114,6 +114,101 @@ export class IngestService {
     return manager ? run(manager) : this.dataSource.transaction(run);
   }
 
+  /**
+   * The instrument hot path: many results in one transaction (multi-row insert, idempotent by
+   * (instrument, measurementId); jobs completed, experiments closed and audited in bulk).
+   * Returns, per item, whether it was stored or a duplicate. Events are announced after commit.
+   */
+  async ingestInstrumentBatch(items: { instrumentId: string; job: InstrumentJobEntity; msg: ResultMessage }[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const announce: (() => void)[] = [];
+    const stored = await this.dataSource.transaction(async (m) => {
+      const experimentIds = [...new Set(items.map((i) => i.job.experimentId))].sort();
+      const rows: { id: string; campaign_id: string; status: ExperimentEntity['status']; composition: Composition; current_job_id: string | null; sequence: number }[] =
+        await m.query(
+          `SELECT id, campaign_id, status, composition, current_job_id, sequence FROM experiment WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+          [experimentIds],
+        );
+      const experiments = new Map(rows.map((r) => [r.id, r]));
+      const seen = new Set<string>();
+      const values: QueryDeepPartialEntity<MeasurementEntity>[] = [];
+      const keys: string[] = [];
+      for (const { instrumentId, job, msg } of items) {
+        const key = `${instrumentId}\u0000${msg.measurementId}`;
+        keys.push(key);
+        if (seen.has(key)) continue; // the same result twice in one batch
+        seen.add(key);
+        const e = experiments.get(job.experimentId)!;
+        const deviation = maxDeviation(msg.composition, e.composition);
+        const flags: string[] = [];
+        if (deviation > this.config.lab.compositionTolerancePct) flags.push('composition_deviation');
+        if (e.status !== 'measured' && !['dispatched', 'accepted', 'running', 'queued'].includes(e.status)) flags.push('late_result');
+        if (e.status === 'measured') flags.push('replicate');
+        if (e.current_job_id && e.current_job_id !== job.jobId) flags.push('superseded_job');
+        values.push({
+          campaignId: e.campaign_id, experimentId: e.id, source: 'instrument', instrumentId, jobId: job.jobId, externalId: msg.measurementId,
+          composition: msg.composition, formula: formatFormula(msg.composition), elements: Object.keys(msg.composition).sort(),
+          phase: msg.phase, isGlass: msg.phase === 'amorphous', yieldStrengthMPa: msg.yieldStrengthMPa, elongationPct: msg.elongationPct,
+          extra: {}, raw: (msg.raw ?? null) as object, compositionDeviation: deviation, flags, measuredAt: new Date(msg.measuredAt), enteredBy: instrumentId,
+        });
+      }
+      const inserted = await m.createQueryBuilder().insert().into(MeasurementEntity).values(values).orIgnore().returning('id, instrument_id, external_id, experiment_id, job_id').execute();
+      const new_: { id: string; instrument_id: string; external_id: string; experiment_id: string; job_id: string }[] = inserted.raw;
+      const storedKeys = new Set(new_.map((r) => `${r.instrument_id}\u0000${r.external_id}`));
+      if (new_.length > 0) {
+        await m.query(`UPDATE instrument_job SET status = 'completed', finished_at = coalesce(finished_at, now()) WHERE job_id = ANY($1::uuid[]) AND status <> 'completed'`, [
+          [...new Set(new_.map((r) => r.job_id))],
+        ]);
+        // Close each experiment once, with the first new result for it.
+        const close = new Map<string, { reason: string; actor: string; from: string }>();
+        for (const r of new_) {
+          const e = experiments.get(r.experiment_id)!;
+          if (close.has(e.id) || e.status === 'measured' || !canTransition(e.status, 'measured')) continue;
+          const late = !['dispatched', 'accepted', 'running', 'queued'].includes(e.status);
+          close.set(e.id, { reason: `result ${r.external_id} from ${r.instrument_id}${late ? ' (late)' : ''}`, actor: r.instrument_id, from: e.status });
+        }
+        if (close.size > 0) {
+          const ids = [...close.keys()];
+          await m.query(
+            `UPDATE experiment e SET status = 'measured', status_reason = x.reason, current_job_id = NULL, deadline = NULL, updated_at = now(), row_version = row_version + 1
+               FROM unnest($1::uuid[], $2::text[]) AS x(id, reason) WHERE e.id = x.id`,
+            [ids, ids.map((id) => close.get(id)!.reason)],
+          );
+          await m.query(
+            `INSERT INTO audit_event (entity_type, entity_id, campaign_id, action, from_state, to_state, cause, actor)
+             SELECT 'experiment', x.id::text, x.campaign_id, 'transition', x.from_state, 'measured', x.cause, x.actor
+               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS x(id, campaign_id, from_state, cause, actor)`,
+            [ids, ids.map((id) => experiments.get(id)!.campaign_id), ids.map((id) => close.get(id)!.from), ids.map((id) => close.get(id)!.reason), ids.map((id) => close.get(id)!.actor)],
+          );
+          const at = new Date().toISOString();
+          for (const id of ids) {
+            const e = experiments.get(id)!;
+            const c = close.get(id)!;
+            announce.push(() =>
+              this.events.emit({ type: 'experiment.state', campaignId: e.campaign_id, experimentId: id, sequence: e.sequence, from: c.from, to: 'measured', cause: c.reason, at }),
+            );
+          }
+        }
+        const at = new Date().toISOString();
+        for (const r of new_) {
+          const campaignId = experiments.get(r.experiment_id)!.campaign_id;
+          announce.push(() =>
+            this.events.emit({ type: 'measurements.added', campaignId, count: 1, source: 'instrument', experimentId: r.experiment_id, measurementId: r.id, at }),
+          );
+        }
+      }
+      // An item counts as stored once: the first of its key in this batch, if the insert took it.
+      const counted = new Set<string>();
+      return keys.map((k) => {
+        if (!storedKeys.has(k) || counted.has(k)) return false;
+        counted.add(k);
+        return true;
+      });
+    });
+    for (const a of announce) a();
+    return stored;
+  }
+
   /** Result message from an instrument for a job it holds. */
   fromInstrument(instrumentId: string, job: InstrumentJobEntity, experiment: ExperimentEntity, msg: ResultMessage): IncomingResult {
     return {

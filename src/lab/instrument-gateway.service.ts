@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import type { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import {
   decodeInstrumentMessage, InstrumentTopics, type InstrumentEvent, type ResultMessage, type StatusMessage,
@@ -14,6 +14,8 @@ import { DispatcherService } from './dispatcher.service.js';
 import { IngestService } from './ingest.service.js';
 import { RejectedStore } from './lab-messages.service.js';
 
+/** Results stored per transaction. */
+const RESULT_BATCH = 250;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type HandleOutcome = { ok: true; detail: string } | { ok: false; reason: string };
@@ -29,6 +31,9 @@ export class InstrumentGatewayService implements OnApplicationShutdown {
   private readonly topics: InstrumentTopics;
   private readonly chains = new Map<string, Promise<unknown>>();
   private detach: (() => void) | null = null;
+  private readonly resultBuffer: { topic: string; payload: Buffer }[] = [];
+  private flushTimer: NodeJS.Immediate | null = null;
+  private flushing: Promise<void> | null = null;
   /** Called when a measurement was stored (the design loop listens). */
   onMeasurement: (campaignId: string) => void = () => undefined;
   counters = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
@@ -64,11 +69,95 @@ export class InstrumentGatewayService implements OnApplicationShutdown {
 
   /** Resolves when every message received so far has been handled (tests, shutdown). */
   async drained(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+    while (this.chains.size > 0 || this.resultBuffer.length > 0 || this.flushing) {
+      await Promise.all([...this.chains.values(), this.flushing ?? Promise.resolve()]);
+      if (this.resultBuffer.length > 0 && !this.flushing) this.scheduleFlush();
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Deadlocks and serialization failures are transient: try the transaction again. */
+  private async withRetries<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await work();
+      } catch (error) {
+        const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
+        if (i >= attempts || (code !== '40P01' && code !== '40001')) throw error;
+        await new Promise((r) => setTimeout(r, 10 * i));
+      }
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushTimer) return;
+    // Flush at once when a batch is full; otherwise after the current burst of socket reads.
+    this.flushTimer = setImmediate(() => {
+      this.flushTimer = null;
+      const batch = this.resultBuffer.splice(0, RESULT_BATCH);
+      if (batch.length === 0) return;
+      this.flushing = this.handleResultBatch(batch)
+        .catch((error) => this.log.error(`result batch failed: ${(error as Error).stack}`))
+        .finally(() => {
+          this.flushing = null;
+          if (this.resultBuffer.length > 0) this.scheduleFlush();
+        });
+    });
+  }
+
+  /** Decode, check the jobs in one query, store the batch; bad ones go to the rejected store. */
+  private async handleResultBatch(batch: { topic: string; payload: Buffer }[]): Promise<void> {
+    const decoded: { topic: string; payload: Buffer; instrumentId: string; msg: ResultMessage }[] = [];
+    for (const { topic, payload } of batch) {
+      const d = decodeInstrumentMessage(this.topics, topic, payload);
+      if (!d.ok) await this.reject(true, topic, payload, d.reason, d.instrumentId);
+      else if (d.message.channel === 'results') decoded.push({ topic, payload, instrumentId: d.message.instrumentId, msg: d.message.message });
+    }
+    const ids = [...new Set(decoded.map((d) => d.msg.jobId).filter((id) => UUID.test(id)))];
+    const jobs = ids.length > 0 ? await this.dataSource.getRepository(InstrumentJobEntity).findBy({ jobId: In(ids) }) : [];
+    const byId = new Map(jobs.map((j) => [j.jobId, j]));
+    const valid: { instrumentId: string; job: InstrumentJobEntity; msg: ResultMessage }[] = [];
+    for (const d of decoded) {
+      const job = byId.get(d.msg.jobId);
+      if (!job) await this.reject(true, d.topic, d.payload, `unknown job ${d.msg.jobId}`, d.instrumentId);
+      else if (job.instrumentId !== d.instrumentId) {
+        await this.reject(true, d.topic, d.payload, `job ${d.msg.jobId} was dispatched to ${job.instrumentId}, not ${d.instrumentId}`, d.instrumentId, job.campaignId);
+      } else valid.push({ instrumentId: d.instrumentId, job, msg: d.msg });
+    }
+    let stored: boolean[];
+    try {
+      stored = await this.withRetries(() => this.ingest.ingestInstrumentBatch(valid));
+    } catch (error) {
+      // Never drop what the broker delivered: one by one, and what still fails is kept for replay.
+      this.log.error(`result batch of ${valid.length} failed (${(error as Error).message}); storing one by one`);
+      for (const v of valid) {
+        const topic = this.topics.results(v.instrumentId);
+        const payload = Buffer.from(JSON.stringify(v.msg));
+        await this.handle(topic, payload).catch((e: Error) => this.reject(true, topic, payload, `internal error while storing: ${e.message}`, v.instrumentId, v.job.campaignId));
+      }
+      return;
+    }
+    const campaigns = new Set<string>();
+    stored.forEach((ok, i) => {
+      if (ok) {
+        this.counters.stored++;
+        campaigns.add(valid[i].job.campaignId);
+      } else this.counters.duplicates++;
+    });
+    if (campaigns.size > 0) {
+      this.dispatcher.request();
+      for (const id of campaigns) this.onMeasurement(id);
+    }
   }
 
   private enqueue(topic: string, payload: Buffer): void {
     this.counters.received++;
+    if (topic.endsWith('/results')) {
+      // Results are the bulk of the traffic: they go in batches, one transaction each.
+      this.resultBuffer.push({ topic, payload });
+      this.scheduleFlush();
+      return;
+    }
     const key = topic.split('/').slice(-2, -1)[0] ?? topic;
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous
@@ -150,21 +239,23 @@ export class InstrumentGatewayService implements OnApplicationShutdown {
     let detail = msg.type;
     let capacityFreed = false;
     await this.dataSource.transaction(async (m) => {
-      await m.update(InstrumentJobEntity, { jobId: job.jobId }, { lastEvent: msg as object, lastEventAt: new Date(msg.at) });
+      // Lock order everywhere: experiment first, then its jobs (else the result batches deadlock with us).
       const experiment = await this.experiments.lock(m, job.experimentId);
+      await m.update(InstrumentJobEntity, { jobId: job.jobId }, { lastEvent: msg as object, lastEventAt: new Date(msg.at) });
       const current = experiment.currentJobId === job.jobId;
       const finishJob = (status: string) =>
-        m.query(`UPDATE instrument_job SET status = $2, finished_at = coalesce(finished_at, now()) WHERE job_id = $1`, [job.jobId, status]);
+        m.query(`UPDATE instrument_job SET status = $2, finished_at = coalesce(finished_at, now()) WHERE job_id = $1 AND status <> 'completed'`, [job.jobId, status]);
       switch (msg.type) {
         case 'job.accepted':
-          if (job.status === 'dispatched') await m.update(InstrumentJobEntity, { jobId: job.jobId }, { status: 'accepted' });
+          await m.query(`UPDATE instrument_job SET status = 'accepted' WHERE job_id = $1 AND status = 'dispatched'`, [job.jobId]);
           if (current && experiment.status === 'dispatched') {
             await this.experiments.transition(m, experiment, 'accepted', { cause: `accepted by ${instrumentId}`, actor: instrumentId });
           }
           break;
         case 'job.started':
         case 'job.progress':
-          if (job.status === 'dispatched' || job.status === 'accepted') await m.update(InstrumentJobEntity, { jobId: job.jobId }, { status: 'running' });
+          // Conditional in SQL: the job row may have moved on (a result batch completed it) since we read it.
+          await m.query(`UPDATE instrument_job SET status = 'running' WHERE job_id = $1 AND status IN ('dispatched','accepted')`, [job.jobId]);
           if (current && (experiment.status === 'dispatched' || experiment.status === 'accepted')) {
             await this.experiments.transition(m, experiment, 'running', { cause: `${msg.stage} started on ${instrumentId}`, actor: instrumentId });
           }

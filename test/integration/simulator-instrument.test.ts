@@ -181,7 +181,7 @@ describe.each(BROKERS)('virtual instrument on %s', (_name, startBroker) => {
     if (result.channel !== 'results') throw new Error('not a result');
     const measured = result.message;
     expect(result.instrumentId).toBe(rig.id);
-    expect(measured.measurementId).toMatch(new RegExp(`^${rig.id}-\\d{6}$`));
+    expect(measured.measurementId).toMatch(new RegExp(`^${rig.id}-[a-z0-9]+-\\d{6}$`));
     // As made: the same elements, each within half an at.% of the target, 2 decimals, sum 100.
     expect(Object.keys(measured.composition).sort()).toEqual(Object.keys(composition).sort());
     for (const [el, v] of Object.entries(measured.composition)) {
