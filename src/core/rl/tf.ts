@@ -33,14 +33,20 @@ async function init(prefer: TfBackendName | undefined, log: (line: string) => vo
     }
   }
   if (prefer !== 'cpu') {
+    // The wasm module (Emscripten) installs process-wide handlers that turn any unhandled promise
+    // rejection anywhere in the host into a crash. A library must not own the process: take them off.
+    const before = processHandlers();
     try {
       await import('@tensorflow/tfjs-backend-wasm');
-      if (await tf.setBackend('wasm')) {
-        await tf.ready();
+      const ok = await tf.setBackend('wasm');
+      if (ok) await tf.ready();
+      removeHandlersAddedSince(before);
+      if (ok) {
         log('tfjs backend: wasm');
         return 'wasm';
       }
     } catch (err) {
+      removeHandlersAddedSince(before);
       log(`tfjs wasm backend failed to load (${(err as Error).message}); using cpu`);
     }
   }
@@ -48,6 +54,22 @@ async function init(prefer: TfBackendName | undefined, log: (line: string) => vo
   await tf.ready();
   log('tfjs backend: cpu');
   return 'cpu';
+}
+
+const GUARDED_EVENTS = ['unhandledRejection', 'uncaughtException'] as const;
+
+type Listener = (...args: any[]) => void;
+
+function processHandlers(): Map<string, Set<Listener>> {
+  return new Map(GUARDED_EVENTS.map((e) => [e, new Set<Listener>(process.listeners(e as 'uncaughtException') as Listener[])]));
+}
+
+function removeHandlersAddedSince(before: Map<string, Set<Listener>>): void {
+  for (const event of GUARDED_EVENTS) {
+    for (const listener of process.listeners(event as 'uncaughtException') as Listener[]) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event as 'uncaughtException', listener);
+    }
+  }
 }
 
 export { tf };
