@@ -167,7 +167,6 @@ async function ingestion(apiCount: number, services: Service[]): Promise<void> {
     services.push(...apis);
     await db.client.connect();
     const c = await http(apis[0].url, 'POST', '/api/v1/campaigns', campaignBody('ingestion'));
-    const ids: string[] = Array.from({ length: INSTRUMENTS }, (_, i) => `rig${String(i).padStart(3, '0')}`);
     const jobs: { job_id: string; instrument_id: string }[] = (
       await db.client.query(
         `WITH e AS (
@@ -197,12 +196,10 @@ async function ingestion(apiCount: number, services: Service[]): Promise<void> {
     });
     log(`ingestion x${apiCount}: publishing ${payloads.length} results (${RESULTS} distinct) from ${INSTRUMENTS} instruments`);
     const t0 = performance.now();
-    let k = 0;
     await Promise.all(
       publishers.map(async (pub, w) => {
         for (let i = w; i < payloads.length; i += publishers.length) {
           await pub.publish(payloads[i].topic, payloads[i].p);
-          k++;
         }
       }),
     );

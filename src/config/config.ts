@@ -65,6 +65,8 @@ const schema = z.object({
   COMPOSITION_TOLERANCE_PCT: z.coerce.number().min(0).max(100).default(1.0),
   /** MQTT 5 shared-subscription group so API replicas split instrument messages (external broker only). */
   MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]*$/).default('aimd-service'),
+  /** Run the agent's training in a worker thread so HTTP and MQTT stay responsive meanwhile. */
+  DESIGN_THREAD: bool.default(true),
   /** Largest accepted JSON/CSV request body. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(100_000),
@@ -112,6 +114,7 @@ export interface AppConfig {
     maxDispatchAttempts: number;
     sweepIntervalMs: number;
     compositionTolerancePct: number;
+    designThread: boolean;
   };
   swagger: boolean;
   security: {
@@ -160,6 +163,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxDispatchAttempts: e.DISPATCH_MAX_ATTEMPTS,
       sweepIntervalMs: e.SWEEP_INTERVAL_MS,
       compositionTolerancePct: e.COMPOSITION_TOLERANCE_PCT,
+      designThread: e.DESIGN_THREAD,
     },
     swagger: e.SWAGGER,
     security: {

@@ -9,17 +9,20 @@ import { AuditService } from '../audit/audit.service.js';
 import { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
-import { APP_CONFIG, JOB_QUEUE } from '../infrastructure/tokens.js';
+import type { Infrastructure } from '../infrastructure/infrastructure.js';
+import { APP_CONFIG, INFRASTRUCTURE, JOB_QUEUE } from '../infrastructure/tokens.js';
 import type { JobContext, JobQueue } from '../jobs/job-queue.js';
 import { DispatcherService } from '../lab/dispatcher.service.js';
 import { InstrumentGatewayService } from '../lab/instrument-gateway.service.js';
 import { MeasurementEntity } from '../measurements/measurement.entity.js';
 import { AgentCheckpointEntity, ModelVersionEntity } from '../models/model-version.entity.js';
 import { RefinementEventEntity } from '../refinement/refinement-event.entity.js';
+import { proposeInThread } from './run-in-thread.js';
 import { STRATEGIES } from './strategies.js';
 
 export const DESIGN_JOB = 'design-iteration';
 const TRIGGER_DEBOUNCE_MS = 200;
+const THREADED_METHODS = new Set(['aimatdesign']);
 
 /**
  * The campaign loop: a design iteration (train on every measurement, propose a batch sized to the
@@ -41,6 +44,7 @@ export class DesignLoopService implements OnModuleInit {
     @Inject(InstrumentGatewayService) private readonly gateway: InstrumentGatewayService,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(INFRASTRUCTURE) private readonly infra: Infrastructure,
   ) {}
 
   onModuleInit(): void {
@@ -148,7 +152,7 @@ export class DesignLoopService implements OnModuleInit {
     if (!strategy) throw new Error(`unknown strategy method ${settings.method}`);
     this.log.log(`campaign ${campaignId}: iteration ${iteration} (${strategy.name}) on ${measured.length} measurements, proposing ${count}`);
     const started = Date.now();
-    const outcome = await strategy.propose({
+    const context = {
       campaignId,
       space: campaign.designSpace,
       objectives: campaign.objectives,
@@ -159,9 +163,15 @@ export class DesignLoopService implements OnModuleInit {
       seed: (campaign.seed ^ hashString(`iteration:${iteration}`)) >>> 0,
       iteration,
       previous: { featureNames: previousModel?.features ?? null, agentCheckpoint: previousAgent?.weights ?? null },
-      progress: (f, message) => ctx.reportProgress(f * 0.95, message),
-      log: (line) => this.log.log(`campaign ${campaignId}: ${line}`),
-    });
+      progress: (f: number, message: string) => ctx.reportProgress(f * 0.95, message),
+      log: (line: string) => this.log.log(`campaign ${campaignId}: ${line}`),
+    };
+    // The agent's training is CPU-bound: in a thread, HTTP and MQTT stay responsive meanwhile.
+    // The fast baselines (and strategies registered at run time, e.g. by tests) run inline.
+    const outcome =
+      this.config.lab.designThread && THREADED_METHODS.has(settings.method)
+        ? await proposeInThread(settings.method, this.config, this.infra.database.url, context)
+        : await strategy.propose(context);
 
     const saved = await this.dataSource.transaction(async (m) => {
       // The campaign may have been paused or aborted while we trained: then propose nothing.

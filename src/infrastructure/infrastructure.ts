@@ -18,7 +18,8 @@ export interface Infrastructure {
   dataSource: DataSource;
   mqtt: MqttConnection;
   jobs: JobQueue;
-  database: { mode: 'server' | 'embedded'; target: string; appliedMigrations: string[] };
+  /** `url` is for this process's own helpers (design threads); never log it (it may hold a password). */
+  database: { mode: 'server' | 'embedded'; target: string; url: string; appliedMigrations: string[] };
   broker: { mode: 'server' | 'embedded'; url: string };
   describe(): string[];
   close(): Promise<void>;
@@ -80,6 +81,7 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     const database = {
       mode: config.database.mode,
       target: embeddedPg ? `embedded PostgreSQL in ${embeddedPg.dataDir} on port ${config.database.mode === 'embedded' ? config.database.port : ''}${embeddedPg.reused ? ' (reused running cluster)' : ''}` : redact(url),
+      url,
       appliedMigrations: applied,
     };
     const broker = {

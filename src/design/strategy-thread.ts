@@ -1,0 +1,39 @@
+/**
+ * Worker-thread entry for a design iteration: the CPU-heavy part (surrogates, TD3, proposals)
+ * runs here so the main thread keeps answering HTTP and MQTT. Inputs and outputs are plain data;
+ * progress and log lines come back as messages.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { AppConfig } from '../config/config.js';
+import { createDataSource } from '../database/data-source.js';
+import { STRATEGIES } from './strategies.js';
+import type { DesignContext } from './strategy.js';
+
+interface ThreadInput {
+  method: string;
+  config: AppConfig;
+  databaseUrl: string | null;
+  ctx: Omit<DesignContext, 'progress' | 'log'>;
+}
+
+const { method, config, databaseUrl, ctx } = workerData as ThreadInput;
+const port = parentPort!;
+
+async function run(): Promise<void> {
+  // Only the LLM knowledge cache needs the database here: a small pool of its own.
+  const dataSource = databaseUrl && config.knowledge.mode === 'llm' && ctx.strategy.knowledgeProvider === 'llm' ? createDataSource(databaseUrl, 2) : null;
+  await dataSource?.initialize();
+  try {
+    const strategy = STRATEGIES[method](config, dataSource);
+    const outcome = await strategy.propose({
+      ...ctx,
+      progress: async (fraction, message) => port.postMessage({ type: 'progress', fraction, message }),
+      log: (line) => port.postMessage({ type: 'log', line }),
+    });
+    port.postMessage({ type: 'done', outcome });
+  } finally {
+    await dataSource?.destroy();
+  }
+}
+
+run().catch((error: Error) => port.postMessage({ type: 'error', message: error.message, stack: error.stack }));
