@@ -25,6 +25,7 @@ import { createOracle, DEMO_DESIGN_SPACE, sampleSeedAlloys } from '../simulators
 const { values: args } = parseArgs({
   options: {
     results: { type: 'string', default: '20000' },
+    rate: { type: 'string', default: '3000' },
     instruments: { type: 'string', default: '100' },
     measurements: { type: 'string', default: '100000' },
     connections: { type: 'string', default: '100' },
@@ -39,6 +40,9 @@ const { values: args } = parseArgs({
 });
 const SHORT = args.short;
 const RESULTS = SHORT ? 2000 : Number(args.results);
+/** Offered load in results per second: a fleet publishes at a pace; an unpaced burst beyond the
+ *  broker's per-client queue (Mosquitto: max_queued_messages, default 1000) is dropped by the broker. */
+const RATE = Number(args.rate);
 const INSTRUMENTS = SHORT ? 20 : Number(args.instruments);
 const MEASUREMENTS = SHORT ? 10_000 : Number(args.measurements);
 const CONNECTIONS = SHORT ? 20 : Number(args.connections);
@@ -194,13 +198,22 @@ async function ingestion(apiCount: number, services: Service[]): Promise<void> {
       const topic = topics.results(j.instrument_id);
       return i % duplicatesEvery === 0 ? [{ topic, p }, { topic, p }] : [{ topic, p }];
     });
-    log(`ingestion x${apiCount}: publishing ${payloads.length} results (${RESULTS} distinct) from ${INSTRUMENTS} instruments`);
+    log(`ingestion x${apiCount}: publishing ${payloads.length} results (${RESULTS} distinct) from ${INSTRUMENTS} instruments at ${RATE}/s offered`);
     const t0 = performance.now();
+    const perPublisher = RATE / publishers.length; // messages per second each
     await Promise.all(
       publishers.map(async (pub, w) => {
+        let sent = 0;
+        const inFlight: Promise<void>[] = [];
         for (let i = w; i < payloads.length; i += publishers.length) {
-          await pub.publish(payloads[i].topic, payloads[i].p);
+          const due = t0 + (sent / perPublisher) * 1000;
+          const wait = due - performance.now();
+          if (wait > 1) await sleep(wait);
+          inFlight.push(pub.publish(payloads[i].topic, payloads[i].p));
+          if (inFlight.length >= 50) await Promise.all(inFlight.splice(0));
+          sent++;
         }
+        await Promise.all(inFlight);
       }),
     );
     const publishSeconds = (performance.now() - t0) / 1000;
@@ -218,7 +231,7 @@ async function ingestion(apiCount: number, services: Service[]): Promise<void> {
     for (const p of publishers) await p.close();
     const rate = RESULTS / seconds;
     figures.push(
-      `ingestion, ${apiCount} API process${apiCount > 1 ? 'es' : ''}: ${rate.toFixed(0)} results/s sustained (${RESULTS} distinct + ${payloads.length - RESULTS} duplicates in ${seconds.toFixed(1)} s; published in ${publishSeconds.toFixed(1)} s); ` +
+      `ingestion, ${apiCount} API process${apiCount > 1 ? 'es' : ''}: ${rate.toFixed(0)} results/s sustained at ${RATE}/s offered (${RESULTS} distinct + ${payloads.length - RESULTS} duplicates in ${seconds.toFixed(1)} s; published in ${publishSeconds.toFixed(1)} s); ` +
         `stored ${final}, lost ${RESULTS - distinct}, doubled ${final - distinct} [target >= 2000/s, 0 lost]`,
     );
     log(figures.at(-1)!);

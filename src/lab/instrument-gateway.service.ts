@@ -16,6 +16,8 @@ import { RejectedStore } from './lab-messages.service.js';
 
 /** Results stored per transaction. */
 const RESULT_BATCH = 250;
+/** Batches in flight at once (each its own transaction; experiment rows are locked in id order). */
+const PARALLEL_FLUSHES = 2;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type HandleOutcome = { ok: true; detail: string } | { ok: false; reason: string };
@@ -33,7 +35,7 @@ export class InstrumentGatewayService implements OnApplicationShutdown {
   private detach: (() => void) | null = null;
   private readonly resultBuffer: { topic: string; payload: Buffer }[] = [];
   private flushTimer: NodeJS.Immediate | null = null;
-  private flushing: Promise<void> | null = null;
+  private readonly flushes = new Set<Promise<void>>();
   /** Called when a measurement was stored (the design loop listens). */
   onMeasurement: (campaignId: string) => void = () => undefined;
   counters = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
@@ -69,9 +71,8 @@ export class InstrumentGatewayService implements OnApplicationShutdown {
 
   /** Resolves when every message received so far has been handled (tests, shutdown). */
   async drained(): Promise<void> {
-    while (this.chains.size > 0 || this.resultBuffer.length > 0 || this.flushing) {
-      await Promise.all([...this.chains.values(), this.flushing ?? Promise.resolve()]);
-      if (this.resultBuffer.length > 0 && !this.flushing) this.scheduleFlush();
+    while (this.chains.size > 0 || this.resultBuffer.length > 0 || this.flushes.size > 0 || this.flushTimer) {
+      await Promise.all([...this.chains.values(), ...this.flushes]);
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -90,18 +91,20 @@ export class InstrumentGatewayService implements OnApplicationShutdown {
   }
 
   private scheduleFlush(): void {
-    if (this.flushing || this.flushTimer) return;
-    // Flush at once when a batch is full; otherwise after the current burst of socket reads.
+    if (this.flushes.size >= PARALLEL_FLUSHES || this.flushTimer) return;
+    // Flush after the current burst of socket reads, so a batch holds what has arrived meanwhile.
     this.flushTimer = setImmediate(() => {
       this.flushTimer = null;
       const batch = this.resultBuffer.splice(0, RESULT_BATCH);
       if (batch.length === 0) return;
-      this.flushing = this.handleResultBatch(batch)
+      const flush: Promise<void> = this.handleResultBatch(batch)
         .catch((error) => this.log.error(`result batch failed: ${(error as Error).stack}`))
         .finally(() => {
-          this.flushing = null;
+          this.flushes.delete(flush);
           if (this.resultBuffer.length > 0) this.scheduleFlush();
         });
+      this.flushes.add(flush);
+      if (this.resultBuffer.length > 0) this.scheduleFlush();
     });
   }
 
