@@ -2,7 +2,7 @@
  * Load benchmark against the machine's real Mosquitto, PostgreSQL and Redis, with the service
  * run as separate processes (the built `dist/`, as in production):
  *
- *   npm run bench:load [-- --results 20000 --instruments 100 --measurements 100000 --connections 100 --duration 10 --short]
+ *   npm run bench:load [-- --results 20000 --rate 3000 --instruments 100 --measurements 100000 --connections 100 --duration 10 --parts ingestion,dispatch,api --short]
  *
  * Prints: ingestion throughput with one and with two API processes (count check: none lost or
  * doubled), dispatch latency from approval to job.dispatch at the instrument (p50/p99, 100
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     'mqtt-url': { type: 'string', default: process.env.BENCH_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
     'no-build': { type: 'boolean', default: false },
     short: { type: 'boolean', default: false },
+    parts: { type: 'string', default: 'ingestion,dispatch,api' },
   },
 });
 const SHORT = args.short;
@@ -322,7 +323,7 @@ async function apiLatencyAndProposal(services: Service[]): Promise<void> {
     await db.client.query(
       `INSERT INTO measurement (campaign_id, source, composition, formula, elements, phase, is_glass, yield_strength_mpa, elongation_pct, measured_at)
        SELECT $1, 'seed', jsonb_build_object('Zr', 60 + (g % 10), 'Cu', 30 - (g % 10), 'Al', 10), 'Zr60Cu30Al10', '{Al,Cu,Zr}',
-              CASE WHEN g % 4 = 0 THEN 'crystalline' ELSE 'amorphous' END, g % 4 <> 0, 1200 + (g * 7919 % 900), (g * 104729 % 1200) / 100.0, now()
+              CASE WHEN g % 4 = 0 THEN 'crystalline' ELSE 'amorphous' END, g % 4 <> 0, 1200 + (g::bigint * 7919 % 900), (g::bigint * 104729 % 1200) / 100.0, now()
          FROM generate_series(1, $2::int) g`,
       [big.id, MEASUREMENTS],
     );
@@ -380,10 +381,13 @@ async function main(): Promise<void> {
     execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   }
   const services: Service[] = [];
-  await ingestion(1, services);
-  await ingestion(2, services);
-  await dispatchLatency(services);
-  await apiLatencyAndProposal(services);
+  const parts = new Set(args.parts!.split(','));
+  if (parts.has('ingestion')) {
+    await ingestion(1, services);
+    await ingestion(2, services);
+  }
+  if (parts.has('dispatch')) await dispatchLatency(services);
+  if (parts.has('api')) await apiLatencyAndProposal(services);
   console.log('\n== bench:load ==');
   for (const f of figures) console.log(f);
   console.log('peak memory (VmHWM):');

@@ -25,17 +25,28 @@ import type {
 
 const KNOWN_ELEMENTS = new Set<string>(ELEMENT_SYMBOLS);
 const INSERT_CHUNK = 500;
+/** Measurement counts are cached this long (and dropped at once when this process adds data). */
+const COUNTS_TTL_MS = 2000;
 
 @Injectable()
 export class CampaignsService {
   private readonly log = new Logger('Campaigns');
+  private readonly countCache = new Map<string, { at: number; counts: Record<string, number> }>();
+  private readonly totalCache = new Map<string, { at: number; total: number }>();
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CampaignEvents) private readonly events: CampaignEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.events.stream.subscribe((e) => {
+      if (e.type === 'measurements.added' && e.campaignId) {
+        this.countCache.delete(e.campaignId);
+        this.totalCache.delete(e.campaignId);
+      }
+    });
+  }
 
   private get campaigns() {
     return this.dataSource.getRepository(CampaignEntity);
@@ -256,7 +267,12 @@ export class CampaignsService {
     if (query.source) qb.andWhere('m.source = :source', { source: query.source });
     if (query.element) qb.andWhere('m.composition ? :element', { element: query.element });
     if (query.glass) qb.andWhere('m.is_glass = :glass', { glass: query.glass === 'true' });
+    const filtered = Boolean(query.source || query.element || query.glass);
+    // Counting 100,000 rows on every page costs more than the page: unfiltered totals are cached.
+    const cached = filtered ? undefined : this.totalCache.get(id);
+    if (cached && Date.now() - cached.at < COUNTS_TTL_MS) return { items: await qb.getMany(), total: cached.total, limit, offset };
     const [items, total] = await qb.getManyAndCount();
+    if (!filtered) this.totalCache.set(id, { at: Date.now(), total });
     return { items, total, limit, offset };
   }
 
@@ -288,8 +304,15 @@ export class CampaignsService {
     if (problems.length > 0) throw new Invalid(`invalid campaign: ${problems.join('; ')}`, problems);
   }
 
-  private async measurementCounts(ids: string[]): Promise<Map<string, Record<string, number>>> {
+  private async measurementCounts(all: string[]): Promise<Map<string, Record<string, number>>> {
     const result = new Map<string, Record<string, number>>();
+    const now = Date.now();
+    const ids: string[] = [];
+    for (const id of all) {
+      const hit = this.countCache.get(id);
+      if (hit && now - hit.at < COUNTS_TTL_MS) result.set(id, hit.counts);
+      else ids.push(id);
+    }
     if (ids.length === 0) return result;
     const rows: { campaign_id: string; source: string; n: string; glass: string }[] = await this.dataSource.query(
       `SELECT campaign_id, source, count(*) AS n, count(*) FILTER (WHERE is_glass) AS glass
@@ -303,6 +326,9 @@ export class CampaignsService {
       c.glass += Number(r.glass);
       result.set(r.campaign_id, c);
     }
+    for (const id of ids) this.countCache.set(id, { at: now, counts: result.get(id) ?? { total: 0, glass: 0 } });
+    if (this.countCache.size > 1000) this.countCache.clear();
+    if (this.totalCache.size > 1000) this.totalCache.clear();
     return result;
   }
 

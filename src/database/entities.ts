@@ -11,6 +11,7 @@ import { KnowledgeCacheEntity } from '../knowledge/knowledge-cache.entity.js';
 import { InitialSchema1764000000000 } from '../../migrations/1764000000000-initial-schema.js';
 import { ApiKeyEntity, InstrumentCredentialEntity } from '../auth/auth.entities.js';
 import { ApiKeys1764100000000 } from '../../migrations/1764100000000-api-keys.js';
+import { MeasurementPageIndex1764200000000 } from '../../migrations/1764200000000-measurement-page-index.js';
 
 export const ENTITIES = [
   CampaignEntity, ExperimentEntity, InstrumentJobEntity, MeasurementEntity, RejectedMessageEntity,
@@ -20,4 +21,4 @@ export const ENTITIES = [
 ];
 
 /** Migrations in order; the schema changes only through these (never synchronize). */
-export const MIGRATIONS = [InitialSchema1764000000000, ApiKeys1764100000000];
+export const MIGRATIONS = [InitialSchema1764000000000, ApiKeys1764100000000, MeasurementPageIndex1764200000000];
