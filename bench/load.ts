@@ -343,6 +343,11 @@ async function apiLatencyAndProposal(services: Service[]): Promise<void> {
     const seeds = sampleSeedAlloys(oracle, DEMO_DESIGN_SPACE, 40, new Random(7)).map((a) => ({
       composition: a.composition, phase: a.isGlass ? 'amorphous' : 'crystalline', yieldStrengthMPa: a.yieldStrengthMPa, elongationPct: a.elongationPct,
     }));
+    // One instrument with room for everything, so each iteration proposes a full batch.
+    const rig = await MqttConnection.connect({ url: args['mqtt-url']!, clientId: unique('rigP'), clean: true });
+    const topics = new InstrumentTopics(prefix);
+    await rig.publish(topics.status('rigP'), JSON.stringify({ state: 'online', at: new Date().toISOString(), capabilities: { stages: ['synthesis', 'mechanical_test'], elements: DEMO_DESIGN_SPACE.elements, maxConcurrentJobs: 100 } }), { retain: true });
+    await sleep(500);
     const design = await http(api.url, 'POST', '/api/v1/campaigns', campaignBody('proposal latency', { budget: 64, batchSize: 8 }));
     await http(api.url, 'POST', `/api/v1/campaigns/${design.id}/measurements/import`, seeds);
     const batchReady = async (n: number, since: number) => {
@@ -364,8 +369,10 @@ async function apiLatencyAndProposal(services: Service[]): Promise<void> {
     const first = (await http(api.url, 'GET', `/api/v1/campaigns/${design.id}/experiments?limit=1`)).items[0];
     const t1 = performance.now();
     await http(api.url, 'POST', `/api/v1/experiments/${first.id}/measurements`, { phase: 'amorphous', yieldStrengthMPa: 1650, elongationPct: 4.5 });
-    const warm = await batchReady(9, t1);
-    figures.push(`proposal latency, new measurement -> next proposal ready (surrogate refresh + agent refresh + proposal, default settings): ${warm.toFixed(1)} s [target <= 60 s]`);
+    const warm = await batchReady(16, t1);
+    await rig.publish(topics.status('rigP'), '', { retain: true });
+    await rig.close();
+    figures.push(`proposal latency, new measurement -> next batch ready (surrogate refresh + agent refresh + proposal, default settings): ${warm.toFixed(1)} s [target <= 60 s]`);
     log(figures.at(-1)!);
   } finally {
     await worker?.stop();
