@@ -7,6 +7,7 @@ import express from 'express';
 import { AppModule } from './app.module.js';
 import { API_KEY_HEADER, BEARER } from './auth/auth.controllers.js';
 import { bodyErrorHandler } from './auth/http-limits.js';
+import { jsonDepthGuard, strictUtf8, unsupportedMediaTypeGuard } from './common/body-guards.js';
 import { documentAccessPolicy } from './auth/swagger.js';
 import type { Infrastructure } from './infrastructure/infrastructure.js';
 
@@ -17,9 +18,11 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService | 
     bodyParser: false,
   });
   const limit = infra.config.http.maxBodyBytes;
-  app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
-  app.use(express.text({ limit, type: ['text/csv', 'text/plain'] }));
+  app.use(unsupportedMediaTypeGuard()); // a body of a type we cannot read is a 415, never ignored
+  app.use(express.json({ limit, type: ['application/json', 'application/*+json'], verify: strictUtf8 }));
+  app.use(express.text({ limit, type: ['text/csv', 'text/plain'], verify: strictUtf8 }));
   app.use(bodyErrorHandler(limit)); // auth: a body over the limit is a JSON 413, unreadable JSON a JSON 400
+  app.use(jsonDepthGuard()); // deeply nested JSON is a 400, not a stack overflow in validation
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, transformOptions: { enableImplicitConversion: false } }),
   );

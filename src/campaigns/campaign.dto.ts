@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max,
+  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsObject, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max,
   MaxLength, Min, MinLength, ValidateNested,
 } from 'class-validator';
 import { PageQuery } from '../common/pagination.js';
@@ -97,10 +97,12 @@ export class CreateCampaignDto {
   @IsOptional() @IsString() @MaxLength(5000)
   description?: string;
 
-  @ApiProperty({ type: DesignSpaceDto }) @ValidateNested() @Type(() => DesignSpaceDto)
+  // IsDefined/IsObject: ValidateNested alone lets a missing object or an array through (a 500 or a
+  // stored `[]` later; found by the fuzz test)
+  @ApiProperty({ type: DesignSpaceDto }) @IsDefined() @IsObject() @ValidateNested() @Type(() => DesignSpaceDto)
   designSpace: DesignSpaceDto;
 
-  @ApiProperty({ type: ObjectivesDto }) @ValidateNested() @Type(() => ObjectivesDto)
+  @ApiProperty({ type: ObjectivesDto }) @IsDefined() @IsObject() @ValidateNested() @Type(() => ObjectivesDto)
   objectives: ObjectivesDto;
 
   @ApiProperty({ example: 96, description: 'maximum number of experiments' }) @IsInt() @Min(1) @Max(100000)
@@ -113,7 +115,7 @@ export class CreateCampaignDto {
   @IsOptional() @IsInt() @Min(0) @Max(2147483647)
   seed?: number;
 
-  @ApiPropertyOptional({ type: StrategyDto }) @IsOptional() @ValidateNested() @Type(() => StrategyDto)
+  @ApiPropertyOptional({ type: StrategyDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => StrategyDto)
   strategy?: StrategyDto;
 
   @ApiPropertyOptional({ default: false, description: 'proposals wait for a PI approval before dispatch' })
@@ -126,9 +128,9 @@ export class UpdateCampaignDto {
   name?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(5000)
   description?: string;
-  @ApiPropertyOptional({ type: DesignSpaceDto }) @IsOptional() @ValidateNested() @Type(() => DesignSpaceDto)
+  @ApiPropertyOptional({ type: DesignSpaceDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => DesignSpaceDto)
   designSpace?: DesignSpaceDto;
-  @ApiPropertyOptional({ type: ObjectivesDto }) @IsOptional() @ValidateNested() @Type(() => ObjectivesDto)
+  @ApiPropertyOptional({ type: ObjectivesDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => ObjectivesDto)
   objectives?: ObjectivesDto;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(100000)
   budget?: number;
@@ -136,7 +138,7 @@ export class UpdateCampaignDto {
   batchSize?: number;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(2147483647)
   seed?: number;
-  @ApiPropertyOptional({ type: StrategyDto }) @IsOptional() @ValidateNested() @Type(() => StrategyDto)
+  @ApiPropertyOptional({ type: StrategyDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => StrategyDto)
   strategy?: StrategyDto;
   @ApiPropertyOptional() @IsOptional() @IsBoolean()
   approvalRequired?: boolean;

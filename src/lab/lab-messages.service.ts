@@ -17,14 +17,17 @@ export class RejectedStore {
     reason: string;
   }): Promise<RejectedMessageEntity> {
     const text = typeof entry.payload === 'string' ? entry.payload : toText(entry.payload);
+    // PostgreSQL text cannot hold NUL: a reason quoting a NUL-laden id failed the insert, and with it
+    // the whole result batch the message came in (found by test/integration/fuzz.test.ts).
+    const reason = entry.reason.replaceAll('\u0000', '\\u0000');
     this.log.warn(`${entry.channel}${entry.topic ? ` ${entry.topic}` : ''}: ${entry.reason}`);
     return this.dataSource.getRepository(RejectedMessageEntity).save({
       channel: entry.channel,
       topic: entry.topic ?? null,
       instrumentId: entry.instrumentId ?? null,
       campaignId: entry.campaignId ?? null,
-      payload: text,
-      reason: entry.reason,
+      payload: text.includes('\u0000') ? `base64:${Buffer.from(text, 'utf8').toString('base64')}` : text,
+      reason,
     });
   }
 }
