@@ -13,9 +13,8 @@
  * episodes. "budget" = over the whole 128,000-step training run (exploration included, as the
  * paper's code counts them); "policy" = the trained policy afterwards (small noise).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { ELONGATION_COLUMN, numberOrNull, readPublishedCsv, rowComposition, YIELD_COLUMN } from './published-data.js';
 import { DESCRIPTOR_NAMES, elementFractionFeatures } from '../src/core/chemistry/descriptors.js';
 import type { Composition, DesignSpace, MeasuredAlloy } from '../src/core/chemistry/types.js';
 import { evaluateFeatureSet, makeBundleRetrainer } from '../src/core/design/bundle-refinement.js';
@@ -99,46 +98,21 @@ function parseArgs(argv: string[]): Args {
 
 // ---------- data ----------
 
-const YIELD = 'yield(MPa)';
-const ELONGATION = '\u0395(%)'; // Greek capital epsilon
-type Row = Record<string, string>;
-
-function readCsv(path: string): Row[] {
-  return parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''), { columns: true, skip_empty_lines: true }) as Row[];
-}
-
-function rowComposition(row: Row, elements: string[]): Composition | null {
-  const c: Composition = {};
-  let total = 0;
-  for (const el of elements) {
-    const v = Number(row[el] || 0);
-    if (v > 0) {
-      c[el] = v;
-      total += v;
-    }
-  }
-  if (total <= 0) return null;
-  for (const el of Object.keys(c)) c[el] = (100 * c[el]) / total;
-  return c;
-}
-
-const num = (s: string | undefined) => (s === undefined || s.trim() === '' || !Number.isFinite(Number(s)) ? null : Number(s));
-
 function loadData(dir: string): { measured: MeasuredAlloy[]; classOnly: MeasuredAlloy[] } {
-  const grouped = readCsv(join(dir, 'ALL_data_grouped_processed.csv'));
+  const grouped = readPublishedCsv(join(dir, 'ALL_data_grouped_processed.csv')).rows;
   const elements = Object.keys(grouped[0]).filter((k) => /^[A-Z][a-z]?$/.test(k));
   const measured: MeasuredAlloy[] = [];
   for (const r of grouped) {
     const c = rowComposition(r, elements);
     if (!c) continue;
-    const label = num(r.cls_label);
-    measured.push({ composition: c, isGlass: label === null ? null : label === 1, yieldStrengthMPa: num(r[YIELD]), elongationPct: num(r[ELONGATION]) });
+    const label = numberOrNull(r.cls_label);
+    measured.push({ composition: c, isGlass: label === null ? null : label === 1, yieldStrengthMPa: numberOrNull(r[YIELD_COLUMN]), elongationPct: numberOrNull(r[ELONGATION_COLUMN]) });
   }
-  const cls = readCsv(join(dir, 'ALL_data_cls.csv'));
+  const cls = readPublishedCsv(join(dir, 'ALL_data_cls.csv')).rows;
   const classOnly: MeasuredAlloy[] = [];
   for (const r of cls) {
     const c = rowComposition(r, elements);
-    const label = num(r.cls_label);
+    const label = numberOrNull(r.cls_label);
     if (c && label !== null) classOnly.push({ composition: c, isGlass: label === 1, yieldStrengthMPa: null, elongationPct: null });
   }
   return { measured, classOnly };

@@ -7,10 +7,9 @@
  * Repeated measurements of one composition are grouped into one fold (so a test alloy never has
  * its twin in training); classifier folds are also stratified by class.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ELONGATION_COLUMN, numberOrNull, readPublishedCsv, rowComposition, YIELD_COLUMN } from './published-data.js';
 import cliProgress from 'cli-progress';
-import { parse } from 'csv-parse/sync';
 import { RandomForestClassifier } from 'ml-random-forest';
 import { DESCRIPTOR_NAMES, elementFractionFeatures, featurize } from '../src/core/chemistry/descriptors.js';
 import type { Composition } from '../src/core/chemistry/types.js';
@@ -55,40 +54,6 @@ function parseArgs(argv: string[]): Args {
 
 // ---------- data ----------
 
-const ELEMENT = /^[A-Z][a-z]?$/;
-const YIELD = 'yield(MPa)';
-const ELONGATION = '\u0395(%)'; // Greek capital epsilon, not a Latin E
-
-type Row = Record<string, string>;
-
-function readCsv(path: string): { header: string[]; rows: Row[] } {
-  const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
-  const rows = parse(text, { columns: true, skip_empty_lines: true }) as Row[];
-  return { header: rows.length ? Object.keys(rows[0]) : [], rows };
-}
-
-/** Element columns in at.% -> Composition normalised to 100 (zeros skipped); null when empty. */
-function toComposition(row: Row, elements: string[]): Composition | null {
-  const c: Composition = {};
-  let total = 0;
-  for (const el of elements) {
-    const v = Number(row[el] || 0);
-    if (v > 0) {
-      c[el] = v;
-      total += v;
-    }
-  }
-  if (total <= 0) return null;
-  for (const el of Object.keys(c)) c[el] = (100 * c[el]) / total;
-  return c;
-}
-
-function numberOrNull(text: string | undefined): number | null {
-  if (text === undefined || text.trim() === '') return null;
-  const v = Number(text);
-  return Number.isFinite(v) ? v : null;
-}
-
 function baseElement(c: Composition): string {
   return Object.keys(c).reduce((a, b) => (c[b] > c[a] ? b : a));
 }
@@ -126,15 +91,15 @@ function main(): void {
   const t0 = performance.now();
   const k = args.folds;
 
-  const cls = readCsv(join(args.data, 'ALL_data_cls.csv'));
-  const reg = readCsv(join(args.data, 'ALL_data_grouped_processed.csv'));
-  const clsElements = cls.header.filter((h) => ELEMENT.test(h));
-  const regElements = reg.header.filter((h) => ELEMENT.test(h));
+  const cls = readPublishedCsv(join(args.data, 'ALL_data_cls.csv'));
+  const reg = readPublishedCsv(join(args.data, 'ALL_data_grouped_processed.csv'));
+  const clsElements = cls.elements;
+  const regElements = reg.elements;
 
-  const clsRows = cls.rows.map((r) => ({ c: toComposition(r, clsElements), label: numberOrNull(r.cls_label) }));
+  const clsRows = cls.rows.map((r) => ({ c: rowComposition(r, clsElements), label: numberOrNull(r.cls_label) }));
   const clsData = clsRows.filter((r): r is { c: Composition; label: number } => r.c !== null && r.label !== null);
   const regData = reg.rows
-    .map((r) => ({ c: toComposition(r, regElements), yieldMPa: numberOrNull(r[YIELD]), elongation: numberOrNull(r[ELONGATION]) }))
+    .map((r) => ({ c: rowComposition(r, regElements), yieldMPa: numberOrNull(r[YIELD_COLUMN]), elongation: numberOrNull(r[ELONGATION_COLUMN]) }))
     .filter((r): r is { c: Composition; yieldMPa: number | null; elongation: number | null } => r.c !== null);
 
   // Features: the chemistry descriptors plus the raw fraction of every element seen in either file.
