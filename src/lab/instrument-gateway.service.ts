@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import type { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import {
@@ -28,7 +28,7 @@ export type HandleOutcome = { ok: true; detail: string } | { ok: false; reason: 
  * fails validation or names an unknown job goes to the rejected store with its reason.
  */
 @Injectable()
-export class InstrumentGatewayService implements OnApplicationShutdown {
+export class InstrumentGatewayService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly log = new Logger('Instruments');
   private readonly topics: InstrumentTopics;
   private readonly chains = new Map<string, Promise<unknown>>();
@@ -63,6 +63,15 @@ export class InstrumentGatewayService implements OnApplicationShutdown {
       this.topics.filter('results', { shareGroup }),
     ]);
     this.log.log(`subscribed to ${this.config.mqtt.topicPrefix}/instruments/+/{status,events,results}${shareGroup ? ` (shared group ${shareGroup})` : ''}`);
+  }
+
+  /**
+   * Stop taking messages first (the broker keeps what comes next for our persistent session), then
+   * finish storing what was already taken: nothing acknowledged is left unstored at a shutdown.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.detach) await this.mqtt.close();
+    await this.drained();
   }
 
   onApplicationShutdown(): void {

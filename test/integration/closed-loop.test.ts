@@ -1,54 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { InstrumentTopics } from '../../adapters/mqtt/protocol.js';
-import { Random } from '../../src/core/util/random.js';
 import { DispatcherService } from '../../src/lab/dispatcher.service.js';
 import { InstrumentGatewayService } from '../../src/lab/instrument-gateway.service.js';
-import { createOracle, DEMO_DESIGN_SPACE, sampleSeedAlloys } from '../../simulators/oracle.js';
 import { VirtualInstrument, type VirtualInstrumentOptions } from '../../simulators/virtual-instrument.js';
-import { api, createTestDatabase, startTestApp, uniqueName, type TestApp } from '../support/services.js';
+import { demoCampaign, oracle, seedRows, until } from '../support/closed-loop.js';
+import { api, startTestApp, uniqueName, type TestApp } from '../support/services.js';
 
-const oracle = createOracle(11);
 const SPEED = 2_000_000; // a 6-hour job in ~11 ms
-
-function demoCampaign(overrides: Record<string, unknown> = {}) {
-  return {
-    name: 'closed loop',
-    designSpace: {
-      elements: DEMO_DESIGN_SPACE.elements.map((symbol) => ({ symbol, ...DEMO_DESIGN_SPACE.bounds[symbol] })),
-      step: DEMO_DESIGN_SPACE.step,
-      minElements: DEMO_DESIGN_SPACE.minElements,
-      maxElements: DEMO_DESIGN_SPACE.maxElements,
-      baseElement: 'Zr',
-    },
-    objectives: { requireGlass: true, targets: [{ property: 'yieldStrengthMPa', threshold: 1600, weight: 1 }, { property: 'elongationPct', threshold: 4, weight: 1 }] },
-    budget: 12,
-    batchSize: 4,
-    seed: 5,
-    strategy: { method: 'random' },
-    ...overrides,
-  };
-}
-
-function seedRows(count: number) {
-  return sampleSeedAlloys(oracle, DEMO_DESIGN_SPACE, count, new Random(3)).map((a) => ({
-    composition: a.composition,
-    phase: a.isGlass ? 'amorphous' : 'crystalline',
-    yieldStrengthMPa: a.yieldStrengthMPa,
-    elongationPct: a.elongationPct,
-  }));
-}
-
-async function until<T>(what: string, check: () => Promise<T | false | null | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    // A request may be refused while the in-process design job holds the event loop: poll on.
-    const v = await check().catch(() => false as const);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.each([
   { name: 'Mosquitto + BullMQ on Redis', env: {} as Record<string, string>, queue: 'redis' as const },
@@ -246,51 +205,4 @@ describe.each([
     await until('campaign completed', async () => (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}`)).body.status === 'completed');
     await t.app.get(DispatcherService).settled();
   });
-});
-
-describe('restart mid-campaign (Mosquitto, PostgreSQL, Redis)', () => {
-  it('loses and duplicates nothing across a service restart', async () => {
-    const db = await createTestDatabase();
-    const env = {
-      DATABASE_URL: db.url,
-      MQTT_TOPIC_PREFIX: `${uniqueName('restart')}/v1`,
-      MQTT_CLIENT_ID: uniqueName('svc-restart'),
-      QUEUE_PREFIX: uniqueName('q'),
-      SWEEP_INTERVAL_MS: '100',
-    };
-    let t = await startTestApp({ env, queue: 'redis' });
-    const url = t.infra.broker.url;
-    // Slow instruments (about 0.5 s a job) so results arrive while the service is down.
-    const rigs = ['rigR1', 'rigR2'].map(
-      (id) => new VirtualInstrument({ url, instrumentId: uniqueName(id), oracle, seed: 2, prefix: env.MQTT_TOPIC_PREFIX, speed: 40_000, maxConcurrentJobs: 2, faults: { duplicateResult: 0.3 } }),
-    );
-    try {
-      for (const r of rigs) await r.start();
-      await until('instruments registered', async () => (await api(t.baseUrl, 'GET', '/api/v1/instruments')).body.length === 2);
-      const { body: c } = await api(t.baseUrl, 'POST', '/api/v1/campaigns', demoCampaign({ budget: 12, batchSize: 4 }));
-      await api(t.baseUrl, 'POST', `/api/v1/campaigns/${c.id}/measurements/import`, seedRows(20));
-      await api(t.baseUrl, 'POST', `/api/v1/campaigns/${c.id}/start`);
-      await until('jobs in flight', async () => (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${c.id}/experiments?status=dispatched,accepted,running`)).body.total > 0);
-
-      await t.close(); // the service goes away mid-campaign; instruments keep working and publishing
-      await new Promise((r) => setTimeout(r, 1500));
-      t = await startTestApp({ env, queue: 'redis' });
-
-      const done = await until('campaign completed after restart', async () => {
-        const x = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${c.id}`)).body;
-        return x.status === 'completed' ? x : null;
-      }, 60_000);
-      expect(done.status).toBe('completed');
-      const experiments = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${c.id}/experiments?limit=100`)).body.items;
-      expect(experiments).toHaveLength(12);
-      expect(experiments.every((e: { status: string }) => e.status === 'measured')).toBe(true);
-      const measured = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${c.id}/measurements?source=instrument&limit=100`)).body;
-      expect(measured.total).toBe(12);
-      expect(new Set(measured.items.map((m: { experimentId: string }) => m.experimentId)).size).toBe(12);
-    } finally {
-      for (const r of rigs) await r.stop();
-      await t.close();
-      await db.drop();
-    }
-  }, 120_000);
 });

@@ -1,0 +1,45 @@
+import { Random } from '../../src/core/util/random.js';
+import { createOracle, DEMO_DESIGN_SPACE, sampleSeedAlloys } from '../../simulators/oracle.js';
+
+/** Shared by the closed-loop and restart tests: the demo campaign, its seed rows, polling. */
+export const oracle = createOracle(11);
+
+export function demoCampaign(overrides: Record<string, unknown> = {}) {
+  return {
+    name: 'closed loop',
+    designSpace: {
+      elements: DEMO_DESIGN_SPACE.elements.map((symbol) => ({ symbol, ...DEMO_DESIGN_SPACE.bounds[symbol] })),
+      step: DEMO_DESIGN_SPACE.step,
+      minElements: DEMO_DESIGN_SPACE.minElements,
+      maxElements: DEMO_DESIGN_SPACE.maxElements,
+      baseElement: 'Zr',
+    },
+    objectives: { requireGlass: true, targets: [{ property: 'yieldStrengthMPa', threshold: 1600, weight: 1 }, { property: 'elongationPct', threshold: 4, weight: 1 }] },
+    budget: 12,
+    batchSize: 4,
+    seed: 5,
+    strategy: { method: 'random' },
+    ...overrides,
+  };
+}
+
+export function seedRows(count: number) {
+  return sampleSeedAlloys(oracle, DEMO_DESIGN_SPACE, count, new Random(3)).map((a) => ({
+    composition: a.composition,
+    phase: a.isGlass ? 'amorphous' : 'crystalline',
+    yieldStrengthMPa: a.yieldStrengthMPa,
+    elongationPct: a.elongationPct,
+  }));
+}
+
+export async function until<T>(what: string, check: () => Promise<T | false | null | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    // A request may be refused while the in-process design job holds the event loop: poll on.
+    const v = await check().catch(() => false as const);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
