@@ -10,8 +10,8 @@ import pg from 'pg';
 import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { encodeEvent, encodeResult, encodeStatus, InstrumentTopics, utcNow } from '../../adapters/mqtt/protocol.js';
 import { generateApiKey } from '../../src/auth/secrets.js';
-import { Random } from '../../src/core/util/random.js';
-import { createOracle, DEMO_DESIGN_SPACE, sampleSeedAlloys } from '../../simulators/oracle.js';
+import { DEMO_DESIGN_SPACE } from '../../simulators/oracle.js';
+import { demoCampaign as closedLoopCampaign, oracle, seedRows } from './closed-loop.js';
 import { VirtualInstrument } from '../../simulators/virtual-instrument.js';
 import {
   MACHINE_MQTT, MACHINE_REDIS, machineDatabase, sleep, startMosquitto, startOwnPostgres, startRedis, startService, unique, type ServiceProcess,
@@ -22,7 +22,6 @@ export const ADMIN_KEY = generateApiKey().token;
 const say = (m: string) => {
   if (process.env.FAULTS_VERBOSE) console.error(`[faults ${new Date().toISOString().slice(11, 23)}] ${m}`);
 };
-const oracle = createOracle(11);
 
 export interface ScenarioResult {
   name: string;
@@ -89,33 +88,9 @@ export async function until<T>(what: string, check: () => Promise<T | false | nu
   }
 }
 
-export function demoCampaign(overrides: Record<string, unknown> = {}) {
-  return {
-    name: 'fault test',
-    designSpace: {
-      elements: DEMO_DESIGN_SPACE.elements.map((symbol) => ({ symbol, ...DEMO_DESIGN_SPACE.bounds[symbol] })),
-      step: DEMO_DESIGN_SPACE.step,
-      minElements: DEMO_DESIGN_SPACE.minElements,
-      maxElements: DEMO_DESIGN_SPACE.maxElements,
-      baseElement: 'Zr',
-    },
-    objectives: { requireGlass: true, targets: [{ property: 'yieldStrengthMPa', threshold: 1600, weight: 1 }, { property: 'elongationPct', threshold: 4, weight: 1 }] },
-    budget: 12,
-    batchSize: 4,
-    seed: 5,
-    strategy: { method: 'random' },
-    ...overrides,
-  };
-}
-
-export function seedRows(count: number) {
-  return sampleSeedAlloys(oracle, DEMO_DESIGN_SPACE, count, new Random(3)).map((a) => ({
-    composition: a.composition,
-    phase: a.isGlass ? 'amorphous' : 'crystalline',
-    yieldStrengthMPa: a.yieldStrengthMPa,
-    elongationPct: a.elongationPct,
-  }));
-}
+/** The closed-loop tests' demo campaign, named for these scenarios. */
+export const demoCampaign = (overrides: Record<string, unknown> = {}) => closedLoopCampaign({ name: 'fault test', ...overrides });
+export { seedRows };
 
 async function startCampaign(baseUrl: string, overrides: Record<string, unknown> = {}): Promise<string> {
   const created = await api(baseUrl, 'POST', '/api/v1/campaigns', demoCampaign(overrides));
