@@ -109,16 +109,19 @@ export class ApiKeysService implements OnApplicationBootstrap {
     if (!row || !matches) return { ok: false, reason: 'unknown' };
     if (row.revokedAt) return { ok: false, reason: 'revoked' };
     if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'expired' };
-    this.touch(row.id);
+    await this.touch(row.id);
     return { ok: true, principal: { keyId: row.id, name: row.name, role: row.role, campaignIds: row.campaignIds, expiresAt: row.expiresAt } };
   }
 
-  /** last_used_at, written at most once a minute per key (not on every request). */
-  private touch(id: string): void {
+  /**
+   * last_used_at, written at most once a minute per key (not on every request). Awaited, so a
+   * listing right after a key's first use shows it; a failed write only logs (auth still succeeds).
+   */
+  private async touch(id: string): Promise<void> {
     const now = Date.now();
     if (now - (this.touched.get(id) ?? 0) < TOUCH_INTERVAL_MS) return;
     this.touched.set(id, now);
-    this.repo.update({ id }, { lastUsedAt: new Date(now) }).catch((e: Error) => this.log.warn(`last_used_at of key ${id}: ${e.message}`));
+    await this.repo.update({ id }, { lastUsedAt: new Date(now) }).catch((e: Error) => this.log.warn(`last_used_at of key ${id}: ${e.message}`));
   }
 
   async create(dto: CreateApiKeyDto, actor: string): Promise<CreatedApiKeyView> {
