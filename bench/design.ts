@@ -9,9 +9,12 @@
  *                           [--variants full,no-tep,no-knowledge,no-amr,random]
  *
  * Rates: SR_legal = legal steps / steps; SR_cls = P(glass) >= 0.5 / legal; SR_80(k) = prediction
- * >= threshold_k / classified; SR_done = episodes in which some step met every threshold /
- * episodes. "budget" = over the whole 128,000-step training run (exploration included, as the
- * paper's code counts them); "policy" = the trained policy afterwards (small noise).
+ * >= threshold_k / classified; SR_done = the paper's done_record (authors' Trainer.train): ends by
+ * success (a new composition reaching 1.2x every threshold) / all ends (success, or a step into
+ * an illegal or non-glass composition); ep = share of episodes (128 steps or ended earlier) in
+ * which some step met every threshold, a stricter per-episode reading. "budget" = over the whole
+ * 128,000-step training run (exploration included, as the paper's code counts them); "policy" =
+ * the trained policy afterwards (small noise).
  */
 import { join } from 'node:path';
 import { ELONGATION_COLUMN, numberOrNull, readPublishedCsv, rowComposition, YIELD_COLUMN } from './published-data.js';
@@ -25,6 +28,7 @@ import { RulesKnowledgeProvider } from '../src/core/knowledge/rules-provider.js'
 import { AutomaticModelRefinement } from '../src/core/refinement/amr.js';
 import { toFractions, usesOnlyElements } from '../src/core/rl/design-space.js';
 import { VirtualLab } from '../src/core/rl/environment.js';
+import { DEFAULT_REWARD_CONFIG } from '../src/core/rl/reward.js';
 import { Td3Agent } from '../src/core/rl/td3.js';
 import { setupTf } from '../src/core/rl/tf.js';
 import { evaluatePolicy, trainAgent, type TrainReport } from '../src/core/rl/trainer.js';
@@ -50,10 +54,12 @@ interface Args {
   gamma: number;
   terminate: boolean;
   actorLr: number;
+  doneFactor: number;
+  successTerminal: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99, terminate: true, actorLr: 3e-4 };
+  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99, terminate: true, actorLr: 3e-4, doneFactor: 1, successTerminal: false };
   let stepsGiven = false;
   let seedsGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -80,6 +86,8 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--gamma') a.gamma = Number(v());
     else if (k === '--no-terminate') a.terminate = false;
     else if (k === '--actor-lr') a.actorLr = Number(v());
+    else if (k === '--done-factor') a.doneFactor = Number(v());
+    else if (k === '--success-terminal') a.successTerminal = true;
     else if (k === '--hidden') a.hidden = v().split('-').map(Number);
     else if (k === '--') continue;
     else if (k === '--help' || k === '-h') {
@@ -180,7 +188,8 @@ async function main() {
   const starts = inSpace.map((a) => toFractions(a.composition, space.elements));
   const knownGlasses = inSpace.filter((a) => a.isGlass).map((a) => a.composition);
   const cfg = resolveDesignConfig({
-    env: { numEnvs: args.envs, illegalEndsEpisode: args.terminate, nonGlassEndsEpisode: args.terminate },
+    env: { numEnvs: args.envs, illegalEndsEpisode: args.terminate, nonGlassEndsEpisode: args.terminate, successIsTerminal: args.successTerminal, reward: { ...DEFAULT_REWARD_CONFIG, doneFactor: args.doneFactor } },
+    tep: { successIsTerminal: args.successTerminal },
     td3: { batchSize: args.batch, actorHidden: args.hidden, criticHidden: args.hidden, gamma: args.gamma, actorLr: args.actorLr },
     train: { totalSteps: args.steps, learningStarts: Math.min(4_096, args.steps / 8), gradientSteps: args.gradientSteps },
     amr: { checkEvery: 8_192, cooldown: 32_768, maxRefinements: 1, warmupProgress: 0.25 },
@@ -192,7 +201,7 @@ async function main() {
 
   type Row = { variant: Variant; seed: number; report: TrainReport; policy: Awaited<ReturnType<typeof evaluatePolicy>>; events: number; accepted: number };
   const rows: Row[] = [];
-  const header = 'variant       seed | budget: legal   cls  SR80y  SR80e   done | policy: legal   cls  SR80y  SR80e   done |  wall s  pred/s  TEP  AMR';
+  const header = 'variant       seed | budget: legal   cls  SR80y  SR80e   done     ep | policy: legal   cls  SR80y  SR80e   done     ep |  wall s  pred/s  TEP  AMR';
   console.log(header);
   for (let s = 0; s < args.seeds; s++) {
     const seed = 1000 + s;
@@ -240,7 +249,7 @@ async function main() {
       rows.push({ variant, seed, report, policy, events, accepted });
       const r = report.rates;
       console.log(
-        `${variant.padEnd(13)} ${String(seed).padStart(4)} |        ${fmtPct(r.srLegal)} ${fmtPct(r.srCls)} ${fmtPct(r.sr80[0])} ${fmtPct(r.sr80[1])} ${fmtPct(r.srDone)} |        ${fmtPct(policy.srLegal)} ${fmtPct(policy.srCls)} ${fmtPct(policy.sr80[0])} ${fmtPct(policy.sr80[1])} ${fmtPct(policy.srDone)} | ` +
+        `${variant.padEnd(13)} ${String(seed).padStart(4)} |        ${fmtPct(r.srLegal)} ${fmtPct(r.srCls)} ${fmtPct(r.sr80[0])} ${fmtPct(r.sr80[1])} ${fmtPct(r.srDone)}  ${fmtPct(r.srEpisodes)} |        ${fmtPct(policy.srLegal)} ${fmtPct(policy.srCls)} ${fmtPct(policy.sr80[0])} ${fmtPct(policy.sr80[1])} ${fmtPct(policy.srDone)}  ${fmtPct(policy.srEpisodes)} | ` +
           `${report.wallSeconds.toFixed(1).padStart(7)} ${report.predictionsPerSecond.toFixed(0).padStart(7)} ${String(tep?.size ?? '-').padStart(4)} ${useAmr ? `${events}/${accepted}` : '-'}`,
       );
       for (const e of amr?.events ?? []) {
@@ -252,13 +261,13 @@ async function main() {
     }
   }
   console.log(`\nsummary over ${args.seeds} seed(s): mean ± spread (std) in %`);
-  console.log('variant       | budget SR_legal   SR_cls      SR_80 yield  SR_80 elong  SR_done      | policy SR_done | wall s');
+  console.log('variant       | budget SR_legal   SR_cls      SR_80 yield  SR_80 elong  SR_done      episodes     | policy SR_done  episodes     | wall s');
   for (const variant of args.variants) {
     const rs = rows.filter((r) => r.variant === variant);
     const col = (f: (r: Row) => number) => meanSpread(rs.map(f)).padEnd(12);
     console.log(
-      `${variant.padEnd(13)} | ${col((r) => r.report.rates.srLegal)} ${col((r) => r.report.rates.srCls)} ${col((r) => r.report.rates.sr80[0])} ${col((r) => r.report.rates.sr80[1])} ${col((r) => r.report.rates.srDone)} | ` +
-        `${col((r) => r.policy.srDone)}   | ${(rs.reduce((a, r) => a + r.report.wallSeconds, 0) / rs.length).toFixed(1)}`,
+      `${variant.padEnd(13)} | ${col((r) => r.report.rates.srLegal)} ${col((r) => r.report.rates.srCls)} ${col((r) => r.report.rates.sr80[0])} ${col((r) => r.report.rates.sr80[1])} ${col((r) => r.report.rates.srDone)} ${col((r) => r.report.rates.srEpisodes)} | ` +
+        `${col((r) => r.policy.srDone)}   ${col((r) => r.policy.srEpisodes)} | ${(rs.reduce((a, r) => a + r.report.wallSeconds, 0) / rs.length).toFixed(1)}`,
     );
   }
   // Convergence: SR_done per tenth of the budget (mean over seeds); TEP's effect shows early.

@@ -1,4 +1,5 @@
 import { ConflictException, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { CoalescingCache } from '../common/coalescing-cache.js';
 import { DataSource, In } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { CampaignEntity } from '../campaigns/campaign.entity.js';
@@ -25,11 +26,18 @@ export type AuthResult = { ok: true; principal: Principal } | { ok: false; reaso
 /** A hash no token has, compared when the id is unknown so that path costs the same. */
 const DUMMY_HASH = hashApiKey('aimd_000000000000_no-such-key-no-such-key-no-such-key');
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * Key rows are read from PostgreSQL at most this often per key and process (every request is
+ * authenticated; 100 clients polling must not cost a query each). A revocation or change made
+ * through this process applies at once; one made through another replica within this time.
+ */
+const KEY_CACHE_MS = 5_000;
 
 @Injectable()
 export class ApiKeysService implements OnApplicationBootstrap {
   private readonly log = new Logger('Auth');
   private readonly touched = new Map<string, number>();
+  private readonly rows = new CoalescingCache<ApiKeyEntity | null>({ freshMs: KEY_CACHE_MS, staleMs: KEY_CACHE_MS, maxEntries: 10_000 });
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -85,6 +93,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
       await repo.insert({ id: keyId, name: 'bootstrap-admin', role: 'admin', campaignIds: null, keyHash: hash, source: 'bootstrap', createdBy: 'bootstrap' });
       return { kind: 'bootstrap' as const, keyId, token };
     });
+    this.rows.clear();
     if (result.kind === 'config') this.log.log(`admin API key from ADMIN_API_KEY is active (id ${result.keyId})`);
     if (result.kind === 'bootstrap') {
       const bar = '='.repeat(96);
@@ -104,7 +113,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
   async authenticate(token: string): Promise<AuthResult> {
     const parsed = parseApiKey(token);
     if (!parsed) return { ok: false, reason: 'malformed' };
-    const row = await this.repo.findOneBy({ id: parsed.keyId });
+    const row = await this.rows.get(parsed.keyId, 'row', () => this.repo.findOneBy({ id: parsed.keyId }));
     const matches = apiKeyMatches(token, row?.keyHash ?? DUMMY_HASH);
     if (!row || !matches) return { ok: false, reason: 'unknown' };
     if (row.revokedAt) return { ok: false, reason: 'revoked' };
@@ -166,12 +175,13 @@ export class ApiKeysService implements OnApplicationBootstrap {
       await m.getRepository(ApiKeyEntity).update({ id }, changes);
       await this.audit.record({ entityType: 'api_key', entityId: id, action: 'update', actor, details: { ...changes } }, m);
     });
+    this.rows.invalidate(id);
     return toView(await this.find(id));
   }
 
   /** Revoked keys stay listed (the trail names them); refuses to revoke the last active admin key. */
   async revoke(id: string, actor: string): Promise<ApiKeyView> {
-    return this.dataSource.transaction(async (m) => {
+    const view = await this.dataSource.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('aimd.api_key.bootstrap'))`);
       const repo = m.getRepository(ApiKeyEntity);
       const row = await repo.findOneBy({ id });
@@ -188,6 +198,8 @@ export class ApiKeysService implements OnApplicationBootstrap {
       await this.audit.record({ entityType: 'api_key', entityId: id, action: 'revoke', fromState: 'active', toState: 'revoked', actor, details: { name: row.name } }, m);
       return toView(await repo.findOneByOrFail({ id }));
     });
+    this.rows.invalidate(id);
+    return view;
   }
 
   async find(id: string): Promise<ApiKeyEntity> {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CoalescingCache } from '../common/coalescing-cache.js';
 import { randomInt } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
@@ -25,14 +26,19 @@ import type {
 
 const KNOWN_ELEMENTS = new Set<string>(ELEMENT_SYMBOLS);
 const INSERT_CHUNK = 500;
-/** Measurement counts are cached this long (and dropped at once when this process adds data). */
-const COUNTS_TTL_MS = 2000;
+/**
+ * Lists polled by many clients are served from memory for this long, then reloaded in the
+ * background (one load, however many callers); dropped at once when this process changes them.
+ */
+const LIST_FRESH_MS = 1000;
+const LIST_STALE_MS = 5000;
+const CAMPAIGN_LISTS = 'campaign-lists';
 
 @Injectable()
 export class CampaignsService {
   private readonly log = new Logger('Campaigns');
-  private readonly countCache = new Map<string, { at: number; counts: Record<string, number> }>();
-  private readonly totalCache = new Map<string, { at: number; total: number }>();
+  /** Campaign list pages (group CAMPAIGN_LISTS) and measurement pages (group: the campaign id). */
+  private readonly pages = new CoalescingCache<Page<CampaignView> | Page<MeasurementEntity>>({ freshMs: LIST_FRESH_MS, staleMs: LIST_STALE_MS, maxEntries: 2000 });
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -41,10 +47,9 @@ export class CampaignsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.events.stream.subscribe((e) => {
-      if (e.type === 'measurements.added' && e.campaignId) {
-        this.countCache.delete(e.campaignId);
-        this.totalCache.delete(e.campaignId);
-      }
+      if (e.type === 'measurements.added' && e.campaignId) this.pages.invalidate(e.campaignId);
+      // Lists show states and measurement counts.
+      if (e.type === 'measurements.added' || e.type === 'campaign.state') this.pages.invalidate(CAMPAIGN_LISTS);
     });
   }
 
@@ -77,10 +82,15 @@ export class CampaignsService {
       return row;
     });
     this.log.log(`campaign ${saved.id} "${saved.name}" created by ${actor}`);
+    this.pages.invalidate(CAMPAIGN_LISTS);
     return this.view(saved);
   }
 
-  async list(query: CampaignListQuery): Promise<Page<CampaignView>> {
+  list(query: CampaignListQuery): Promise<Page<CampaignView>> {
+    return this.pages.get(CAMPAIGN_LISTS, JSON.stringify(query), () => this.loadList(query)) as Promise<Page<CampaignView>>;
+  }
+
+  private async loadList(query: CampaignListQuery): Promise<Page<CampaignView>> {
     const limit = query.limit ?? 50;
     const offset = query.offset ?? 0;
     const qb = this.campaigns.createQueryBuilder('c').orderBy('c.created_at', 'DESC').addOrderBy('c.id').take(limit).skip(offset);
@@ -132,6 +142,7 @@ export class CampaignsService {
       );
       return row;
     });
+    this.pages.invalidate(CAMPAIGN_LISTS);
     return this.get(updated.id);
   }
 
@@ -252,7 +263,11 @@ export class CampaignsService {
     };
   }
 
-  async listMeasurements(id: string, query: MeasurementListQuery): Promise<Page<MeasurementEntity>> {
+  listMeasurements(id: string, query: MeasurementListQuery): Promise<Page<MeasurementEntity>> {
+    return this.pages.get(id, JSON.stringify(query), () => this.loadMeasurements(id, query)) as Promise<Page<MeasurementEntity>>;
+  }
+
+  private async loadMeasurements(id: string, query: MeasurementListQuery): Promise<Page<MeasurementEntity>> {
     await this.find(id);
     const limit = query.limit ?? 50;
     const offset = query.offset ?? 0;
@@ -267,12 +282,7 @@ export class CampaignsService {
     if (query.source) qb.andWhere('m.source = :source', { source: query.source });
     if (query.element) qb.andWhere('m.composition ? :element', { element: query.element });
     if (query.glass) qb.andWhere('m.is_glass = :glass', { glass: query.glass === 'true' });
-    const filtered = Boolean(query.source || query.element || query.glass);
-    // Counting 100,000 rows on every page costs more than the page: unfiltered totals are cached.
-    const cached = filtered ? undefined : this.totalCache.get(id);
-    if (cached && Date.now() - cached.at < COUNTS_TTL_MS) return { items: await qb.getMany(), total: cached.total, limit, offset };
     const [items, total] = await qb.getManyAndCount();
-    if (!filtered) this.totalCache.set(id, { at: Date.now(), total });
     return { items, total, limit, offset };
   }
 
@@ -304,15 +314,8 @@ export class CampaignsService {
     if (problems.length > 0) throw new Invalid(`invalid campaign: ${problems.join('; ')}`, problems);
   }
 
-  private async measurementCounts(all: string[]): Promise<Map<string, Record<string, number>>> {
+  private async measurementCounts(ids: string[]): Promise<Map<string, Record<string, number>>> {
     const result = new Map<string, Record<string, number>>();
-    const now = Date.now();
-    const ids: string[] = [];
-    for (const id of all) {
-      const hit = this.countCache.get(id);
-      if (hit && now - hit.at < COUNTS_TTL_MS) result.set(id, hit.counts);
-      else ids.push(id);
-    }
     if (ids.length === 0) return result;
     const rows: { campaign_id: string; source: string; n: string; glass: string }[] = await this.dataSource.query(
       `SELECT campaign_id, source, count(*) AS n, count(*) FILTER (WHERE is_glass) AS glass
@@ -326,9 +329,6 @@ export class CampaignsService {
       c.glass += Number(r.glass);
       result.set(r.campaign_id, c);
     }
-    for (const id of ids) this.countCache.set(id, { at: now, counts: result.get(id) ?? { total: 0, glass: 0 } });
-    if (this.countCache.size > 1000) this.countCache.clear();
-    if (this.totalCache.size > 1000) this.totalCache.clear();
     return result;
   }
 

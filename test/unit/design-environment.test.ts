@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { illegalReason, isLegal, randomLegalComposition, roundToGrid, toFractions } from '../../src/core/rl/design-space.js';
-import { VirtualLab } from '../../src/core/rl/environment.js';
+import { successRates, VirtualLab } from '../../src/core/rl/environment.js';
 import { computeReward, DEFAULT_REWARD_CONFIG, illegalPenalty, knowledgeWeightAt } from '../../src/core/rl/reward.js';
 import type { Objective, SinglePrediction } from '../../src/core/rl/types.js';
 import { Random } from '../../src/core/util/random.js';
@@ -63,12 +63,14 @@ describe('reward (paper)', () => {
     expect(r.done).toBe(false);
   });
 
-  it('done when every objective reaches doneFactor x threshold (paper 1.2, configurable)', () => {
+  it('done when every objective is met (doneFactor 1; the authors\' 1.2 is configurable)', () => {
     const at = pred(0.9, 1900, 11);
-    expect(computeReward(true, 1, at, at, objectives).done).toBe(false);
-    expect(computeReward(true, 1, at, at, objectives).allTargetsMet).toBe(true);
-    expect(computeReward(true, 1, at, at, objectives, { ...DEFAULT_REWARD_CONFIG, doneFactor: 1 }).done).toBe(true);
-    expect(computeReward(true, 1, at, pred(0.9, 2200, 12.5), objectives).done).toBe(true);
+    const paper = { ...DEFAULT_REWARD_CONFIG, doneFactor: 1.2 };
+    expect(computeReward(true, 1, at, at, objectives).done).toBe(true);
+    expect(computeReward(true, 1, at, pred(0.9, 1900, 9.9), objectives).done).toBe(false);
+    expect(computeReward(true, 1, at, at, objectives, paper).done).toBe(false);
+    expect(computeReward(true, 1, at, at, objectives, paper).allTargetsMet).toBe(true);
+    expect(computeReward(true, 1, at, pred(0.9, 2200, 12.5), objectives, paper).done).toBe(true);
   });
 
   it('knowledge weight is 0 early and ramps in later stages', () => {
@@ -80,8 +82,10 @@ describe('reward (paper)', () => {
 });
 
 describe('VirtualLab', () => {
+  // The toy's yield peaks at 2000 MPa: with doneFactor 1.2 no step here is a success.
+  const neverDone = { ...DEFAULT_REWARD_CONFIG, doneFactor: 1.2 };
   const lab = (n = 2) =>
-    new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: n } });
+    new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: n, reward: neverDone } });
 
   it('actions touch only present elements, sum to zero, and never exceed the step', () => {
     const env = lab();
@@ -143,9 +147,34 @@ describe('VirtualLab', () => {
   });
 
   it('truncates after maxSteps', async () => {
-    const env = new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: 1, maxSteps: 3 } });
+    const env = new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: 1, maxSteps: 3, reward: neverDone } });
     env.reset([Float64Array.from([0.5, 0.3, 0.1, 0.1])]);
     for (let t = 0; t < 2; t++) expect((await env.step([[0, 0, 0, 0]])).truncated[0]).toBe(0);
     expect((await env.step([[0, 0, 0, 0]])).truncated[0]).toBe(1);
+  });
+
+  it('a success ends the episode as a time limit (bootstrapped); a rediscovery does not end it; SR_done counts as the authors\' done_record', async () => {
+    const make = (successIsTerminal = false) =>
+      new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: 1, successIsTerminal } });
+    const start = Float64Array.from([0.5, 0.3, 0.1, 0.1]); // yield ~1990 MPa >= 1800: every step here is a success
+    const env = make();
+    env.reset([start]);
+    const first = await env.step([[0, 0, 0, 0]]);
+    expect(first.outcomes[0].allDone).toBe(true);
+    expect([first.terminals[0], first.truncated[0]]).toEqual([0, 1]);
+    env.reset([start]);
+    const again = await env.step([[0, 0, 0, 0]]); // the same composition: found before
+    expect(again.outcomes[0].allDone).toBe(true);
+    expect(again.outcomes[0].done).toBe(false);
+    expect([again.terminals[0], again.truncated[0]]).toEqual([0, 0]);
+    env.reset([Float64Array.from([0.5, 0.2, 0.06, 0.24])]);
+    await env.step([[-1, -1, -1, 1]]); // Ni > 25 at.%: not glass, a failure
+    expect(env.stats).toMatchObject({ doneSuccesses: 1, doneFailures: 1 });
+    expect(successRates(env.stats).srDone).toBe(0.5);
+
+    const paper = make(true);
+    paper.reset([start]);
+    const terminal = await paper.step([[0, 0, 0, 0]]);
+    expect([terminal.terminals[0], terminal.truncated[0]]).toEqual([1, 0]);
   });
 });

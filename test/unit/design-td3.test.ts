@@ -16,7 +16,7 @@ function toyLab(seed: number) {
     objectives: [{ property: 'yieldStrengthMPa', threshold: 1800, weight: 1 }],
     surrogates: toySurrogates(),
     rng: new Random(seed),
-    config: { numEnvs: 16, maxSteps: 32, measuredStartProb: 0, reward: { doneFactor: 1.2, glassThreshold: 0.5, improvementScale: 0.1, thresholdBonus: 0.2, noveltyBonus: 0, maxSteps: 32 } },
+    config: { numEnvs: 16, maxSteps: 32, measuredStartProb: 0, rediscoveryEndsEpisode: true, reward: { doneFactor: 1.2, glassThreshold: 0.5, improvementScale: 0.1, thresholdBonus: 0.2, noveltyBonus: 0, maxSteps: 32 } },
   });
 }
 
@@ -28,11 +28,11 @@ describe('TD3 on a toy task: reach the yield peak at a target composition', () =
     await trainAgent({ env: toyLab(1), agent, rng, config: { totalSteps: 12_000, learningStarts: 1_000, useTep: false, gradientSteps: 2 } });
     const trained = await evaluatePolicy({ env: toyLab(2), agent, rng: new Random(3), steps: 2_000 });
     const random = await evaluatePolicy({ env: toyLab(2), agent: null, rng: new Random(3), steps: 2_000 });
-    console.log('toy TD3', { seconds: (Date.now() - t0) / 1000, trained: [trained.sr80[0], trained.srDone], random: [random.sr80[0], random.srDone] });
+    console.log('toy TD3', { seconds: (Date.now() - t0) / 1000, trained: [trained.sr80[0], trained.srEpisodes], random: [random.sr80[0], random.srEpisodes] });
     // Share of steps at/above the yield threshold, and of episodes that get there.
     expect(trained.sr80[0]).toBeGreaterThan(0.5);
     expect(trained.sr80[0]).toBeGreaterThan(2 * random.sr80[0]);
-    expect(trained.srDone).toBeGreaterThan(random.srDone + 0.2);
+    expect(trained.srEpisodes).toBeGreaterThan(random.srEpisodes + 0.2);
     agent.dispose();
   });
 

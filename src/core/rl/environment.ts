@@ -12,7 +12,7 @@
 import type { DesignSpace } from '../chemistry/types.js';
 import type { Random } from '../util/random.js';
 import { PRESENCE_EPS, gridKey, isLegal, randomLegalComposition } from './design-space.js';
-import { computeReward, DEFAULT_REWARD_CONFIG, type RewardConfig, type RewardOutcome } from './reward.js';
+import { computeReward, DEFAULT_REWARD_CONFIG, isTerminalForLearning, type RewardConfig, type RewardOutcome } from './reward.js';
 import type { KnowledgeScorer, Objective, SinglePrediction, SurrogatePredictions, Surrogates } from './types.js';
 import { predictionAt } from './types.js';
 
@@ -35,6 +35,10 @@ export interface EnvConfig {
    */
   illegalEndsEpisode: boolean;
   nonGlassEndsEpisode: boolean;
+  /** Paper: reaching an already-found done composition does not end the episode. */
+  rediscoveryEndsEpisode: boolean;
+  /** Authors' code: a success is terminal for learning; see isTerminalForLearning (bench:design --success-terminal). */
+  successIsTerminal: boolean;
   reward: RewardConfig;
 }
 
@@ -47,6 +51,8 @@ export const DEFAULT_ENV_CONFIG: EnvConfig = {
   randomMaxElements: 7,
   illegalEndsEpisode: true,
   nonGlassEndsEpisode: true,
+  rediscoveryEndsEpisode: false,
+  successIsTerminal: false,
   reward: DEFAULT_REWARD_CONFIG,
 };
 
@@ -58,24 +64,46 @@ export interface EnvStats {
   /** Per objective: classified steps whose prediction reached the threshold. */
   met: number[];
   episodes: number;
-  /** Episodes in which some step reached every threshold (SR_done numerator). */
+  /** Episodes in which some step met every threshold (factor 1). */
   episodesAllMet: number;
   /** Episodes ended by reaching doneFactor x every threshold. */
   episodesDone: number;
+  /**
+   * The paper's done_record (authors' Trainer.train): a success is a step that reaches
+   * doneFactor x every threshold at a composition not found before; a failure is a step into an
+   * illegal or non-glass composition. SR_done = successes / (successes + failures).
+   */
+  doneSuccesses: number;
+  doneFailures: number;
   predictions: number;
 }
 
 export function emptyStats(objectives: number): EnvStats {
-  return { steps: 0, legal: 0, classified: 0, met: new Array(objectives).fill(0), episodes: 0, episodesAllMet: 0, episodesDone: 0, predictions: 0 };
+  return { steps: 0, legal: 0, classified: 0, met: new Array(objectives).fill(0), episodes: 0, episodesAllMet: 0, episodesDone: 0, doneSuccesses: 0, doneFailures: 0, predictions: 0 };
+}
+
+export interface SuccessRates {
+  /** Legal steps / steps. */
+  srLegal: number;
+  /** P(glass) >= 0.5 / legal steps. */
+  srCls: number;
+  /** Per objective: prediction >= threshold / classified steps. */
+  sr80: number[];
+  /** The paper's SR_done: successful ends / all ends (see EnvStats.doneSuccesses). */
+  srDone: number;
+  /** Share of episodes (of maxSteps or ended earlier) in which some step met every threshold. */
+  srEpisodes: number;
 }
 
 /** The paper's success rates from the counts. */
-export function successRates(s: EnvStats): { srLegal: number; srCls: number; sr80: number[]; srDone: number } {
+export function successRates(s: EnvStats): SuccessRates {
+  const ends = s.doneSuccesses + s.doneFailures;
   return {
     srLegal: s.steps ? s.legal / s.steps : 0,
     srCls: s.legal ? s.classified / s.legal : 0,
     sr80: s.met.map((m) => (s.classified ? m / s.classified : 0)),
-    srDone: s.episodes ? s.episodesAllMet / s.episodes : 0,
+    srDone: ends ? s.doneSuccesses / ends : 0,
+    srEpisodes: s.episodes ? s.episodesAllMet / s.episodes : 0,
   };
 }
 
@@ -235,11 +263,15 @@ export class VirtualLab {
     const classifiedIdx: number[] = [];
     for (let i = 0; i < N; i++) {
       const out = computeReward(legal[i], this.episodeStep[i], this.prevPred[i], predictions[i], this.objectives, this.config.reward);
-      if (out.allDone && this.config.reward.noveltyBonus) {
-        // Paper: a first discovery earns a bonus; rediscoveries earn a fading UCB-like one.
+      if (!out.legal || !out.classified) this.stats.doneFailures++;
+      if (out.allDone) {
+        // Paper: a first discovery earns a bonus and ends the episode; a rediscovery earns a
+        // fading UCB-like bonus and the episode goes on (it is not a success of done_record).
         const key = gridKey(nextStates[i], this.space.step);
         const seen = this.discovered.get(key) ?? 0;
         this.discovered.set(key, seen + 1);
+        if (seen === 0) this.stats.doneSuccesses++;
+        else if (!this.config.rediscoveryEndsEpisode) out.done = false;
         out.reward += seen === 0 ? this.config.reward.noveltyBonus : this.config.reward.noveltyBonus * 0.1 * Math.sqrt(1 / (seen + 1));
       }
       rewards[i] = out.reward;
@@ -251,7 +283,8 @@ export class VirtualLab {
         nextStates[i] = Float64Array.from(states[i]);
         predictions[i] = this.prevPred[i];
       }
-      terminals[i] = out.done ? 1 : 0;
+      if (isTerminalForLearning(out, this.config.successIsTerminal)) terminals[i] = 1;
+      else if (out.done) truncated[i] = 1; // a success: the episode ends, learnt as a time limit
       outcomes.push(out);
       if (out.classified) classifiedIdx.push(i);
       // stats

@@ -7,7 +7,7 @@
  */
 import type { Random } from '../util/random.js';
 import type { TrustworthyExperiencePool } from '../tep/trustworthy-experience-pool.js';
-import { successRates, type EnvStats, type StepResult, type VirtualLab } from './environment.js';
+import { successRates, type EnvStats, type SuccessRates, type StepResult, type VirtualLab } from './environment.js';
 import { ReplayBuffer, allocBatch } from './replay-buffer.js';
 import { knowledgeWeightAt, DEFAULT_KNOWLEDGE_SCHEDULE, type KnowledgeSchedule } from './reward.js';
 import { DEFAULT_EXPLORATION, ExplorationNoise, type ExplorationConfig, type Td3Agent } from './td3.js';
@@ -61,14 +61,14 @@ export interface RefinementHook {
 
 export interface TrainReport {
   stats: EnvStats;
-  rates: ReturnType<typeof successRates>;
+  rates: SuccessRates;
   envSteps: number;
   updates: number;
   wallSeconds: number;
   predictionsPerSecond: number;
   /** Mean reward per 10 % of the run (learning curve). */
   rewardCurve: number[];
-  /** Share of SR_done-episodes per 10 % of the run. */
+  /** The paper's SR_done (successful ends / all ends) per 10 % of the run. */
   doneCurve: number[];
 }
 
@@ -126,7 +126,7 @@ export async function trainAgent(opts: {
     vectorStep++;
     const bin = Math.min(curveBins - 1, Math.floor(progress * curveBins));
     if (bin !== lastBin) {
-      doneSnapshots.push([env.stats.episodes, env.stats.episodesAllMet]);
+      doneSnapshots.push([env.stats.doneSuccesses, env.stats.doneFailures]);
       lastBin = bin;
     }
     for (let i = 0; i < N; i++) {
@@ -158,11 +158,12 @@ export async function trainAgent(opts: {
     }
     opts.onProgress?.(Math.min(1, envSteps / cfg.totalSteps), env.stats);
   }
-  doneSnapshots.push([env.stats.episodes, env.stats.episodesAllMet]);
+  doneSnapshots.push([env.stats.doneSuccesses, env.stats.doneFailures]);
   const doneCurve: number[] = [];
   for (let b = 0; b + 1 < doneSnapshots.length; b++) {
-    const eps = doneSnapshots[b + 1][0] - doneSnapshots[b][0];
-    doneCurve.push(eps ? (doneSnapshots[b + 1][1] - doneSnapshots[b][1]) / eps : 0);
+    const successes = doneSnapshots[b + 1][0] - doneSnapshots[b][0];
+    const failures = doneSnapshots[b + 1][1] - doneSnapshots[b][1];
+    doneCurve.push(successes + failures ? successes / (successes + failures) : 0);
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   return {
@@ -184,7 +185,7 @@ export async function evaluatePolicy(opts: {
   rng: Random;
   steps: number;
   noise?: number;
-}): Promise<ReturnType<typeof successRates> & { stats: EnvStats }> {
+}): Promise<SuccessRates & { stats: EnvStats }> {
   const { env, agent, rng } = opts;
   env.reset();
   const K = env.dim;
