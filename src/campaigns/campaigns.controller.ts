@@ -1,14 +1,15 @@
 import {
-  Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Req, UploadedFile, UseInterceptors,
+  Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res, UploadedFile, UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse,
   ApiOperation, ApiParam, ApiQuery, ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { Actor } from '../common/actor.js';
 import { Invalid } from '../common/errors.js';
+import { sendJsonOnce } from '../common/json-once.js';
 import { AuditService } from '../audit/audit.service.js';
 import { PageQuery } from '../common/pagination.js';
 import { CAMPAIGN_ACTIONS, type CampaignAction } from '../core/campaign/lifecycle.js';
@@ -129,8 +130,8 @@ export class CampaignsController {
 
   @Get(':id/measurements')
   @ApiOperation({ summary: 'Measurements of a campaign (current revisions; paginated; filter by source, element, glass)' })
-  listMeasurements(@Param('id', ID) id: string, @Query() query: MeasurementListQuery) {
-    return this.campaigns.listMeasurements(id, query);
+  async listMeasurements(@Param('id', ID) id: string, @Query() query: MeasurementListQuery, @Res() res: Response): Promise<void> {
+    sendJsonOnce(res, await this.campaigns.listMeasurements(id, query));
   }
 
   @Get(':id/audit')

@@ -6,12 +6,12 @@ import {
 import type { Request, Response } from 'express';
 import { Actor } from '../common/actor.js';
 import { Invalid } from '../common/errors.js';
+import { sendJsonOnce } from '../common/json-once.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import { EXPERIMENT_CSV_COLUMNS, ExportService, csvLine, experimentCsvRow } from './export.service.js';
 import { LiveFeed } from './live-feed.service.js';
 import { PLOT_FORMATS, PLOT_KINDS, renderPlot, type PlotFormat, type PlotKind } from './plots.js';
 import { ProgressService } from './progress.service.js';
-import type { ProgressReport } from './progress.types.js';
 
 const ID = new ParseUUIDPipe({ version: undefined });
 const EXPORTS = ['measurements.csv', 'measurements.json', 'experiments.csv', 'experiments.json', 'campaign.json'] as const;
@@ -45,8 +45,8 @@ export class ProgressController {
   })
   @ApiOkResponse({ description: 'the progress report' })
   @ApiNotFoundResponse()
-  report(@Param('id', ID) id: string): Promise<ProgressReport> {
-    return this.progress.cachedReport(id);
+  async report(@Param('id', ID) id: string, @Res() res: Response): Promise<void> {
+    sendJsonOnce(res, await this.progress.cachedReport(id));
   }
 
   @Get(':id/events')
