@@ -3,6 +3,7 @@
  * runs here so the main thread keeps answering HTTP and MQTT. Inputs and outputs are plain data;
  * progress and log lines come back as messages.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppConfig } from '../config/config.js';
 import { createDataSource } from '../database/data-source.js';
@@ -18,6 +19,18 @@ interface ThreadInput {
 
 const { method, config, databaseUrl, ctx } = workerData as ThreadInput;
 const port = parentPort!;
+
+/**
+ * Training yields the CPU to request handling on a shared machine (bench:load measures the API
+ * while a worker trains). On Linux, priority is per thread: pid 0 lowers this thread (and the
+ * threads it starts) only, not the process's event loop.
+ */
+const TRAINING_NICE = 10;
+try {
+  setPriority(0, TRAINING_NICE);
+} catch {
+  // not permitted here: train at normal priority
+}
 
 async function run(): Promise<void> {
   // Only the LLM knowledge cache needs the database here: a small pool of its own.

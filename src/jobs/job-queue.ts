@@ -200,18 +200,22 @@ export class BullMqJobQueue extends RecordedJobQueue {
   }
 
   async enqueue(kind: string, options: EnqueueOptions = {}): Promise<BackgroundJobEntity> {
-    const { job, created } = await this.record(kind, options);
-    if (created) {
-      // The BullMQ job id is the row id, so a repeated add is a no-op.
-      await this.queue.add(kind, { id: job.id }, {
-        jobId: job.id,
-        attempts: job.maxAttempts,
-        backoff: { type: 'exponential', delay: BACKOFF_BASE_MS },
-        removeOnComplete: 1000,
-        removeOnFail: 5000,
-      });
-    }
+    const { job } = await this.record(kind, options);
+    // Also when the request coalesced into a queued row: a row whose add never reached Redis (the
+    // process stopped in between, Redis was down) would otherwise absorb every later request and
+    // the campaign would wait forever. The BullMQ job id is the row id, so a repeated add is a no-op.
+    await this.add(job);
     return job;
+  }
+
+  private async add(job: Pick<BackgroundJobEntity, 'id' | 'kind' | 'maxAttempts'>): Promise<void> {
+    await this.queue.add(job.kind, { id: job.id }, {
+      jobId: job.id,
+      attempts: job.maxAttempts,
+      backoff: { type: 'exponential', delay: BACKOFF_BASE_MS },
+      removeOnComplete: 1000,
+      removeOnFail: 5000,
+    });
   }
 
   async startWorker(): Promise<void> {
@@ -222,6 +226,11 @@ export class BullMqJobQueue extends RecordedJobQueue {
     );
     this.worker.on('error', () => undefined);
     await this.worker.waitUntilReady();
+    // Rows still queued from before (their add may never have reached Redis) get their job now.
+    const queued: { id: string; kind: string; max_attempts: number }[] = await this.dataSource.query(
+      `SELECT id, kind, max_attempts FROM background_job WHERE backend = 'redis' AND state = 'queued' ORDER BY created_at`,
+    );
+    for (const row of queued) await this.add({ id: row.id, kind: row.kind, maxAttempts: row.max_attempts });
   }
 
   async idle(): Promise<void> {

@@ -10,6 +10,10 @@ import { InstrumentGatewayService } from './instrument-gateway.service.js';
  * jobs left in the table run again, running campaigns get an iteration, deadlines are swept.
  */
 export async function startLab(app: INestApplication, infra: Infrastructure): Promise<void> {
+  // Module init first: the design loop registers its job handler and its measurement hook there.
+  // Before, a restart's reconcile found no handler (logged, and lost), so a campaign whose last
+  // results had all arrived before the restart waited for a result that would never come.
+  await app.init();
   const role = infra.config.role;
   if (role !== 'worker') {
     await app.get(InstrumentGatewayService).start();

@@ -71,6 +71,19 @@ describe.each(['in-process', 'redis'] as const)('background jobs (%s)', (mode) =
     expect(rows.length).toBe(ids.size);
   });
 
+  it.runIf(mode === 'redis')('runs a queued row whose job never reached Redis when a request coalesces into it', async () => {
+    // What a process stopping between the row's insert and its add to Redis leaves behind.
+    const key = uniqueName('orphan');
+    const [{ id }] = await dataSource.query(
+      `INSERT INTO background_job (kind, dedupe_key, state, backend, max_attempts, input) VALUES ('square', $1, 'queued', 'redis', 3, '{"n": 5}') RETURNING id`,
+      [key],
+    );
+    const again = await queue.enqueue('square', { input: { n: 5 }, dedupeKey: key });
+    expect(again.id).toBe(id);
+    await waitFor(async () => (await row(id)).state === 'completed');
+    expect(await row(id)).toMatchObject({ state: 'completed', result: { value: 25 } });
+  });
+
   it('refuses unknown job kinds', async () => {
     await expect(queue.enqueue('nope')).rejects.toThrow('no handler registered for job kind "nope"');
   });
