@@ -1,10 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AuditService } from './audit/audit.service.js';
 import { AUTH_CONTROLLERS, AUTH_PROVIDERS, authImports } from './auth/auth.registration.js';
 import { CampaignEvents } from './campaigns/campaign-events.js';
 import { CampaignsController } from './campaigns/campaigns.controller.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
+import { DatabaseUnavailableFilter } from './common/database-unavailable.filter.js';
 import { HealthController } from './health/health.controller.js';
 import type { Infrastructure } from './infrastructure/infrastructure.js';
 import { APP_CONFIG, INFRASTRUCTURE, JOB_QUEUE, MQTT } from './infrastructure/tokens.js';
@@ -52,6 +54,8 @@ export class AppModule {
         InstrumentGatewayService,
         TechnicianEntryService,
         DesignLoopService,
+        // Before the specific filters (Nest tries global filters last-registered first).
+        { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
         ...AUTH_PROVIDERS,
       ],
       exports: [INFRASTRUCTURE, APP_CONFIG, DataSource, JOB_QUEUE, MQTT, AuditService, CampaignEvents],

@@ -28,7 +28,7 @@ describe('fault tests (own Mosquitto, Redis and PostgreSQL; the service as a chi
     expectClean(await serviceKillScenario());
   }, 180_000);
 
-  it('PostgreSQL restart: JSON 5xx while down, /health says so, recovers by itself', async () => {
+  it('PostgreSQL restart: 503 with Retry-After while down (reads may come from cache), /health says so, recovers by itself', async () => {
     expectClean(await postgresRestartScenario());
   }, 180_000);
 
