@@ -20,7 +20,7 @@ import { MqttConnection } from '../adapters/mqtt/mqtt-connection.js';
 import { decodeJobMessage, InstrumentTopics } from '../adapters/mqtt/protocol.js';
 import { generateApiKey } from '../src/auth/secrets.js';
 import { Random } from '../src/core/util/random.js';
-import { createOracle, DEMO_DESIGN_SPACE, sampleSeedAlloys } from '../simulators/oracle.js';
+import { createOracle, DEMO_DESIGN_SPACE, demoCampaignFields, sampleSeedAlloys } from '../simulators/oracle.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -142,14 +142,7 @@ async function freshDatabase(): Promise<{ url: string; client: pg.Client; drop()
 function campaignBody(name: string, extra: Record<string, unknown> = {}) {
   return {
     name,
-    designSpace: {
-      elements: DEMO_DESIGN_SPACE.elements.map((symbol) => ({ symbol, ...DEMO_DESIGN_SPACE.bounds[symbol] })),
-      step: DEMO_DESIGN_SPACE.step,
-      minElements: DEMO_DESIGN_SPACE.minElements,
-      maxElements: DEMO_DESIGN_SPACE.maxElements,
-      baseElement: 'Zr',
-    },
-    objectives: { requireGlass: true, targets: [{ property: 'yieldStrengthMPa', threshold: 1600, weight: 1 }, { property: 'elongationPct', threshold: 4, weight: 1 }] },
+    ...demoCampaignFields(),
     budget: 100_000,
     batchSize: 8,
     seed: 1,

@@ -34,7 +34,7 @@ import { startLab } from '../src/lab/lab-startup.js';
 import { renderPlot, type PlotKind } from '../src/progress/plots.js';
 import type { ProgressReport } from '../src/progress/progress.types.js';
 import { startFleet, type Fleet } from '../simulators/fleet.js';
-import { DEMO_DESIGN_SPACE, DEMO_OBJECTIVES, sampleSeedAlloys } from '../simulators/oracle.js';
+import { DEMO_DESIGN_SPACE, DEMO_OBJECTIVES, demoCampaignFields, sampleSeedAlloys } from '../simulators/oracle.js';
 
 export interface DemoOptions {
   /** Experiments the campaign may run. */
@@ -352,14 +352,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}, out?: Partial<
     const created = await api('POST', '/api/v1/campaigns', {
       name: `Demo: strong and plastic Zr-based BMG (seed ${o.seed})`,
       description: 'npm run demo: virtual laboratory with a ground-truth oracle',
-      designSpace: {
-        elements: DEMO_DESIGN_SPACE.elements.map((symbol) => ({ symbol, ...DEMO_DESIGN_SPACE.bounds[symbol] })),
-        step: DEMO_DESIGN_SPACE.step,
-        minElements: DEMO_DESIGN_SPACE.minElements,
-        maxElements: DEMO_DESIGN_SPACE.maxElements,
-        baseElement: DEMO_DESIGN_SPACE.baseElement,
-      },
-      objectives: { requireGlass: true, targets: DEMO_OBJECTIVES.map((t) => ({ property: t.property, threshold: t.threshold, weight: 1 })) },
+      ...demoCampaignFields(),
       budget: o.budget,
       batchSize: o.batch,
       seed: o.seed,

@@ -259,6 +259,23 @@ export const DEMO_OBJECTIVES: readonly DemoObjective[] = [
   { property: 'elongationPct', threshold: 4 },
 ];
 
+/**
+ * The demo design space and objectives as the REST API takes them (POST /campaigns), for the demo,
+ * the benchmarks and the tests.
+ */
+export function demoCampaignFields(): { designSpace: Record<string, unknown>; objectives: Record<string, unknown> } {
+  return {
+    designSpace: {
+      elements: DEMO_DESIGN_SPACE.elements.map((symbol) => ({ symbol, ...DEMO_DESIGN_SPACE.bounds[symbol] })),
+      step: DEMO_DESIGN_SPACE.step,
+      minElements: DEMO_DESIGN_SPACE.minElements,
+      maxElements: DEMO_DESIGN_SPACE.maxElements,
+      baseElement: DEMO_DESIGN_SPACE.baseElement,
+    },
+    objectives: { requireGlass: true, targets: DEMO_OBJECTIVES.map((t) => ({ property: t.property, threshold: t.threshold, weight: 1 })) },
+  };
+}
+
 export function meetsObjectives(
   measurement: Pick<OracleMeasurement, 'yieldStrengthMPa' | 'elongationPct'>,
   objectives: readonly DemoObjective[] = DEMO_OBJECTIVES,

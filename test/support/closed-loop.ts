@@ -1,5 +1,5 @@
 import { Random } from '../../src/core/util/random.js';
-import { createOracle, DEMO_DESIGN_SPACE, sampleSeedAlloys } from '../../simulators/oracle.js';
+import { createOracle, DEMO_DESIGN_SPACE, demoCampaignFields, sampleSeedAlloys } from '../../simulators/oracle.js';
 
 /** Shared by the closed-loop and restart tests: the demo campaign, its seed rows, polling. */
 export const oracle = createOracle(11);
@@ -7,14 +7,7 @@ export const oracle = createOracle(11);
 export function demoCampaign(overrides: Record<string, unknown> = {}) {
   return {
     name: 'closed loop',
-    designSpace: {
-      elements: DEMO_DESIGN_SPACE.elements.map((symbol) => ({ symbol, ...DEMO_DESIGN_SPACE.bounds[symbol] })),
-      step: DEMO_DESIGN_SPACE.step,
-      minElements: DEMO_DESIGN_SPACE.minElements,
-      maxElements: DEMO_DESIGN_SPACE.maxElements,
-      baseElement: 'Zr',
-    },
-    objectives: { requireGlass: true, targets: [{ property: 'yieldStrengthMPa', threshold: 1600, weight: 1 }, { property: 'elongationPct', threshold: 4, weight: 1 }] },
+    ...demoCampaignFields(),
     budget: 12,
     batchSize: 4,
     seed: 5,

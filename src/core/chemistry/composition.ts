@@ -163,6 +163,19 @@ export function formatFormula(c: Composition, decimals = 2): string {
   return text;
 }
 
+/**
+ * A key that is equal for the same composition however it was written (normalised to at.%,
+ * symbols sorted, amounts to 0.01 at.%): repeated measurements, cache keys, prompts.
+ */
+export function compositionKey(c: Composition): string {
+  const total = Object.values(c).reduce((a, b) => a + b, 0) || 1;
+  return Object.keys(c)
+    .filter((el) => c[el] > 0)
+    .sort()
+    .map((el) => `${el}${((100 * c[el]) / total).toFixed(2)}`)
+    .join('');
+}
+
 function trimZeros(fixed: string): string {
   return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
 }

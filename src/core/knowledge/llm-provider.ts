@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
+import { compositionKey } from '../chemistry/composition.js';
 import { RulesKnowledgeProvider } from './rules-provider.js';
 import { RULES, type FeatureSelection, type FeatureSelectionRequest, type KnowledgeCandidate, type KnowledgeProvider, type KnowledgeScore } from './types.js';
 
@@ -55,15 +56,6 @@ export class InMemoryKnowledgeCache implements KnowledgeCache {
   async set(key: KnowledgeCacheKey, value: KnowledgeScore): Promise<void> {
     this.map.set(InMemoryKnowledgeCache.id(key), value);
   }
-}
-
-export function canonicalComposition(c: Composition): string {
-  const total = Object.values(c).reduce((a, b) => a + b, 0) || 1;
-  return Object.keys(c)
-    .filter((el) => c[el] > 0)
-    .sort()
-    .map((el) => `${el}${((100 * c[el]) / total).toFixed(2)}`)
-    .join('');
 }
 
 export interface LlmProviderConfig {
@@ -124,7 +116,7 @@ export class LlmKnowledgeProvider implements KnowledgeProvider {
   }
 
   private async scoreOne(cand: KnowledgeCandidate): Promise<KnowledgeScore> {
-    const key: KnowledgeCacheKey = { composition: canonicalComposition(cand.composition), promptVersion: PROMPT_VERSION, model: this.client.model };
+    const key: KnowledgeCacheKey = { composition: compositionKey(cand.composition), promptVersion: PROMPT_VERSION, model: this.client.model };
     try {
       const cached = await this.cache.get(key);
       if (cached) return { ...cached, source: 'cache' };
@@ -194,7 +186,7 @@ export class LlmKnowledgeProvider implements KnowledgeProvider {
   }
 
   private scorePrompt(cand: KnowledgeCandidate): string {
-    const lines = [`Candidate: ${canonicalComposition(cand.composition)} (at.%)`];
+    const lines = [`Candidate: ${compositionKey(cand.composition)} (at.%)`];
     if (cand.prediction) {
       const p = cand.prediction;
       lines.push(
@@ -206,7 +198,7 @@ export class LlmKnowledgeProvider implements KnowledgeProvider {
       lines.push('Most similar known alloys:');
       for (const a of sim) {
         lines.push(
-          `- ${canonicalComposition(a.composition)}: glass ${a.isGlass === null ? 'unknown' : a.isGlass ? 'yes' : 'no'}, yield ${a.yieldStrengthMPa ?? 'n/a'} MPa, elongation ${a.elongationPct ?? 'n/a'} %`,
+          `- ${compositionKey(a.composition)}: glass ${a.isGlass === null ? 'unknown' : a.isGlass ? 'yes' : 'no'}, yield ${a.yieldStrengthMPa ?? 'n/a'} MPa, elongation ${a.elongationPct ?? 'n/a'} %`,
         );
       }
     }

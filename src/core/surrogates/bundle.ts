@@ -4,6 +4,7 @@
  * composition features.
  */
 import { featurize } from '../chemistry/descriptors.js';
+import { compositionKey } from '../chemistry/composition.js';
 import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
 import { Random } from '../util/random.js';
 import { crossValidate, kFold, stratifiedKFold, type CrossValidationResult } from './cross-validation.js';
@@ -62,16 +63,6 @@ export interface BundleCrossValidation {
   classifier: CrossValidationResult & { n: number };
   yieldStrength: CrossValidationResult & { n: number };
   elongation: CrossValidationResult & { n: number };
-}
-
-/** Key that is equal for repeated measurements of the same composition (fractions to 0.01 at.%). */
-export function compositionKey(c: Composition): string {
-  const total = Object.values(c).reduce((a, b) => a + b, 0) || 1;
-  return Object.keys(c)
-    .filter((el) => c[el] > 0)
-    .sort()
-    .map((el) => `${el}${((100 * c[el]) / total).toFixed(2)}`)
-    .join('');
 }
 
 /** The three per-model configs with the seeds derived from the bundle seed. */
