@@ -224,8 +224,12 @@ export class Td3Agent {
     return Float64Array.from(tf.tidy(() => this.q(this.critic1, this.toTensor(states), this.toTensor(actions)).dataSync()));
   }
 
-  /** One TD3 update on a batch; returns the critic loss (and the actor loss when the actor moved). */
-  update(batch: TransitionBatch): { criticLoss: number; actorLoss?: number } {
+  /**
+   * One TD3 update on a batch; returns the critic loss (and the actor loss when the actor moved).
+   * The critic loss weights each row by `batch.weights` (prioritised replay's importance
+   * weights; 1 otherwise); with `tdErrors`, also returns y - Q1(s, a) per row before the step.
+   */
+  update(batch: TransitionBatch, options: { tdErrors?: boolean } = {}): { criticLoss: number; actorLoss?: number; tdErrors?: Float32Array } {
     const c = this.config;
     const B = batch.size;
     const K = this.stateDim;
@@ -234,7 +238,7 @@ export class Td3Agent {
     for (let i = 0; i < noise.length; i++) {
       noise[i] = Math.max(-c.targetNoiseClip, Math.min(c.targetNoiseClip, this.rng.normal(0, c.targetNoise)));
     }
-    const result: { criticLoss: number; actorLoss?: number } = { criticLoss: 0 };
+    const result: { criticLoss: number; actorLoss?: number; tdErrors?: Float32Array } = { criticLoss: 0 };
     tf.tidy(() => {
       const s = tf.tensor2d(batch.states, [B, K]);
       const a = tf.tensor2d(batch.actions, [B, K]);
@@ -245,9 +249,15 @@ export class Td3Agent {
       const a2 = projectAction(tf.add(tf.tanh(this.actorTarget.apply(s2)), tf.tensor2d(noise, [B, K])) as tf.Tensor2D, s2);
       const qTarget = tf.minimum(this.q(this.critic1Target, s2, a2), this.q(this.critic2Target, s2, a2));
       const y = tf.add(r, tf.mul(tf.mul(notDone, c.gamma), qTarget));
+      if (options.tdErrors) result.tdErrors = tf.sub(y, this.q(this.critic1, s, a)).dataSync() as Float32Array;
+      const w = tf.tensor2d(batch.weights, [B, 1]);
       const criticVars = [...this.critic1.vars, ...this.critic2.vars];
       const criticLoss = this.criticOpt.minimize(
-        () => tf.add(tf.losses.meanSquaredError(y, this.q(this.critic1, s, a)), tf.losses.meanSquaredError(y, this.q(this.critic2, s, a))) as tf.Scalar,
+        () =>
+          tf.add(
+            tf.mean(tf.mul(w, tf.squaredDifference(y, this.q(this.critic1, s, a)))),
+            tf.mean(tf.mul(w, tf.squaredDifference(y, this.q(this.critic2, s, a)))),
+          ) as tf.Scalar,
         true,
         criticVars,
       );

@@ -8,7 +8,7 @@
 import type { Random } from '../util/random.js';
 import type { TrustworthyExperiencePool } from '../tep/trustworthy-experience-pool.js';
 import { successRates, type EnvStats, type SuccessRates, type StepResult, type VirtualLab } from './environment.js';
-import { ReplayBuffer, allocBatch } from './replay-buffer.js';
+import { PrioritizedReplayBuffer, ReplayBuffer, allocBatch, type PrioritizedReplayConfig } from './replay-buffer.js';
 import { knowledgeWeightAt, DEFAULT_KNOWLEDGE_SCHEDULE, type KnowledgeSchedule } from './reward.js';
 import { DEFAULT_EXPLORATION, ExplorationNoise, type ExplorationConfig, type Td3Agent } from './td3.js';
 import type { Surrogates } from './types.js';
@@ -22,6 +22,8 @@ export interface TrainConfig {
   updateEvery: number;
   gradientSteps: number;
   replayCapacity: number;
+  /** Prioritised replay (optional in the issue; measured in bench:design --per); null = uniform. */
+  prioritizedReplay: Partial<PrioritizedReplayConfig> | null;
   exploration: ExplorationConfig;
   /** Draw a share of each batch from the TEP (when one is given). */
   useTep: boolean;
@@ -37,6 +39,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   updateEvery: 1,
   gradientSteps: 1,
   replayCapacity: 200_000,
+  prioritizedReplay: null,
   exploration: DEFAULT_EXPLORATION,
   useTep: true,
   knowledge: DEFAULT_KNOWLEDGE_SCHEDULE,
@@ -93,7 +96,7 @@ export async function trainAgent(opts: {
   const t0 = performance.now();
   if (env.states.length === 0) env.reset();
   const N = env.states.length;
-  const replay = new ReplayBuffer(cfg.replayCapacity, K);
+  const replay = cfg.prioritizedReplay ? new PrioritizedReplayBuffer(cfg.replayCapacity, K, cfg.prioritizedReplay) : new ReplayBuffer(cfg.replayCapacity, K);
   const noise = new ExplorationNoise(cfg.exploration, N, K, rng.fork());
   const batchSize = agent?.config.batchSize ?? 0;
   const batch = agent ? allocBatch(batchSize, K) : null;
@@ -141,9 +144,11 @@ export async function trainAgent(opts: {
     if (agent && batch && learning && vectorStep % cfg.updateEvery === 0 && replay.size >= batchSize) {
       for (let g = 0; g < cfg.gradientSteps; g++) {
         const fromTep = cfg.useTep && opts.tep ? opts.tep.shareOf(batchSize) : 0;
-        replay.sampleInto(batch, 0, batchSize - fromTep, rng);
+        if (replay instanceof PrioritizedReplayBuffer) replay.sampleWeightedInto(batch, 0, batchSize - fromTep, rng, progress);
+        else replay.sampleInto(batch, 0, batchSize - fromTep, rng);
         if (fromTep) opts.tep!.sampleInto(batch, batchSize - fromTep, fromTep, rng);
-        agent.update(batch);
+        const out = agent.update(batch, { tdErrors: replay instanceof PrioritizedReplayBuffer });
+        if (replay instanceof PrioritizedReplayBuffer) replay.updatePriorities(batch.slots, out.tdErrors!);
         updates++;
       }
     }
