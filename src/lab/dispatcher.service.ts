@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../common/database-unavailable.filter.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { encodeJobCancel, encodeJobDispatch, InstrumentTopics } from '../../adapters/mqtt/protocol.js';
 import type { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
@@ -30,6 +31,8 @@ export class DispatcherService implements OnApplicationShutdown {
   private again = false;
   private sweepTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** When rounds started failing because PostgreSQL was unreachable (null while it answers). */
+  private unreachableSince: number | null = null;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -59,7 +62,10 @@ export class DispatcherService implements OnApplicationShutdown {
       return;
     }
     this.running = this.round()
-      .catch((error) => this.log.error(`dispatch round failed: ${(error as Error).message}`))
+      .catch((error) => {
+        if (isDatabaseUnavailable(error)) this.unreachableSince ??= Date.now();
+        this.log.error(`dispatch round failed: ${(error as Error).message}`);
+      })
       .finally(() => {
         this.running = null;
         if (this.again) {
@@ -76,17 +82,33 @@ export class DispatcherService implements OnApplicationShutdown {
 
   private async round(): Promise<void> {
     const outbox: { topic: string; payload: string }[] = [];
+    const outageStart = this.unreachableSince;
     await this.dataSource.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('aimd:dispatch'))`);
+      if (outageStart !== null) await this.extendDeadlines(m, Date.now() - outageStart);
       await this.timeOutOverdueJobs(m, outbox);
       await this.dispatchQueued(m, outbox);
     });
+    if (outageStart !== null && this.unreachableSince === outageStart) this.unreachableSince = null;
     for (const message of outbox) {
       await this.mqtt.publish(message.topic, message.payload).catch((error: Error) => {
         // The job keeps its deadline: if the message never arrives it times out and is re-dispatched.
         this.log.error(`publish to ${message.topic} failed: ${error.message}`);
       });
     }
+  }
+
+  /**
+   * While the database was unreachable the service could not hear results (the gateway holds what
+   * it took meanwhile and stores it now): that time does not count against the instruments, so
+   * open jobs get it added to their deadlines instead of timing out and being dispatched twice.
+   */
+  private async extendDeadlines(m: EntityManager, outageMs: number): Promise<void> {
+    const ms = Math.ceil(outageMs + 2 * this.config.lab.sweepIntervalMs);
+    const jobs = await m.query(`UPDATE instrument_job SET deadline = deadline + make_interval(secs => $1::float8 / 1000) WHERE finished_at IS NULL RETURNING experiment_id`, [ms]);
+    const ids = [...new Set((jobs[0] as { experiment_id: string }[]).map((r) => r.experiment_id))];
+    if (ids.length > 0) await m.query(`UPDATE experiment SET deadline = deadline + make_interval(secs => $1::float8 / 1000) WHERE id = ANY($2::uuid[]) AND deadline IS NOT NULL`, [ms, ids]);
+    this.log.warn(`database was unreachable for ${(outageMs / 1000).toFixed(1)} s: ${ids.length} open job deadline(s) moved by that much`);
   }
 
   private async timeOutOverdueJobs(m: EntityManager, outbox: { topic: string; payload: string }[]): Promise<void> {

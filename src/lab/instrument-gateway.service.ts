@@ -6,6 +6,7 @@ import {
 } from '../../adapters/mqtt/protocol.js';
 import type { AppConfig } from '../config/config.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
+import { isDatabaseUnavailable } from '../common/database-unavailable.filter.js';
 import { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
 import { InstrumentEntity } from '../instruments/instrument.entity.js';
@@ -19,6 +20,11 @@ const RESULT_BATCH = 250;
 /** Batches in flight at once (each its own transaction; experiment rows are locked in id order). */
 const PARALLEL_FLUSHES = 2;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** While PostgreSQL is unreachable, handling is retried after this wait, doubling up to the cap. */
+const DB_RETRY_FIRST_MS = 250;
+const DB_RETRY_MAX_MS = 2000;
+/** A shutdown waits this long for messages held during a database outage before giving up on them. */
+const SHUTDOWN_DRAIN_MS = 30_000;
 
 export type HandleOutcome = { ok: true; detail: string } | { ok: false; reason: string };
 
@@ -36,6 +42,7 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   private readonly resultBuffer: { topic: string; payload: Buffer }[] = [];
   private flushTimer: NodeJS.Immediate | null = null;
   private readonly flushes = new Set<Promise<void>>();
+  private databaseDown = false;
   /** Called when a measurement was stored (the design loop listens). */
   onMeasurement: (campaignId: string) => void = () => undefined;
   counters = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
@@ -71,7 +78,27 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
    */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.detach) await this.mqtt.close();
-    await this.drained();
+    const drained = await Promise.race([this.drained().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), SHUTDOWN_DRAIN_MS).unref())]);
+    if (!drained) this.log.error(`shutting down with ${this.resultBuffer.length + this.flushes.size * RESULT_BATCH} result(s) not stored: the database stayed unreachable`);
+  }
+
+  /**
+   * Messages taken from the broker while PostgreSQL is unreachable are acknowledged already, so
+   * they are held and handled again (in order) until the database answers, never dropped.
+   */
+  private async whileDatabaseDown<T>(work: () => Promise<T>): Promise<T> {
+    for (let wait = DB_RETRY_FIRST_MS; ; wait = Math.min(DB_RETRY_MAX_MS, wait * 2)) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        if (!this.databaseDown) {
+          this.databaseDown = true;
+          this.log.warn(`database unreachable (${(error as Error).message}): holding instrument messages until it is back`);
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   onApplicationShutdown(): void {
@@ -106,7 +133,8 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
       this.flushTimer = null;
       const batch = this.resultBuffer.splice(0, RESULT_BATCH);
       if (batch.length === 0) return;
-      const flush: Promise<void> = this.handleResultBatch(batch)
+      const flush: Promise<void> = this.whileDatabaseDown(() => this.handleResultBatch(batch))
+        .then(() => this.databaseBack())
         .catch((error) => this.log.error(`result batch failed: ${(error as Error).stack}`))
         .finally(() => {
           this.flushes.delete(flush);
@@ -140,12 +168,16 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     try {
       stored = await this.withRetries(() => this.ingest.ingestInstrumentBatch(valid));
     } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error; // the whole batch waits for the database
       // Never drop what the broker delivered: one by one, and what still fails is kept for replay.
       this.log.error(`result batch of ${valid.length} failed (${(error as Error).message}); storing one by one`);
       for (const v of valid) {
         const topic = this.topics.results(v.instrumentId);
         const payload = Buffer.from(JSON.stringify(v.msg));
-        await this.handle(topic, payload).catch((e: Error) => this.reject(true, topic, payload, `internal error while storing: ${e.message}`, v.instrumentId, v.job.campaignId));
+        await this.handle(topic, payload).catch((e: Error) => {
+          if (isDatabaseUnavailable(e)) throw e;
+          return this.reject(true, topic, payload, `internal error while storing: ${e.message}`, v.instrumentId, v.job.campaignId);
+        });
       }
       return;
     }
@@ -173,12 +205,19 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     const key = topic.split('/').slice(-2, -1)[0] ?? topic;
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous
-      .then(() => this.handle(topic, payload))
+      .then(() => this.whileDatabaseDown(() => this.handle(topic, payload)))
+      .then(() => this.databaseBack())
       .catch((error) => this.log.error(`handling ${topic} failed: ${(error as Error).stack}`))
       .finally(() => {
         if (this.chains.get(key) === next) this.chains.delete(key);
       });
     this.chains.set(key, next);
+  }
+
+  private databaseBack(): void {
+    if (!this.databaseDown) return;
+    this.databaseDown = false;
+    this.log.log('database reachable again: held instrument messages are being stored');
   }
 
   /** Handle one message (also used to replay a rejected message after a fix). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  brokerRestartScenario, duplicatesScenario, postgresRestartScenario, redisOutageScenario, serviceKillScenario, type ScenarioResult,
+  brokerRestartScenario, duplicatesScenario, postgresOutageMidCampaignScenario, postgresRestartScenario, redisOutageScenario, serviceKillScenario, type ScenarioResult,
 } from '../support/faults.js';
 import { ensureBuilt } from '../support/processes.js';
 
@@ -30,6 +30,10 @@ describe('fault tests (own Mosquitto, Redis and PostgreSQL; the service as a chi
 
   it('PostgreSQL restart: 503 with Retry-After while down (reads may come from cache), /health says so, recovers by itself', async () => {
     expectClean(await postgresRestartScenario());
+  }, 180_000);
+
+  it('PostgreSQL outage mid-campaign: results published meanwhile are held and stored once it is back', async () => {
+    expectClean(await postgresOutageMidCampaignScenario());
   }, 180_000);
 
   it('Redis outage: /health says the queue is down, design iterations wait, campaign completes after', async () => {

@@ -407,6 +407,52 @@ export function postgresRestartScenario(): Promise<ScenarioResult> {
 }
 
 /**
+ * Our own PostgreSQL is killed while instruments are working: the results they publish during the
+ * outage were taken from the broker already, so the service must hold them and store them once
+ * the database is back. The campaign completes; every published result is stored once.
+ */
+export function postgresOutageMidCampaignScenario(): Promise<ScenarioResult> {
+  return scenario('PostgreSQL outage mid-campaign', async (c, figures) => {
+    const postgres = await startOwnPostgres();
+    const lab = new Lab();
+    let service: ServiceProcess | null = null;
+    let db: pg.Client | null = null;
+    const env = baseEnv({ DATABASE_URL: postgres.url, MQTT_URL: MACHINE_MQTT, MQTT_CLIENT_ID: unique('svc-pgmid'), DB_POOL_SIZE: '4' });
+    try {
+      service = await startService(env);
+      // Slower jobs (about 1.5 s) so that results keep coming while the database is down.
+      await lab.add(MACHINE_MQTT, env.MQTT_TOPIC_PREFIX, 2, { speed: 15_000 });
+      const budget = 12;
+      const id = await startCampaign(service.baseUrl, { budget, batchSize: 4 });
+      db = await connectDb(postgres.url);
+      const d = db;
+      await until('jobs in flight', async () => (await d.query(`SELECT count(*)::int AS n FROM instrument_job WHERE campaign_id = $1 AND finished_at IS NULL`, [id])).rows[0].n > 0, 60_000, 20);
+      await db.end().catch(() => undefined);
+      db = null;
+      const publishedBefore = lab.published.size;
+      say('stopping PostgreSQL mid-campaign');
+      await postgres.stop('SIGKILL');
+      await sleep(4000); // instruments finish their jobs and publish meanwhile
+      figures.publishedDuringOutage = lab.published.size - publishedBefore;
+      c.expect(figures.publishedDuringOutage > 0, `results were published while the database was down (${figures.publishedDuringOutage})`);
+      await postgres.start();
+      say('PostgreSQL started again');
+      await until('campaign completed after the outage', async () => (await campaignStatus(service!.baseUrl, id).catch(() => '')) === 'completed', 90_000, 250);
+      db = await connectDb(postgres.url);
+      const r = await checkCampaign(c, db, id, lab, budget, false);
+      Object.assign(figures, r.figures);
+      return r.lost;
+    } finally {
+      await lab.stop();
+      await service?.stop('SIGTERM');
+      await db?.end();
+      await postgres.dispose();
+      await clearSession(MACHINE_MQTT, env.MQTT_CLIENT_ID);
+    }
+  });
+}
+
+/**
  * Our own Redis (BullMQ) is killed mid-campaign: /health says the queue is down; design
  * iterations asked for meanwhile wait; Redis comes back empty (no persistence) and the campaign
  * still completes.
@@ -565,6 +611,7 @@ export const FAULT_SCENARIOS = {
   'broker restart': brokerRestartScenario,
   'service SIGKILL': serviceKillScenario,
   'PostgreSQL restart': postgresRestartScenario,
+  'PostgreSQL outage mid-campaign': postgresOutageMidCampaignScenario,
   'Redis outage': redisOutageScenario,
   'duplicate and out-of-order messages': duplicatesScenario,
 } as const;
