@@ -59,10 +59,11 @@ interface Args {
   measuredStart: number;
   noveltyBonus: number;
   per: boolean;
+  successContinues: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99, terminate: true, actorLr: 3e-4, doneFactor: 1, successTerminal: false, measuredStart: 0.5, noveltyBonus: DEFAULT_REWARD_CONFIG.noveltyBonus, per: false };
+  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99, terminate: true, actorLr: 3e-4, doneFactor: 1, successTerminal: false, measuredStart: 0.5, noveltyBonus: DEFAULT_REWARD_CONFIG.noveltyBonus, per: false, successContinues: false };
   let stepsGiven = false;
   let seedsGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -94,6 +95,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--measured-start') a.measuredStart = Number(v());
     else if (k === '--novelty-bonus') a.noveltyBonus = Number(v());
     else if (k === '--per') a.per = true;
+    else if (k === '--success-continues') a.successContinues = true;
     else if (k === '--hidden') a.hidden = v().split('-').map(Number);
     else if (k === '--') continue;
     else if (k === '--help' || k === '-h') {
@@ -194,7 +196,7 @@ async function main() {
   const starts = inSpace.map((a) => toFractions(a.composition, space.elements));
   const knownGlasses = inSpace.filter((a) => a.isGlass).map((a) => a.composition);
   const cfg = resolveDesignConfig({
-    env: { numEnvs: args.envs, illegalEndsEpisode: args.terminate, nonGlassEndsEpisode: args.terminate, successIsTerminal: args.successTerminal, measuredStartProb: args.measuredStart, reward: { ...DEFAULT_REWARD_CONFIG, doneFactor: args.doneFactor, noveltyBonus: args.noveltyBonus } },
+    env: { numEnvs: args.envs, illegalEndsEpisode: args.terminate, nonGlassEndsEpisode: args.terminate, successIsTerminal: args.successTerminal, successEndsEpisode: !args.successContinues, measuredStartProb: args.measuredStart, reward: { ...DEFAULT_REWARD_CONFIG, doneFactor: args.doneFactor, noveltyBonus: args.noveltyBonus } },
     tep: { successIsTerminal: args.successTerminal },
     td3: { batchSize: args.batch, actorHidden: args.hidden, criticHidden: args.hidden, gamma: args.gamma, actorLr: args.actorLr },
     train: { totalSteps: args.steps, learningStarts: Math.min(4_096, args.steps / 8), gradientSteps: args.gradientSteps, prioritizedReplay: args.per ? {} : null },

@@ -176,5 +176,14 @@ describe('VirtualLab', () => {
     paper.reset([start]);
     const terminal = await paper.step([[0, 0, 0, 0]]);
     expect([terminal.terminals[0], terminal.truncated[0]]).toEqual([1, 0]);
+
+    // successEndsEpisode false: counted as a success, and the agent walks on from there.
+    const walkOn = new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: 1, successEndsEpisode: false } });
+    walkOn.reset([start]);
+    const on = await walkOn.step([[0, 0, 0, 0]]);
+    expect(on.outcomes[0].allDone).toBe(true);
+    expect([on.terminals[0], on.truncated[0]]).toEqual([0, 0]);
+    expect(Array.from(walkOn.states[0])).toEqual(Array.from(on.nextStates[0]));
+    expect(walkOn.stats.doneSuccesses).toBe(1);
   });
 });

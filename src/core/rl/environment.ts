@@ -37,6 +37,12 @@ export interface EnvConfig {
   nonGlassEndsEpisode: boolean;
   /** Paper: reaching an already-found done composition does not end the episode. */
   rediscoveryEndsEpisode: boolean;
+  /**
+   * The issue (and the paper): a new composition meeting every objective ends the episode. false:
+   * the agent walks on from it (still counted a success); measured in bench:design
+   * (--success-continues).
+   */
+  successEndsEpisode: boolean;
   /** Authors' code: a success is terminal for learning; see isTerminalForLearning (bench:design --success-terminal). */
   successIsTerminal: boolean;
   reward: RewardConfig;
@@ -52,6 +58,7 @@ export const DEFAULT_ENV_CONFIG: EnvConfig = {
   illegalEndsEpisode: true,
   nonGlassEndsEpisode: true,
   rediscoveryEndsEpisode: false,
+  successEndsEpisode: true,
   successIsTerminal: false,
   reward: DEFAULT_REWARD_CONFIG,
 };
@@ -271,7 +278,7 @@ export class VirtualLab {
         const seen = this.discovered.get(key) ?? 0;
         this.discovered.set(key, seen + 1);
         if (seen === 0) this.stats.doneSuccesses++;
-        else if (!this.config.rediscoveryEndsEpisode) out.done = false;
+        if (seen === 0 ? !this.config.successEndsEpisode : !this.config.rediscoveryEndsEpisode) out.done = false;
         out.reward += seen === 0 ? this.config.reward.noveltyBonus : this.config.reward.noveltyBonus * 0.1 * Math.sqrt(1 / (seen + 1));
       }
       rewards[i] = out.reward;
