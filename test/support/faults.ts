@@ -151,7 +151,7 @@ class Lab {
  * The invariants after a campaign with faults: completed; every experiment measured; exactly one
  * instrument measurement per experiment (none doubled); every result an instrument published is
  * stored (none lost), except where `allowLost` says why one may be (then its experiment must have
- * been measured through a re-dispatch).
+ * been measured through a re-dispatch). Adds its counts to `figures`; returns the messages lost.
  */
 async function checkCampaign(
   c: Checks,
@@ -160,7 +160,8 @@ async function checkCampaign(
   lab: Lab,
   budget: number,
   allowLost: boolean,
-): Promise<{ lost: number; recovered: number; figures: Record<string, number> }> {
+  figures: Record<string, number | string>,
+): Promise<number> {
   const experiments = (await db.query(`SELECT id, status FROM experiment WHERE campaign_id = $1`, [campaignId])).rows as { id: string; status: string }[];
   c.expect(experiments.length === budget, `${budget} experiments (got ${experiments.length})`);
   const notMeasured = experiments.filter((e) => e.status !== 'measured');
@@ -187,11 +188,9 @@ async function checkCampaign(
     else c.failures.push(`result ${mid} of job ${jobId} was published but never stored, and not recovered (job ${job?.status}, experiment ${job?.experiment})`);
   }
   c.expect(allowLost || lostIds.length === 0, `every published result stored (${lostIds.length} of ${ours.length} lost: ${lostIds.map(([m]) => m).join(', ')})`);
-  return {
-    lost: lostIds.length - (allowLost ? recovered : 0),
-    recovered: allowLost ? recovered : 0,
-    figures: { experiments: experiments.length, resultsPublished: ours.length, measurementsStored: stored.length, duplicatesSent: lab.duplicatesSent },
-  };
+  Object.assign(figures, { experiments: experiments.length, resultsPublished: ours.length, measurementsStored: stored.length, duplicatesSent: lab.duplicatesSent });
+  if (allowLost) figures.resultsRecoveredByRedispatch = recovered;
+  return lostIds.length - (allowLost ? recovered : 0);
 }
 
 async function connectDb(url: string): Promise<pg.Client> {
@@ -272,9 +271,7 @@ export function brokerRestartScenario(): Promise<ScenarioResult> {
       await until('/health ok after the broker is back', async () => (await api(service!.baseUrl, 'GET', '/health')).status === 200, 30_000);
       await until('campaign completed after the broker restart', async () => (await campaignStatus(service!.baseUrl, id)) === 'completed', 90_000, 250);
       c.expect(!service.exited(), 'the service is still running');
-      const r = await checkCampaign(c, db, id, lab, budget, true);
-      Object.assign(figures, r.figures, { resultsRecoveredByRedispatch: r.recovered });
-      return r.lost;
+      return checkCampaign(c, db, id, lab, budget, true, figures);
     } finally {
       await lab.stop();
       await service?.stop('SIGTERM');
@@ -317,9 +314,7 @@ export function serviceKillScenario(): Promise<ScenarioResult> {
       await sleep(1500); // instruments keep working and publishing; the broker queues for the service
       service = await startService(service.env);
       await until('campaign completed after the restart', async () => (await campaignStatus(service!.baseUrl, id)) === 'completed', 90_000, 250);
-      const r = await checkCampaign(c, db, id, lab, budget, false);
-      Object.assign(figures, r.figures);
-      return r.lost;
+      return checkCampaign(c, db, id, lab, budget, false, figures);
     } finally {
       await lab.stop();
       await service?.stop('SIGTERM');
@@ -439,9 +434,7 @@ export function postgresOutageMidCampaignScenario(): Promise<ScenarioResult> {
       say('PostgreSQL started again');
       await until('campaign completed after the outage', async () => (await campaignStatus(service!.baseUrl, id).catch(() => '')) === 'completed', 90_000, 250);
       db = await connectDb(postgres.url);
-      const r = await checkCampaign(c, db, id, lab, budget, false);
-      Object.assign(figures, r.figures);
-      return r.lost;
+      return checkCampaign(c, db, id, lab, budget, false, figures);
     } finally {
       await lab.stop();
       await service?.stop('SIGTERM');
@@ -488,9 +481,7 @@ export function redisOutageScenario(): Promise<ScenarioResult> {
       await until('/health ok after Redis is back', async () => (await api(service!.baseUrl, 'GET', '/health')).status === 200, 30_000);
       await until('campaign completed after Redis came back', async () => (await campaignStatus(service!.baseUrl, id)) === 'completed', 90_000, 250);
       c.expect(!service.exited(), 'the service is still running');
-      const r = await checkCampaign(c, db, id, lab, budget, false);
-      Object.assign(figures, r.figures);
-      return r.lost;
+      return checkCampaign(c, db, id, lab, budget, false, figures);
     } finally {
       await lab.stop();
       await service?.stop('SIGTERM');
