@@ -42,12 +42,14 @@ export interface BenchOptions {
   strategies: string[];
   /** AIMatDesign training episodes in the first design iteration (null: the service's default). */
   episodes: number | null;
+  /** AIMatDesign's agent walks on from a success instead of ending the episode. */
+  successContinues: boolean;
   short: boolean;
   verbose: boolean;
 }
 
 export const BENCH_USAGE = `usage: npm run bench:campaign -- [--seeds 3] [--budget 96] [--batch 8] [--seed-alloys 32]
-       [--strategies aimatdesign,random,genetic] [--episodes N|service] [--short] [--verbose]
+       [--strategies aimatdesign,random,genetic] [--episodes N|service] [--success-continues] [--short] [--verbose]
 
 Defaults: 3 seeds, budget 96 in batches of 8, AIMatDesign with the service's strategy defaults.
 --short: 2 seeds, budget 24 in batches of 8, 10 AIMatDesign episodes in the first iteration (CI; about a minute).
@@ -63,6 +65,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       'seed-alloys': { type: 'string' },
       strategies: { type: 'string' },
       episodes: { type: 'string' },
+      'success-continues': { type: 'boolean' },
       short: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -85,6 +88,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     seedAlloys: num(values['seed-alloys'], 'seed-alloys', 32),
     strategies,
     episodes: values.episodes === 'service' || (values.episodes === undefined && !short) ? null : num(values.episodes, 'episodes', 10),
+    successContinues: values['success-continues'] ?? false,
     short,
     verbose: values.verbose ?? false,
   };
@@ -124,7 +128,7 @@ const OBJECTIVES: Objectives = {
 export async function runCampaign(
   name: string,
   seed: number,
-  o: Pick<BenchOptions, 'budget' | 'batch' | 'seedAlloys' | 'episodes' | 'verbose'>,
+  o: Pick<BenchOptions, 'budget' | 'batch' | 'seedAlloys' | 'episodes' | 'verbose'> & { successContinues?: boolean },
   config: AppConfig,
   onBatch: (done: number) => void = () => undefined,
 ): Promise<RunResult> {
@@ -136,6 +140,7 @@ export async function runCampaign(
   const strategy: DesignStrategy = STRATEGIES[name](config, null);
   const partial: Partial<StrategySettings> = { method: name as StrategySettings['method'] };
   if (o.episodes !== null) partial.episodesPerIteration = o.episodes;
+  if (o.successContinues) partial.successEndsEpisode = false;
   const settings = withStrategyDefaults(partial);
   const campaignSeed = seed * 7919;
   let previous: { featureNames: string[] | null; agentCheckpoint: unknown | null } = { featureNames: null, agentCheckpoint: null };

@@ -87,6 +87,10 @@ export class StrategyDto {
   amrCorrelationThreshold?: number;
   @ApiPropertyOptional({ default: 2, description: 'min L1 distance between proposals, at.%' }) @IsOptional() @IsNumber() @Min(0) @Max(200)
   minProposalDistance?: number;
+  @ApiPropertyOptional({ default: true, description: 'a composition meeting every objective ends the training episode (false: the agent walks on from it)' })
+  @IsOptional()
+  @IsBoolean()
+  successEndsEpisode?: boolean;
 }
 
 export class CreateCampaignDto {

@@ -21,6 +21,11 @@ export interface StrategySettings {
   amrCorrelationThreshold: number;
   /** Minimum composition distance (at.%, L1) between proposals of one batch. */
   minProposalDistance: number;
+  /**
+   * A composition meeting every objective ends the agent's training episode (the issue's and the
+   * paper's environment); false: the agent walks on from it (bench:design --success-continues).
+   */
+  successEndsEpisode: boolean;
 }
 
 export const DEFAULT_STRATEGY: StrategySettings = {
@@ -35,6 +40,7 @@ export const DEFAULT_STRATEGY: StrategySettings = {
   amrEnabled: true,
   amrCorrelationThreshold: 0.2,
   minProposalDistance: 2,
+  successEndsEpisode: true,
 };
 
 export function withStrategyDefaults(partial: Partial<StrategySettings> | undefined): StrategySettings {
