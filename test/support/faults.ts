@@ -107,6 +107,11 @@ async function campaignStatus(baseUrl: string, id: string): Promise<string> {
   return (await api(baseUrl, 'GET', `/api/v1/campaigns/${id}`)).body.status;
 }
 
+/** Polls the campaign until it completes (an API that is briefly unreachable counts as not yet). */
+async function untilCompleted(baseUrl: string, id: string, after: string): Promise<void> {
+  await until(`campaign completed ${after}`.trim(), async () => (await campaignStatus(baseUrl, id).catch(() => '')) === 'completed', 90_000, 250);
+}
+
 async function measuredCount(db: pg.Client, campaignId: string): Promise<number> {
   const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM experiment WHERE campaign_id = $1 AND status = 'measured'`, [campaignId])).rows;
   return n;
@@ -269,7 +274,7 @@ export function brokerRestartScenario(): Promise<ScenarioResult> {
       await sleep(1000);
       await broker.start();
       await until('/health ok after the broker is back', async () => (await api(service!.baseUrl, 'GET', '/health')).status === 200, 30_000);
-      await until('campaign completed after the broker restart', async () => (await campaignStatus(service!.baseUrl, id)) === 'completed', 90_000, 250);
+      await untilCompleted(service!.baseUrl, id, 'after the broker restart');
       c.expect(!service.exited(), 'the service is still running');
       return checkCampaign(c, db, id, lab, budget, true, figures);
     } finally {
@@ -313,7 +318,7 @@ export function serviceKillScenario(): Promise<ScenarioResult> {
       figures.inFlightAtKill = (await db.query(`SELECT count(*)::int AS n FROM instrument_job WHERE campaign_id = $1 AND finished_at IS NULL`, [id])).rows[0].n;
       await sleep(1500); // instruments keep working and publishing; the broker queues for the service
       service = await startService(service.env);
-      await until('campaign completed after the restart', async () => (await campaignStatus(service!.baseUrl, id)) === 'completed', 90_000, 250);
+      await untilCompleted(service!.baseUrl, id, 'after the restart');
       return checkCampaign(c, db, id, lab, budget, false, figures);
     } finally {
       await lab.stop();
@@ -432,7 +437,7 @@ export function postgresOutageMidCampaignScenario(): Promise<ScenarioResult> {
       c.expect(figures.publishedDuringOutage > 0, `results were published while the database was down (${figures.publishedDuringOutage})`);
       await postgres.start();
       say('PostgreSQL started again');
-      await until('campaign completed after the outage', async () => (await campaignStatus(service!.baseUrl, id).catch(() => '')) === 'completed', 90_000, 250);
+      await untilCompleted(service!.baseUrl, id, 'after the outage');
       db = await connectDb(postgres.url);
       return checkCampaign(c, db, id, lab, budget, false, figures);
     } finally {
@@ -479,7 +484,7 @@ export function redisOutageScenario(): Promise<ScenarioResult> {
       figures.measuredWhileDown = await measuredCount(db, id);
       await redis.start();
       await until('/health ok after Redis is back', async () => (await api(service!.baseUrl, 'GET', '/health')).status === 200, 30_000);
-      await until('campaign completed after Redis came back', async () => (await campaignStatus(service!.baseUrl, id)) === 'completed', 90_000, 250);
+      await untilCompleted(service!.baseUrl, id, 'after Redis came back');
       c.expect(!service.exited(), 'the service is still running');
       return checkCampaign(c, db, id, lab, budget, false, figures);
     } finally {

@@ -146,43 +146,26 @@ export async function startMosquitto(): Promise<OwnServer> {
   const tmp = tempDir('aimd-mosquitto');
   const conf = path.join(tmp.dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nmax_queued_messages 100000\n`);
-  let child: Child | null = null;
-  const server: OwnServer = {
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
-    start: async () => {
-      child = new Child('mosquitto', spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] }));
-      const c = child;
-      await waitFor(`mosquitto on ${port}`, () => portOpen(port), 15_000, c);
-    },
-    stop: async (signal = 'SIGKILL') => {
-      await child?.kill(signal);
-      child = null;
-    },
-    dispose: async () => {
-      await server.stop();
-      tmp.remove();
-    },
-  };
-  await server.start();
-  return server;
+  return startOwnProcess('mosquitto', 'mqtt', port, tmp, ['-c', conf]);
 }
 
 /** redis-server on a free port, no RDB or AOF: a restart starts empty. */
 export async function startRedis(): Promise<OwnServer> {
   const port = await freePort();
   const tmp = tempDir('aimd-redis');
+  return startOwnProcess('redis-server', 'redis', port, tmp, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp.dir]);
+}
+
+/** A server program of our own on `port` (restartable; files in `tmp`, removed on dispose). */
+async function startOwnProcess(program: string, scheme: string, port: number, tmp: ReturnType<typeof tempDir>, args: string[]): Promise<OwnServer> {
   let child: Child | null = null;
   const server: OwnServer = {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     port,
     start: async () => {
-      child = new Child(
-        'redis',
-        spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp.dir], { stdio: ['ignore', 'pipe', 'pipe'] }),
-      );
+      child = new Child(program, spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
       const c = child;
-      await waitFor(`redis on ${port}`, () => portOpen(port), 15_000, c);
+      await waitFor(`${program} on ${port}`, () => portOpen(port), 15_000, c);
     },
     stop: async (signal = 'SIGKILL') => {
       await child?.kill(signal);
