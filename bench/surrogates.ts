@@ -15,10 +15,15 @@ import { DESCRIPTOR_NAMES, elementFractionFeatures, featurize } from '../src/cor
 import type { Composition } from '../src/core/chemistry/types.js';
 import { compositionKey } from '../src/core/chemistry/composition.js';
 import { DEFAULT_ELONGATION_CONFIG } from '../src/core/surrogates/bundle.js';
-import { crossValidate, kFold, stratifiedKFold, type CrossValidationResult } from '../src/core/surrogates/cross-validation.js';
+import { crossValidate, foldSplits, kFold, stratifiedKFold, summarize, type CrossValidationResult } from '../src/core/surrogates/cross-validation.js';
 import { EdRVFLRegressor, type EdRVFLConfig } from '../src/core/surrogates/edrvfl.js';
 import { classificationMetrics, regressionMetrics } from '../src/core/surrogates/metrics.js';
-import { ObliviousBoostingClassifier, type ObliviousBoostingConfig } from '../src/core/surrogates/oblivious-boosting.js';
+import {
+  ObliviousBoostingClassifier,
+  ObliviousBoostingRegressor,
+  type ObliviousBoostingConfig,
+  type ObliviousBoostingRegressorConfig,
+} from '../src/core/surrogates/oblivious-boosting.js';
 import { RidgeRegression } from '../src/core/surrogates/ridge.js';
 import type { FeatureMatrix } from '../src/core/surrogates/types.js';
 import { Random } from '../src/core/util/random.js';
@@ -120,7 +125,8 @@ function main(): void {
   const boostConfig: Partial<ObliviousBoostingConfig> = args.short ? { iterations: 150, learningRate: 0.15 } : {};
   const rfTrees = args.short ? 4 : 20;
   const rvflConfig: Partial<EdRVFLConfig> = args.short ? { ensembles: 3, hiddenUnits: 64 } : {};
-  const progress = new Progress(k * 3 + k * 4 + k * 5);
+  const boostRegConfig: Partial<ObliviousBoostingRegressorConfig> = args.short ? { iterations: 300, learningRate: 0.1 } : {};
+  const progress = new Progress(k * 3 + k * 6 + k * 5);
 
   console.log(
     `data: ${clsData.length} classification rows (${clsData.filter((r) => r.label === 1).length} BMG), ` +
@@ -176,19 +182,48 @@ function main(): void {
   // ----- regressors on ALL_data_grouped_processed.csv -----
   // 'desc' = the chemistry descriptors only (the bundle's regressor default), 'all' = + fractions.
   const descColumns = DESCRIPTOR_NAMES.map((_, j) => j);
-  type Variant = { name: string; features: 'desc' | 'all'; config?: Partial<EdRVFLConfig> };
+  // A variant is edRVFL (config), oblivious boosting (boost), or ridge (neither); `blend` averages
+  // the out-of-fold predictions of two earlier variants, fold by fold (no extra fitting).
+  type Variant =
+    | { name: string; features: 'desc' | 'all'; config?: Partial<EdRVFLConfig>; boost?: Partial<ObliviousBoostingRegressorConfig> }
+    | { name: string; blend: [string, string] };
   const regress = (target: 'yieldMPa' | 'elongation', variants: Variant[]) => {
     const rows = regData.map((r, i) => ({ ...r, i })).filter((r) => r[target] !== null);
     const y = rows.map((r) => r[target] as number);
     const folds = kFold(rows.length, k, { seed: args.seed, groups: rows.map((r) => compositionKey(r.c)) });
     const zr = rows.map((r, j) => (baseElement(r.c) === 'Zr' ? j : -1)).filter((j) => j >= 0);
-    const results = variants.map(({ name, features, config }) => {
+    const results: { name: string; cv: CrossValidationResult; zr: ReturnType<typeof regressionMetrics> }[] = [];
+    for (const variant of variants) {
+      const { name } = variant;
+      const zrOf = (cv: CrossValidationResult) =>
+        regressionMetrics(
+          zr.map((j) => y[j]),
+          zr.map((j) => cv.oof[j]),
+        );
+      if ('blend' in variant) {
+        const [a, b] = variant.blend.map((n) => results.find((r) => r.name === n)!.cv);
+        const oof = Float64Array.from(a.oof, (v, j) => (v + b.oof[j]) / 2);
+        const perFold = foldSplits(folds, k).map(({ test }) =>
+          regressionMetrics(
+            test.map((j) => y[j]),
+            test.map((j) => oof[j]),
+          ),
+        );
+        const cv = { perFold, ...summarize(perFold), oof, fitSeconds: a.fitSeconds.map((s, f) => s + b.fitSeconds[f]) };
+        results.push({ name, cv, zr: zrOf(cv) });
+        continue;
+      }
+      const { features, config, boost } = variant;
       const X: FeatureMatrix = rows.map((r) => (features === 'all' ? Xreg[r.i] : descColumns.map((j) => Xreg[r.i][j])));
       const cv = crossValidate<{ predict(X: FeatureMatrix): ArrayLike<number> }>({
         X,
         y,
         folds,
         fit: (Xt, yt, fold) => {
+          if (boost !== undefined) {
+            const b = new ObliviousBoostingRegressor({ ...boost, ...boostRegConfig, seed: args.seed + fold }).fit(Xt, yt);
+            return { predict: (Xp: FeatureMatrix) => b.predict(Xp).mean };
+          }
           if (config === undefined) return new RidgeRegression().fit(Xt, yt);
           const m = new EdRVFLRegressor({ ...config, ...rvflConfig, seed: args.seed + fold }).fit(Xt, yt);
           return { predict: (Xp: FeatureMatrix) => m.predict(Xp).mean };
@@ -197,17 +232,16 @@ function main(): void {
         metrics: regressionMetrics,
         onFold: (f) => progress.tick(`${target} ${name} fold ${f + 1}`),
       });
-      const zrMetrics = regressionMetrics(
-        zr.map((j) => y[j]),
-        zr.map((j) => cv.oof[j]),
-      );
-      return { name, cv, zr: zrMetrics };
-    });
+      results.push({ name, cv, zr: zrOf(cv) });
+    }
     return { n: rows.length, nZr: zr.length, results };
   };
   const yieldRes = regress('yieldMPa', [
     { name: 'edRVFL desc', features: 'desc', config: {} },
     { name: 'edRVFL all', features: 'all', config: {} },
+    { name: 'boosting desc', features: 'desc', boost: {} },
+    { name: 'boosting all', features: 'all', boost: {} },
+    { name: 'edRVFL+boost', blend: ['edRVFL desc', 'boosting all'] },
     { name: 'ridge desc', features: 'desc' },
     { name: 'ridge all', features: 'all' },
   ]);
@@ -242,7 +276,10 @@ function main(): void {
   };
   reportRegression('Yield strength', 'MPa', yieldRes);
   reportRegression('Elongation', '%', elongRes);
-  console.log('(edRVFL raw* = the yield-strength defaults on raw elongation; desc = descriptors only, all = + element fractions)');
+  console.log(
+    '(edRVFL raw* = the yield-strength defaults on raw elongation; desc = descriptors only, all = + element fractions;\n' +
+      ' boosting = squared-loss oblivious boosting; edRVFL+boost = mean of edRVFL desc and boosting all, same folds)',
+  );
 
   const total = (performance.now() - t0) / 1000;
   const y0 = yieldRes.results[0];
