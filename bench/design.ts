@@ -27,7 +27,7 @@ import { makeKnowledgeScorer } from '../src/core/knowledge/scorer.js';
 import { RulesKnowledgeProvider } from '../src/core/knowledge/rules-provider.js';
 import { AutomaticModelRefinement } from '../src/core/refinement/amr.js';
 import { toFractions, usesOnlyElements } from '../src/core/rl/design-space.js';
-import { VirtualLab } from '../src/core/rl/environment.js';
+import { DEFAULT_ENV_CONFIG, VirtualLab } from '../src/core/rl/environment.js';
 import { DEFAULT_REWARD_CONFIG } from '../src/core/rl/reward.js';
 import { Td3Agent } from '../src/core/rl/td3.js';
 import { setupTf } from '../src/core/rl/tf.js';
@@ -37,8 +37,11 @@ import { SurrogateBundle } from '../src/core/surrogates/bundle.js';
 import { TrustworthyExperiencePool } from '../src/core/tep/trustworthy-experience-pool.js';
 import { Random } from '../src/core/util/random.js';
 
-type Variant = 'full' | 'no-tep' | 'no-knowledge' | 'no-amr' | 'random';
-const ALL_VARIANTS: Variant[] = ['full', 'no-tep', 'no-knowledge', 'no-amr', 'random'];
+// 'random': uniform random actions in the same environment as the agent (safety layer and start
+// curriculum included); 'random-paper': the paper's random policy (neither).
+type Variant = 'full' | 'no-tep' | 'no-knowledge' | 'no-amr' | 'random' | 'random-paper';
+const ALL_VARIANTS: Variant[] = ['full', 'no-tep', 'no-knowledge', 'no-amr', 'random', 'random-paper'];
+const isRandom = (v: Variant) => v === 'random' || v === 'random-paper';
 
 interface Args {
   data: string;
@@ -60,10 +63,14 @@ interface Args {
   noveltyBonus: number;
   per: boolean;
   successContinues: boolean;
+  projection: boolean;
+  absorbing: number;
+  curriculum: number;
+  firstSeed: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99, terminate: true, actorLr: 3e-4, doneFactor: 1, successTerminal: false, measuredStart: 0.5, noveltyBonus: DEFAULT_REWARD_CONFIG.noveltyBonus, per: false, successContinues: false };
+  const a: Args = { data: '../shared/data/aimatdesign', short: false, seeds: 3, steps: 128_000, variants: ALL_VARIANTS, evalSteps: 12_800, envs: 32, gradientSteps: 1, batch: 128, hidden: [64, 64], gamma: 0.99, terminate: true, actorLr: 3e-4, doneFactor: 1, successTerminal: false, measuredStart: 0.5, noveltyBonus: DEFAULT_REWARD_CONFIG.noveltyBonus, per: false, successContinues: false, projection: true, absorbing: 0, curriculum: DEFAULT_ENV_CONFIG.startCurriculum, firstSeed: 1000 };
   let stepsGiven = false;
   let seedsGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -96,6 +103,10 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--novelty-bonus') a.noveltyBonus = Number(v());
     else if (k === '--per') a.per = true;
     else if (k === '--success-continues') a.successContinues = true;
+    else if (k === '--no-projection') a.projection = false;
+    else if (k === '--absorbing') a.absorbing = Number(v());
+    else if (k === '--curriculum') a.curriculum = Number(v());
+    else if (k === '--first-seed') a.firstSeed = Number(v());
     else if (k === '--hidden') a.hidden = v().split('-').map(Number);
     else if (k === '--') continue;
     else if (k === '--help' || k === '-h') {
@@ -196,8 +207,8 @@ async function main() {
   const starts = inSpace.map((a) => toFractions(a.composition, space.elements));
   const knownGlasses = inSpace.filter((a) => a.isGlass).map((a) => a.composition);
   const cfg = resolveDesignConfig({
-    env: { numEnvs: args.envs, illegalEndsEpisode: args.terminate, nonGlassEndsEpisode: args.terminate, successIsTerminal: args.successTerminal, successEndsEpisode: !args.successContinues, measuredStartProb: args.measuredStart, reward: { ...DEFAULT_REWARD_CONFIG, doneFactor: args.doneFactor, noveltyBonus: args.noveltyBonus } },
-    tep: { successIsTerminal: args.successTerminal },
+    env: { numEnvs: args.envs, illegalEndsEpisode: args.terminate, nonGlassEndsEpisode: args.terminate, successIsTerminal: args.successTerminal, successEndsEpisode: !args.successContinues, projectActions: args.projection, absorbingSuccessGamma: args.absorbing, startCurriculum: args.curriculum, measuredStartProb: args.measuredStart, reward: { ...DEFAULT_REWARD_CONFIG, doneFactor: args.doneFactor, noveltyBonus: args.noveltyBonus } },
+    tep: { successIsTerminal: args.successTerminal, absorbingSuccessGamma: args.absorbing },
     td3: { batchSize: args.batch, actorHidden: args.hidden, criticHidden: args.hidden, gamma: args.gamma, actorLr: args.actorLr },
     train: { totalSteps: args.steps, learningStarts: Math.min(4_096, args.steps / 8), gradientSteps: args.gradientSteps, prioritizedReplay: args.per ? {} : null },
     amr: { checkEvery: 8_192, cooldown: 32_768, maxRefinements: 1, warmupProgress: 0.25 },
@@ -212,25 +223,26 @@ async function main() {
   const header = 'variant       seed | budget: legal   cls  SR80y  SR80e   done     ep | policy: legal   cls  SR80y  SR80e   done     ep |  wall s  pred/s  TEP  AMR';
   console.log(header);
   for (let s = 0; s < args.seeds; s++) {
-    const seed = 1000 + s;
+    const seed = args.firstSeed + s;
     for (const variant of args.variants) {
       const rng = new Random(seed);
-      const useTep = variant !== 'no-tep' && variant !== 'random';
-      const useKnowledge = variant !== 'no-knowledge' && variant !== 'random';
+      const useTep = variant !== 'no-tep' && !isRandom(variant);
+      const useKnowledge = variant !== 'no-knowledge' && !isRandom(variant);
       const useAmr = variant === 'full';
       const tep = useTep ? new TrustworthyExperiencePool({ space, objectives, surrogates: baseSurrogates, rewardConfig: cfg.env.reward, config: cfg.tep }) : null;
       tep?.addAll(inSpace);
       const provider = new RulesKnowledgeProvider({ knownGlasses });
+      const envConfig = variant === 'random-paper' ? { ...cfg.env, projectActions: false, startCurriculum: 0 } : cfg.env;
       const env = new VirtualLab({
         space,
         objectives,
         surrogates: baseSurrogates,
         rng: rng.fork(),
         measuredStarts: starts,
-        config: cfg.env,
+        config: envConfig,
         knowledge: useKnowledge ? makeKnowledgeScorer(provider, space.elements, { gridStep: space.step }) : undefined,
       });
-      const agent = variant === 'random' ? null : new Td3Agent(space.elements.length, rng.fork(), cfg.td3);
+      const agent = isRandom(variant) ? null : new Td3Agent(space.elements.length, rng.fork(), cfg.td3);
       const amr = useAmr
         ? new AutomaticModelRefinement({
             provider,
@@ -245,11 +257,11 @@ async function main() {
         env,
         agent,
         rng: rng.fork(),
-        config: { ...cfg.train, randomPolicy: variant === 'random', knowledge: useKnowledge ? cfg.train.knowledge : { ...cfg.train.knowledge, weight: 0 } },
+        config: { ...cfg.train, randomPolicy: isRandom(variant), knowledge: useKnowledge ? cfg.train.knowledge : { ...cfg.train.knowledge, weight: 0 } },
         tep,
         refinement: amr,
       });
-      const evalEnv = new VirtualLab({ space, objectives, surrogates: env.surrogates as Surrogates, rng: new Random(seed + 7), measuredStarts: starts, config: cfg.env });
+      const evalEnv = new VirtualLab({ space, objectives, surrogates: env.surrogates as Surrogates, rng: new Random(seed + 7), measuredStarts: starts, config: envConfig });
       const policy = await evaluatePolicy({ env: evalEnv, agent, rng: new Random(seed + 9), steps: args.evalSteps, noise: 0.05 });
       agent?.dispose();
       const events = amr?.events.length ?? 0;
@@ -294,11 +306,12 @@ async function main() {
     const rs = rows.filter((r) => r.variant === v);
     return rs.reduce((a, r) => a + f(r), 0) / Math.max(1, rs.length);
   };
-  if (args.variants.includes('full') && args.variants.includes('random')) {
+  for (const baseline of ['random-paper', 'random'] as const) {
+    if (!args.variants.includes('full') || !args.variants.includes(baseline)) continue;
     for (const [label, f] of [['budget', (r: Row) => r.report.rates.srDone], ['policy', (r: Row) => r.policy.srDone]] as const) {
       const full = mean('full', f);
-      const rnd = mean('random', f);
-      console.log(`targets (${label}): full SR_done ${(100 * full).toFixed(1)} % (> 50 %: ${full > 0.5 ? 'yes' : 'no'}); random ${(100 * rnd).toFixed(1)} %; ratio ${(full / Math.max(rnd, 1e-9)).toFixed(1)}x (>= 3x: ${full >= 3 * rnd ? 'yes' : 'no'})`);
+      const rnd = mean(baseline, f);
+      console.log(`targets (${label}): full SR_done ${(100 * full).toFixed(1)} % (> 50 %: ${full > 0.5 ? 'yes' : 'no'}); ${baseline} ${(100 * rnd).toFixed(1)} %; ratio ${(full / Math.max(rnd, 1e-9)).toFixed(1)}x (>= 3x: ${full >= 3 * rnd ? 'yes' : 'no'})`);
     }
   }
   const full = rows.filter((r) => r.variant === 'full');

@@ -17,6 +17,7 @@ function observation(envSteps: number, r: number[], q: number[], rng: Random): S
     states: nextStates,
     actions: nextStates,
     rewards: Float64Array.from(r),
+    learnRewards: Float64Array.from(r),
     surrogateRewards: Float64Array.from(r),
     nextStates,
     terminals: new Uint8Array(r.length),

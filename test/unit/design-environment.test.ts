@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { illegalReason, isLegal, randomLegalComposition, roundToGrid, toFractions } from '../../src/core/rl/design-space.js';
-import { successRates, VirtualLab } from '../../src/core/rl/environment.js';
-import { computeReward, DEFAULT_REWARD_CONFIG, illegalPenalty, knowledgeWeightAt } from '../../src/core/rl/reward.js';
+import { illegalReason, isLegal, projectToLegal, randomLegalComposition, roundToGrid, toFractions } from '../../src/core/rl/design-space.js';
+import { successRates, VirtualLab, type EnvConfig } from '../../src/core/rl/environment.js';
+import { absorbingSuccessBonus, computeReward, DEFAULT_REWARD_CONFIG, illegalPenalty, knowledgeWeightAt } from '../../src/core/rl/reward.js';
 import type { Objective, SinglePrediction } from '../../src/core/rl/types.js';
 import { Random } from '../../src/core/util/random.js';
 import { TOY_SPACE, toySurrogates } from './design-helpers.js';
@@ -26,6 +26,37 @@ describe('design-space legality', () => {
     const g = roundToGrid([0.50123, 0.29877, 0.10004, 0.09996], 0.5);
     expect(Array.from(g).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     for (const v of g) expect(Math.abs(v * 200 - Math.round(v * 200))).toBeLessThan(1e-9);
+  });
+
+  it('safety layer: keeps a move that is legal, shortens or reshapes one that is not, never leaves the space', () => {
+    const s = Float64Array.from([0.5, 0.3, 0.1, 0.1]);
+    const fine = Float64Array.from([0.02, -0.01, -0.01, 0]);
+    expect(Array.from(projectToLegal(s, fine, TOY_SPACE, 0.05))).toEqual(Array.from(fine));
+    // Zr at 78 at.% pushed up by 5 (bound 80): the move keeps its direction as far as the space allows.
+    const edge = Float64Array.from([0.78, 0.1, 0.06, 0.06]);
+    const up = projectToLegal(edge, [0.05, -0.05 / 3, -0.05 / 3, -0.05 / 3], TOY_SPACE, 0.05);
+    expect(edge[0] + up[0]).toBeCloseTo(0.8, 9);
+    expect(up.reduce((a, b) => a + b, 0)).toBeCloseTo(0, 12);
+    expect(isLegal(edge.map((v, i) => v + up[i]), TOY_SPACE)).toBe(true);
+    // Al at 1 at.% asked to drop 5: it stays at one grid step (0.5 at.%), the element set is kept.
+    const low = Float64Array.from([0.5, 0.3, 0.01, 0.19]);
+    const down = projectToLegal(low, [0.02, 0.02, -0.05, 0.01], TOY_SPACE, 0.05);
+    expect(low[2] + down[2]).toBeCloseTo(0.005, 9);
+    // Many random moves from random legal states: every projected next state is legal, no change exceeds the step.
+    const rng = new Random(11);
+    for (let k = 0; k < 300; k++) {
+      const x = randomLegalComposition(TOY_SPACE, rng)!;
+      const a = Float64Array.from(x, (v) => (v > 0 ? rng.uniform(-0.05, 0.05) : 0));
+      const mean = a.reduce((p, q) => p + q, 0) / a.filter((v) => v !== 0).length;
+      for (let i = 0; i < 4; i++) if (x[i] > 0) a[i] -= mean;
+      const big = Math.max(...a.map(Math.abs));
+      if (big > 0.05) for (let i = 0; i < 4; i++) a[i] *= 0.05 / big; // as the environment hands it over
+      const p = projectToLegal(x, a, TOY_SPACE, 0.05);
+      expect(isLegal(x.map((v, i) => v + p[i]), TOY_SPACE)).toBe(true);
+      for (const v of p) expect(Math.abs(v)).toBeLessThanOrEqual(0.05 + 1e-9);
+    }
+    // Not legal to begin with: no move.
+    expect(Array.from(projectToLegal([0.9, 0.05, 0.05, 0], [0, 0, 0, 0], TOY_SPACE, 0.05))).toEqual([0, 0, 0, 0]);
   });
 
   it('draws random legal starts of 3..4 elements on the grid', () => {
@@ -84,8 +115,9 @@ describe('reward (paper)', () => {
 describe('VirtualLab', () => {
   // The toy's yield peaks at 2000 MPa: with doneFactor 1.2 no step here is a success.
   const neverDone = { ...DEFAULT_REWARD_CONFIG, doneFactor: 1.2 };
-  const lab = (n = 2) =>
-    new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: n, reward: neverDone } });
+  // The paper's environment: no safety layer, so the agent can step into illegal compositions.
+  const lab = (n = 2, config: Partial<EnvConfig> = {}) =>
+    new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: n, reward: neverDone, projectActions: false, ...config } });
 
   it('actions touch only present elements, sum to zero, and never exceed the step', () => {
     const env = lab();
@@ -135,7 +167,7 @@ describe('VirtualLab', () => {
   });
 
   it('optionally rejects an illegal move instead of ending the episode (agent stays at s)', async () => {
-    const env = new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: 1, illegalEndsEpisode: false } });
+    const env = new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: 1, illegalEndsEpisode: false, projectActions: false } });
     const edge = Float64Array.from([0.78, 0.1, 0.06, 0.06]);
     env.reset([edge]);
     const res = await env.step([[1, -1, -1, -1]]);
@@ -144,6 +176,49 @@ describe('VirtualLab', () => {
     expect(Array.from(res.nextStates[0])).toEqual(Array.from(edge));
     expect(Array.from(env.states[0])).toEqual(Array.from(edge));
     expect(env.stats.episodes).toBe(0);
+  });
+
+  it('with the safety layer (default) the move that would break a bound is made legal instead', async () => {
+    const env = lab(1, { projectActions: true });
+    env.reset([Float64Array.from([0.78, 0.1, 0.06, 0.06])]);
+    const res = await env.step([[1, -1, -1, -1]]);
+    expect(res.outcomes[0].legal).toBe(true);
+    expect(res.terminals[0]).toBe(0);
+    expect(res.nextStates[0][0]).toBeCloseTo(0.8, 9);
+  });
+
+  it('start curriculum: once an element set has produced a success, episodes start there at the configured rate', async () => {
+    const env = new VirtualLab({
+      space: TOY_SPACE,
+      objectives: objectives.slice(0, 1),
+      surrogates: toySurrogates(),
+      rng: new Random(5),
+      config: { numEnvs: 1, startCurriculum: 1, successEndsEpisode: true },
+    });
+    // Without any success yet the starts are the paper's (random 3..4 element sets).
+    const before = new Set(Array.from({ length: 40 }, () => env.sampleStart().map((v) => (v > 0 ? 1 : 0)).join('')));
+    expect(before.size).toBeGreaterThan(1);
+    env.reset([Float64Array.from([0.5, 0.3, 0.2, 0])]); // Zr-Cu-Al: yield ~1900 MPa here, a success
+    const res = await env.step([[0, 0, 0, 0]]);
+    expect(res.outcomes[0].allDone).toBe(true);
+    for (let k = 0; k < 40; k++) {
+      const x = env.sampleStart();
+      expect(isLegal(x, TOY_SPACE)).toBe(true);
+      expect(Array.from(x, (v) => (v > 0 ? 1 : 0))).toEqual([1, 1, 1, 0]);
+    }
+  });
+
+  it('absorbing success: terminal for learning, with the value of staying at the goal added', async () => {
+    const gamma = 0.9;
+    const env = new VirtualLab({ space: TOY_SPACE, objectives: objectives.slice(0, 1), surrogates: toySurrogates(), rng: new Random(1), config: { numEnvs: 1, absorbingSuccessGamma: gamma } });
+    env.reset([Float64Array.from([0.5, 0.3, 0.1, 0.1])]);
+    const res = await env.step([[0, 0, 0, 0]]);
+    expect(res.outcomes[0].allDone).toBe(true);
+    expect([res.terminals[0], res.truncated[0]]).toEqual([1, 0]);
+    const p = res.predictions[0]!;
+    const stay = p.pGlass - 0.5 + 0.2; // at the goal: glass term and the threshold bonus, no improvement
+    expect(absorbingSuccessBonus(p, objectives.slice(0, 1), DEFAULT_REWARD_CONFIG, gamma)).toBeCloseTo((gamma * stay) / (1 - gamma), 9);
+    expect(res.learnRewards[0] - res.rewards[0]).toBeCloseTo((gamma * stay) / (1 - gamma), 9);
   });
 
   it('truncates after maxSteps', async () => {

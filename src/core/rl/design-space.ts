@@ -124,7 +124,7 @@ export function fractionDistance(a: ArrayLike<number>, b: ArrayLike<number>): nu
 export function randomLegalComposition(
   space: DesignSpace,
   rng: Random,
-  opts: { minCount?: number; maxCount?: number; tries?: number } = {},
+  opts: { minCount?: number; maxCount?: number; tries?: number; elements?: readonly string[] } = {},
 ): Float64Array | null {
   const K = space.elements.length;
   const lo = Math.max(opts.minCount ?? 3, space.minElements, 1);
@@ -133,12 +133,16 @@ export function randomLegalComposition(
   const required = space.elements.filter((el) => boundOf(space, el).min > 0 || el === space.baseElement);
   const tries = opts.tries ?? 500;
   for (let t = 0; t < tries; t++) {
-    const n = Math.max(lo + rng.int(hi - lo + 1), required.length);
-    const chosen = new Set(required);
-    const others = rng.shuffle(space.elements.filter((el) => !chosen.has(el)));
-    for (const el of others) {
-      if (chosen.size >= n) break;
-      chosen.add(el);
+    let chosen: Set<string>;
+    if (opts.elements) chosen = new Set(opts.elements); // a given element set (the start curriculum)
+    else {
+      const n = Math.max(lo + rng.int(hi - lo + 1), required.length);
+      chosen = new Set(required);
+      const others = rng.shuffle(space.elements.filter((el) => !chosen.has(el)));
+      for (const el of others) {
+        if (chosen.size >= n) break;
+        chosen.add(el);
+      }
     }
     const x = new Float64Array(K);
     let sum = 0;
@@ -161,4 +165,52 @@ export function randomLegalComposition(
     if (isLegal(g, space)) return g;
   }
   return null;
+}
+
+/**
+ * Safety layer (Dalal et al. 2018 style, our addition to the paper): the largest part of `a`
+ * that keeps s + a legal, using the constraints the campaign already states. Every present
+ * element stays inside its bounds and at least one grid step (so the element set stays fixed,
+ * as the environment intends), each change stays within `actionStep`, the sum stays zero: the
+ * Euclidean projection onto that box-and-plane set (a shift found by bisection). Whatever that
+ * cannot express (the base element must stay the largest) is met by shortening the move:
+ * the legal set for a fixed element set is convex and s is in it, so s + t a is legal for small t.
+ * Returns `a` itself when s + a is already legal, and zeros when s is not legal.
+ */
+export function projectToLegal(s: ArrayLike<number>, a: ArrayLike<number>, space: DesignSpace, actionStep: number): Float64Array {
+  const K = space.elements.length;
+  const next = (t: number, d: ArrayLike<number>) => Float64Array.from({ length: K }, (_, i) => s[i] + t * d[i]);
+  if (isLegal(next(1, a), space)) return Float64Array.from(a);
+  if (!isLegal(s, space)) return new Float64Array(K);
+  const floor = space.step / 100;
+  const lo = new Float64Array(K);
+  const hi = new Float64Array(K);
+  let minA = 0;
+  let maxA = 0;
+  for (let i = 0; i < K; i++) {
+    if (s[i] <= PRESENCE_EPS) continue; // absent elements stay absent
+    const { min, max } = boundOf(space, space.elements[i]);
+    lo[i] = Math.min(0, Math.max(-actionStep, Math.max(min, floor) - s[i]));
+    hi[i] = Math.max(0, Math.min(actionStep, max - s[i]));
+    minA = Math.min(minA, a[i]);
+    maxA = Math.max(maxA, a[i]);
+  }
+  // sum_i clip(a_i - lambda, lo_i, hi_i) falls as lambda grows; 0 lies between its ends (lo <= 0 <= hi).
+  const clipped = (lambda: number) => Float64Array.from({ length: K }, (_, i) => Math.max(lo[i], Math.min(hi[i], a[i] - lambda)));
+  const total = (v: Float64Array) => v.reduce((x, y) => x + y, 0);
+  let left = minA - 2 * actionStep;
+  let right = maxA + 2 * actionStep;
+  for (let it = 0; it < 60; it++) {
+    const mid = (left + right) / 2;
+    if (total(clipped(mid)) > 0) left = mid;
+    else right = mid;
+  }
+  const p = clipped((left + right) / 2);
+  // Remove the bisection's last rounding from the element with the most room.
+  const rest = total(p);
+  let j = -1;
+  for (let i = 0; i < K; i++) if (s[i] > PRESENCE_EPS && (j < 0 || hi[i] - lo[i] > hi[j] - lo[j])) j = i;
+  if (j >= 0) p[j] -= rest;
+  for (let t = 1; t > 1e-3; t /= 2) if (isLegal(next(t, p), space)) return p.map((v) => v * t);
+  return new Float64Array(K);
 }

@@ -11,8 +11,8 @@
  */
 import type { DesignSpace } from '../chemistry/types.js';
 import type { Random } from '../util/random.js';
-import { PRESENCE_EPS, gridKey, isLegal, randomLegalComposition } from './design-space.js';
-import { computeReward, DEFAULT_REWARD_CONFIG, isTerminalForLearning, type RewardConfig, type RewardOutcome } from './reward.js';
+import { PRESENCE_EPS, gridKey, isLegal, projectToLegal, randomLegalComposition } from './design-space.js';
+import { absorbingSuccessBonus, computeReward, DEFAULT_REWARD_CONFIG, isTerminalForLearning, type RewardConfig, type RewardOutcome } from './reward.js';
 import type { KnowledgeScorer, Objective, SinglePrediction, SurrogatePredictions, Surrogates } from './types.js';
 import { predictionAt } from './types.js';
 
@@ -45,6 +45,26 @@ export interface EnvConfig {
   successEndsEpisode: boolean;
   /** Authors' code: a success is terminal for learning; see isTerminalForLearning (bench:design --success-terminal). */
   successIsTerminal: boolean;
+  /**
+   * Our addition: the agent's moves pass through a safety layer (projectToLegal) that keeps them
+   * inside the stated design space, so no step is spent on a composition the campaign already
+   * rules out. The environment still judges legality itself. Measured in bench:design
+   * (--no-projection gives the paper's unprojected agent).
+   */
+  projectActions: boolean;
+  /**
+   * > 0: a success that ends the episode is learnt as an absorbing goal state with this discount
+   * (see absorbingSuccessBonus); 0: learnt as a time limit (bootstrap through it).
+   */
+  absorbingSuccessGamma: number;
+  /**
+   * Start curriculum (our addition): the element set is fixed within an episode, and most sets
+   * cannot reach every target at all. With this probability an episode starts from a random
+   * composition of an element set that has already produced a success, chosen in proportion to
+   * its success rate so far ((successes + 1) / (episodes + 2)); otherwise as the paper does.
+   * 0 = off. Measured in bench:design (--curriculum).
+   */
+  startCurriculum: number;
   reward: RewardConfig;
 }
 
@@ -60,6 +80,9 @@ export const DEFAULT_ENV_CONFIG: EnvConfig = {
   rediscoveryEndsEpisode: false,
   successEndsEpisode: true,
   successIsTerminal: false,
+  projectActions: true,
+  absorbingSuccessGamma: 0,
+  startCurriculum: 0.5,
   reward: DEFAULT_REWARD_CONFIG,
 };
 
@@ -119,6 +142,8 @@ export interface StepResult {
   states: Float64Array[];
   actions: Float64Array[];
   rewards: Float64Array;
+  /** What the learner stores: rewards plus the absorbing value of successes (absorbingSuccessGamma). */
+  learnRewards: Float64Array;
   nextStates: Float64Array[];
   /** Terminal (no bootstrapping): illegal, not glass or all targets done. */
   terminals: Uint8Array;
@@ -158,6 +183,9 @@ export class VirtualLab {
   private prevPred: (SinglePrediction | null)[] = [];
   private episodeStep: number[] = [];
   private episodeAllMet: boolean[] = [];
+  private episodeFound: boolean[] = [];
+  /** Per element set (see elementSetKey): episodes started there and episodes with a success, for the start curriculum. */
+  private readonly elementSets = new Map<string, { elements: string[]; episodes: number; successes: number }>();
   /** Done compositions found so far (grid keys), for the paper's novelty bonus. */
   readonly discovered = new Map<string, number>();
 
@@ -175,6 +203,10 @@ export class VirtualLab {
 
   /** A start state: a measured alloy or a random legal composition of 3..7 elements. */
   sampleStart(): Float64Array {
+    if (this.config.startCurriculum > 0 && this.rng.next() < this.config.startCurriculum) {
+      const x = this.curriculumStart();
+      if (x) return x;
+    }
     if (this.starts.length && (this.rng.next() < this.config.measuredStartProb)) return Float64Array.from(this.rng.pick(this.starts));
     const x = randomLegalComposition(this.space, this.rng, {
       minCount: this.config.randomMinElements,
@@ -185,6 +217,35 @@ export class VirtualLab {
     throw new Error('design space has no legal start composition');
   }
 
+  /** A random composition of an element set that has produced successes (null when none has). */
+  private curriculumStart(): Float64Array | null {
+    const promising = [...this.elementSets.values()].filter((s) => s.successes > 0);
+    if (!promising.length) return null;
+    const weights = promising.map((s) => (s.successes + 1) / (s.episodes + 2));
+    let r = this.rng.next() * weights.reduce((a, b) => a + b, 0);
+    let k = 0;
+    while (k < promising.length - 1 && (r -= weights[k]) > 0) k++;
+    return randomLegalComposition(this.space, this.rng, { elements: promising[k].elements, tries: 50 });
+  }
+
+  private elementSetKey(x: Float64Array): string {
+    let key = '';
+    for (let i = 0; i < x.length; i++) key += x[i] > PRESENCE_EPS ? '1' : '0';
+    return key;
+  }
+
+  /** Books an ended episode under its element set. */
+  private recordEpisode(start: Float64Array, found: boolean): void {
+    const key = this.elementSetKey(start);
+    let s = this.elementSets.get(key);
+    if (!s) {
+      s = { elements: this.space.elements.filter((_, i) => start[i] > PRESENCE_EPS), episodes: 0, successes: 0 };
+      this.elementSets.set(key, s);
+    }
+    s.episodes++;
+    if (found) s.successes++;
+  }
+
   /** Start all N episodes (optionally from given states). */
   reset(starts?: readonly Float64Array[]): Float64Array[] {
     const n = starts?.length ?? this.config.numEnvs;
@@ -192,6 +253,7 @@ export class VirtualLab {
     for (let i = 0; i < n; i++) this.states.push(starts ? Float64Array.from(starts[i]) : this.sampleStart());
     this.episodeStep = new Array(n).fill(0);
     this.episodeAllMet = new Array(n).fill(false);
+    this.episodeFound = new Array(n).fill(false);
     const p = this.predict(this.states);
     this.prevPred = this.states.map((_, i) => predictionAt(p, i));
     return this.states;
@@ -227,7 +289,7 @@ export class VirtualLab {
     }
     // Centring can push a component past the step; scaling keeps the zero sum.
     if (maxAbs > step) for (let i = 0; i < K; i++) a[i] *= step / maxAbs;
-    return a;
+    return this.config.projectActions ? projectToLegal(s, a, this.space, step) : a;
   }
 
   /**
@@ -266,6 +328,7 @@ export class VirtualLab {
     const surrogateRewards = new Float64Array(N);
     const terminals = new Uint8Array(N);
     const truncated = new Uint8Array(N);
+    const absorbing = new Float64Array(N);
     const outcomes: RewardOutcome[] = [];
     const classifiedIdx: number[] = [];
     for (let i = 0; i < N; i++) {
@@ -277,7 +340,10 @@ export class VirtualLab {
         const key = gridKey(nextStates[i], this.space.step);
         const seen = this.discovered.get(key) ?? 0;
         this.discovered.set(key, seen + 1);
-        if (seen === 0) this.stats.doneSuccesses++;
+        if (seen === 0) {
+          this.stats.doneSuccesses++;
+          this.episodeFound[i] = true;
+        }
         if (seen === 0 ? !this.config.successEndsEpisode : !this.config.rediscoveryEndsEpisode) out.done = false;
         out.reward += seen === 0 ? this.config.reward.noveltyBonus : this.config.reward.noveltyBonus * 0.1 * Math.sqrt(1 / (seen + 1));
       }
@@ -291,7 +357,10 @@ export class VirtualLab {
         predictions[i] = this.prevPred[i];
       }
       if (isTerminalForLearning(out, this.config.successIsTerminal)) terminals[i] = 1;
-      else if (out.done) truncated[i] = 1; // a success: the episode ends, learnt as a time limit
+      else if (out.done && this.config.absorbingSuccessGamma > 0) {
+        terminals[i] = 1; // a success learnt as an absorbing goal state
+        absorbing[i] = absorbingSuccessBonus(predictions[i]!, this.objectives, this.config.reward, this.config.absorbingSuccessGamma);
+      } else if (out.done) truncated[i] = 1; // a success: the episode ends, learnt as a time limit
       outcomes.push(out);
       if (out.classified) classifiedIdx.push(i);
       // stats
@@ -305,6 +374,7 @@ export class VirtualLab {
       const scores = await this.knowledge(classifiedIdx.map((i) => nextStates[i]));
       classifiedIdx.forEach((i, j) => (rewards[i] += this.knowledgeWeight * scores[j]));
     }
+    const learnRewards = Float64Array.from(rewards, (r, i) => r + absorbing[i]);
     // Advance, and restart finished episodes.
     const restart: number[] = [];
     for (let i = 0; i < N; i++) {
@@ -314,6 +384,7 @@ export class VirtualLab {
         this.stats.episodes++;
         if (this.episodeAllMet[i]) this.stats.episodesAllMet++;
         if (outcomes[i].allDone) this.stats.episodesDone++;
+        if (this.config.startCurriculum > 0) this.recordEpisode(states[i], this.episodeFound[i]);
         restart.push(i);
       } else {
         this.states[i] = Float64Array.from(nextStates[i]);
@@ -325,10 +396,11 @@ export class VirtualLab {
         this.states[i] = this.sampleStart();
         this.episodeStep[i] = 0;
         this.episodeAllMet[i] = false;
+        this.episodeFound[i] = false;
       }
       const p = this.predict(restart.map((i) => this.states[i]));
       restart.forEach((i, j) => (this.prevPred[i] = predictionAt(p, j)));
     }
-    return { states, actions, rewards, nextStates, terminals, truncated, outcomes, surrogateRewards, predictions };
+    return { states, actions, rewards, learnRewards, nextStates, terminals, truncated, outcomes, surrogateRewards, predictions };
   }
 }

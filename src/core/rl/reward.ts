@@ -117,6 +117,24 @@ export function isTerminalForLearning(out: RewardOutcome, successIsTerminal: boo
   return !(out.legal && out.classified) || successIsTerminal;
 }
 
+/**
+ * Learning value of a success under `absorbingSuccessGamma` (our addition, measured in
+ * bench:design --absorbing): the episode ends at the goal, and the critic learns it as an
+ * absorbing state that keeps paying what staying there pays (the step reward without the
+ * improvement terms, r_stay), i.e. r + gamma r_stay / (1 - gamma) with no bootstrap. Without it a
+ * success that ends the episode is worth no more than wandering in glass-forming territory
+ * collecting p - 0.5 per step, and the critic never sees the goal region from the inside.
+ */
+export function absorbingSuccessBonus(
+  at: SinglePrediction,
+  objectives: readonly Objective[],
+  config: RewardConfig,
+  gamma: number,
+): number {
+  const stay = computeReward(true, 0, at, at, objectives, config).reward;
+  return (gamma * stay) / (1 - gamma);
+}
+
 /** Schedule of the knowledge-based reward weight: 0 early, then a linear ramp (later stages). */
 export interface KnowledgeSchedule {
   /** Training progress (0..1) where the knowledge reward starts. */

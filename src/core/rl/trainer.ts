@@ -137,7 +137,7 @@ export async function trainAgent(opts: {
       rewardCount[bin]++;
       if (result.terminals[i] || result.truncated[i]) noise.reset(i);
       if (agent && !cfg.randomPolicy) {
-        replay.add({ state: result.states[i], action: result.actions[i], reward: result.rewards[i], nextState: result.nextStates[i], terminal: result.terminals[i] });
+        replay.add({ state: result.states[i], action: result.actions[i], reward: result.learnRewards[i], nextState: result.nextStates[i], terminal: result.terminals[i] });
       }
     }
     // TD3 updates, with the TEP's share of every batch.

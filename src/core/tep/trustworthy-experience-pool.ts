@@ -11,7 +11,7 @@
 import type { DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
 import type { Random } from '../util/random.js';
 import { PRESENCE_EPS, isLegal, toFractions, usesOnlyElements } from '../rl/design-space.js';
-import { computeReward, DEFAULT_REWARD_CONFIG, isTerminalForLearning, type RewardConfig } from '../rl/reward.js';
+import { absorbingSuccessBonus, computeReward, DEFAULT_REWARD_CONFIG, isTerminalForLearning, type RewardConfig } from '../rl/reward.js';
 import { ReplayBuffer, type Transition, type TransitionBatch } from '../rl/replay-buffer.js';
 import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
 import { predictionAt } from '../rl/types.js';
@@ -25,9 +25,11 @@ export interface TepConfig {
   capacity: number;
   /** As EnvConfig.successIsTerminal. */
   successIsTerminal: boolean;
+  /** As EnvConfig.absorbingSuccessGamma. */
+  absorbingSuccessGamma: number;
 }
 
-export const DEFAULT_TEP_CONFIG: TepConfig = { actionStep: 0.05, batchShare: 0.05, capacity: 200_000, successIsTerminal: false };
+export const DEFAULT_TEP_CONFIG: TepConfig = { actionStep: 0.05, batchShare: 0.05, capacity: 200_000, successIsTerminal: false, absorbingSuccessGamma: 0 };
 
 interface PoolEntry {
   x: Float64Array;
@@ -134,7 +136,13 @@ export class TrustworthyExperiencePool {
     const out = computeReward(legal, 0, from.properties, to.properties, this.objectives, this.rewardConfig);
     // A NaN property (unmeasured, no surrogate) would poison the critic: drop the transition.
     if (!Number.isFinite(out.reward)) return false;
-    const t: TepTransition = { state: from.x, action, reward: out.reward, nextState: to.x, terminal: isTerminalForLearning(out, this.config.successIsTerminal) ? 1 : 0, fromIndex, toIndex };
+    let terminal = isTerminalForLearning(out, this.config.successIsTerminal);
+    let reward = out.reward;
+    if (out.done && !terminal && this.config.absorbingSuccessGamma > 0) {
+      terminal = true;
+      reward += absorbingSuccessBonus(to.properties!, this.objectives, this.rewardConfig, this.config.absorbingSuccessGamma);
+    }
+    const t: TepTransition = { state: from.x, action, reward, nextState: to.x, terminal: terminal ? 1 : 0, fromIndex, toIndex };
     this.transitions.push(t);
     this.buffer.add(t);
     return true;
