@@ -44,12 +44,17 @@ export interface BenchOptions {
   episodes: number | null;
   /** AIMatDesign's agent walks on from a success instead of ending the episode. */
   successContinues: boolean;
+  /** AIMatDesign with the safety layer (EnvConfig.projectActions; off in campaigns by default). */
+  safetyLayer: boolean;
+  /** AIMatDesign's start curriculum share (null: the service's default). */
+  curriculum: number | null;
   short: boolean;
   verbose: boolean;
 }
 
 export const BENCH_USAGE = `usage: npm run bench:campaign -- [--seeds 3] [--budget 96] [--batch 8] [--seed-alloys 32]
-       [--strategies aimatdesign,random,genetic] [--episodes N|service] [--success-continues] [--short] [--verbose]
+       [--strategies aimatdesign,random,genetic] [--episodes N|service] [--success-continues]
+       [--safety-layer] [--curriculum 0..1] [--short] [--verbose]
 
 Defaults: 3 seeds, budget 96 in batches of 8, AIMatDesign with the service's strategy defaults.
 --short: 2 seeds, budget 24 in batches of 8, 10 AIMatDesign episodes in the first iteration (CI; about a minute).
@@ -66,6 +71,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       strategies: { type: 'string' },
       episodes: { type: 'string' },
       'success-continues': { type: 'boolean' },
+      'safety-layer': { type: 'boolean' },
+      curriculum: { type: 'string' },
       short: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -79,6 +86,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     if (!Number.isInteger(n) || n < 1) throw new Error(`invalid --${name} ${v}`);
     return n;
   };
+  const share = (v: string) => {
+    const n = Number(v);
+    if (!(n >= 0 && n <= 1)) throw new Error(`invalid --curriculum ${v}: a share in [0, 1]`);
+    return n;
+  };
   const strategies = (values.strategies ?? 'aimatdesign,random,genetic').split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of strategies) if (!STRATEGIES[s]) throw new Error(`unknown strategy ${s}: one of ${Object.keys(STRATEGIES).join(', ')}`);
   return {
@@ -89,6 +101,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     strategies,
     episodes: values.episodes === 'service' || (values.episodes === undefined && !short) ? null : num(values.episodes, 'episodes', 10),
     successContinues: values['success-continues'] ?? false,
+    safetyLayer: values['safety-layer'] ?? false,
+    curriculum: values.curriculum === undefined ? null : share(values.curriculum),
     short,
     verbose: values.verbose ?? false,
   };
@@ -128,7 +142,7 @@ const OBJECTIVES: Objectives = {
 export async function runCampaign(
   name: string,
   seed: number,
-  o: Pick<BenchOptions, 'budget' | 'batch' | 'seedAlloys' | 'episodes' | 'verbose'> & { successContinues?: boolean },
+  o: Pick<BenchOptions, 'budget' | 'batch' | 'seedAlloys' | 'episodes' | 'verbose'> & Partial<Pick<BenchOptions, 'successContinues' | 'safetyLayer' | 'curriculum'>>,
   config: AppConfig,
   onBatch: (done: number) => void = () => undefined,
 ): Promise<RunResult> {
@@ -141,6 +155,8 @@ export async function runCampaign(
   const partial: Partial<StrategySettings> = { method: name as StrategySettings['method'] };
   if (o.episodes !== null) partial.episodesPerIteration = o.episodes;
   if (o.successContinues) partial.successEndsEpisode = false;
+  if (o.safetyLayer) partial.safetyLayer = true;
+  if (o.curriculum !== null && o.curriculum !== undefined) partial.startCurriculum = o.curriculum;
   const settings = withStrategyDefaults(partial);
   const campaignSeed = seed * 7919;
   let previous: { featureNames: string[] | null; agentCheckpoint: unknown | null } = { featureNames: null, agentCheckpoint: null };

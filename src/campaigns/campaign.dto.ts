@@ -91,6 +91,16 @@ export class StrategyDto {
   @IsOptional()
   @IsBoolean()
   successEndsEpisode?: boolean;
+  @ApiPropertyOptional({ default: false, description: "the agent's moves are kept inside the design space (safety layer; false: the paper's agent, whose illegal moves end episodes)" })
+  @IsOptional()
+  @IsBoolean()
+  safetyLayer?: boolean;
+  @ApiPropertyOptional({ default: 0, description: 'share of training episodes started on element sets that already produced a success (start curriculum; 0 = off)' })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  startCurriculum?: number;
 }
 
 export class CreateCampaignDto {

@@ -81,7 +81,7 @@ export class AimatdesignStrategy implements DesignStrategy {
       checkpoint: (ctx.previous.agentCheckpoint as Td3Checkpoint | null) ?? null,
       seed: ctx.seed,
       config: {
-        env: { actionStep: strategy.actionStep, maxSteps: strategy.stepsPerEpisode, numEnvs: 64, successEndsEpisode: strategy.successEndsEpisode },
+        env: { actionStep: strategy.actionStep, maxSteps: strategy.stepsPerEpisode, numEnvs: 64, successEndsEpisode: strategy.successEndsEpisode, projectActions: strategy.safetyLayer, startCurriculum: strategy.startCurriculum },
         train: { totalSteps, learningStarts: Math.min(2048, Math.floor(totalSteps / 8)), knowledge: { ...DEFAULT_KNOWLEDGE_SCHEDULE, weight: strategy.knowledgeWeight } },
         tep: { batchShare: strategy.tepShare, actionStep: strategy.actionStep },
         amr: { enabled: strategy.amrEnabled, minCorrelation: strategy.amrCorrelationThreshold, checkEvery: 4096, cooldown: 8192, maxRefinements: 1 },
