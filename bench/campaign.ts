@@ -122,6 +122,8 @@ export interface RunResult {
   bestScore: number;
   /** Wall time of each proposal batch, ms. */
   batchMs: number[];
+  /** The measured alloys, in order (as made, with the oracle's measurements). */
+  alloys: MeasuredAlloy[];
 }
 
 export interface BenchResult {
@@ -215,6 +217,7 @@ export async function runCampaign(
     ),
     bestScore: Math.max(0, ...results.map((r) => fitness(r, OBJECTIVES))),
     batchMs,
+    alloys: results,
   };
 }
 

@@ -92,6 +92,13 @@ describe('campaigns API on real PostgreSQL, Mosquitto and Redis', () => {
     const patched = await api(t.baseUrl, 'PATCH', path, { budget: 64, strategy: { episodesPerIteration: 50 } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ budget: 64, strategy: { episodesPerIteration: 50, actionStep: 0.05 } });
+    // The design engine's additions are off in campaigns unless asked for; a share outside [0, 1] is refused.
+    expect(patched.body.strategy).toMatchObject({ safetyLayer: false, startCurriculum: 0 });
+    const opted = await api(t.baseUrl, 'PATCH', path, { strategy: { safetyLayer: true, startCurriculum: 0.5 } });
+    expect(opted.body.strategy).toMatchObject({ safetyLayer: true, startCurriculum: 0.5, episodesPerIteration: 50 });
+    const badShare = await api(t.baseUrl, 'PATCH', path, { strategy: { startCurriculum: 2 } });
+    expect(badShare.status).toBe(400);
+    expect(JSON.stringify(badShare.body.message)).toContain('startCurriculum');
 
     const csv = 'name,composition,phase,yieldStrengthMPa,elongationPct\nVit105,Zr52.5Cu17.9Ni14.6Al10Ti5,amorphous,1800,1.5\n';
     expect((await api(t.baseUrl, 'POST', `${path}/measurements/import`, csv)).status).toBe(201);
@@ -115,8 +122,8 @@ describe('campaigns API on real PostgreSQL, Mosquitto and Redis', () => {
     expect((await api(t.baseUrl, 'POST', `${path}/explode`)).status).toBe(400);
 
     const audit = await api(t.baseUrl, 'GET', `${path}/audit`);
-    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['create', 'update', 'import', 'start', 'pause', 'resume', 'complete']);
-    expect(audit.body.items[3]).toMatchObject({ fromState: 'draft', toState: 'running', actor: 'pi.jane' });
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['create', 'update', 'update', 'import', 'start', 'pause', 'resume', 'complete']);
+    expect(audit.body.items[4]).toMatchObject({ fromState: 'draft', toState: 'running', actor: 'pi.jane' });
   });
 
   it('answers 404 for unknown campaigns and 400 for malformed ids', async () => {
