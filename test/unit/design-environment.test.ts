@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { illegalReason, isLegal, projectToLegal, randomLegalComposition, roundToGrid, toFractions } from '../../src/core/rl/design-space.js';
 import { successRates, VirtualLab, type EnvConfig } from '../../src/core/rl/environment.js';
-import { absorbingSuccessBonus, computeReward, DEFAULT_REWARD_CONFIG, illegalPenalty, knowledgeWeightAt } from '../../src/core/rl/reward.js';
+import { computeReward, learningTarget, DEFAULT_REWARD_CONFIG, illegalPenalty, knowledgeWeightAt } from '../../src/core/rl/reward.js';
 import type { Objective, SinglePrediction } from '../../src/core/rl/types.js';
 import { Random } from '../../src/core/util/random.js';
 import { TOY_SPACE, toySurrogates } from './design-helpers.js';
@@ -217,7 +217,7 @@ describe('VirtualLab', () => {
     expect([res.terminals[0], res.truncated[0]]).toEqual([1, 0]);
     const p = res.predictions[0]!;
     const stay = p.pGlass - 0.5 + 0.2; // at the goal: glass term and the threshold bonus, no improvement
-    expect(absorbingSuccessBonus(p, objectives.slice(0, 1), DEFAULT_REWARD_CONFIG, gamma)).toBeCloseTo((gamma * stay) / (1 - gamma), 9);
+    expect(learningTarget(res.outcomes[0], p, objectives.slice(0, 1), DEFAULT_REWARD_CONFIG, { successIsTerminal: false, absorbingSuccessGamma: gamma })).toEqual({ terminal: true, bonus: expect.closeTo((gamma * stay) / (1 - gamma), 9) });
     expect(res.learnRewards[0] - res.rewards[0]).toBeCloseTo((gamma * stay) / (1 - gamma), 9);
   });
 

@@ -71,6 +71,13 @@ export function illegalReason(x: ArrayLike<number>, space: DesignSpace): string 
   return null;
 }
 
+/** Which elements are present, as a string ('1101...'): the element set of a composition. */
+export function elementSetKey(x: ArrayLike<number>): string {
+  let key = '';
+  for (let i = 0; i < x.length; i++) key += x[i] > PRESENCE_EPS ? '1' : '0';
+  return key;
+}
+
 export function isLegal(x: ArrayLike<number>, space: DesignSpace): boolean {
   return illegalReason(x, space) === null;
 }

@@ -11,8 +11,8 @@
  */
 import type { DesignSpace } from '../chemistry/types.js';
 import type { Random } from '../util/random.js';
-import { PRESENCE_EPS, gridKey, isLegal, projectToLegal, randomLegalComposition } from './design-space.js';
-import { absorbingSuccessBonus, computeReward, DEFAULT_REWARD_CONFIG, isTerminalForLearning, type RewardConfig, type RewardOutcome } from './reward.js';
+import { PRESENCE_EPS, elementSetKey, gridKey, isLegal, projectToLegal, randomLegalComposition } from './design-space.js';
+import { computeReward, DEFAULT_REWARD_CONFIG, learningTarget, type RewardConfig, type RewardOutcome } from './reward.js';
 import type { KnowledgeScorer, Objective, SinglePrediction, SurrogatePredictions, Surrogates } from './types.js';
 import { predictionAt } from './types.js';
 
@@ -43,7 +43,7 @@ export interface EnvConfig {
    * (--success-continues).
    */
   successEndsEpisode: boolean;
-  /** Authors' code: a success is terminal for learning; see isTerminalForLearning (bench:design --success-terminal). */
+  /** Authors' code: a success is terminal for learning; see learningTarget (bench:design --success-terminal). */
   successIsTerminal: boolean;
   /**
    * Our addition: the agent's moves pass through a safety layer (projectToLegal) that keeps them
@@ -54,7 +54,7 @@ export interface EnvConfig {
   projectActions: boolean;
   /**
    * > 0: a success that ends the episode is learnt as an absorbing goal state with this discount
-   * (see absorbingSuccessBonus); 0: learnt as a time limit (bootstrap through it).
+   * (see learningTarget); 0: learnt as a time limit (bootstrap through it).
    */
   absorbingSuccessGamma: number;
   /**
@@ -228,18 +228,12 @@ export class VirtualLab {
     return randomLegalComposition(this.space, this.rng, { elements: promising[k].elements, tries: 50 });
   }
 
-  private elementSetKey(x: Float64Array): string {
-    let key = '';
-    for (let i = 0; i < x.length; i++) key += x[i] > PRESENCE_EPS ? '1' : '0';
-    return key;
-  }
-
-  /** Books an ended episode under its element set. */
-  private recordEpisode(start: Float64Array, found: boolean): void {
-    const key = this.elementSetKey(start);
+  /** Books an ended episode under its element set (fixed within the episode, so any of its states names it). */
+  private recordEpisode(state: Float64Array, found: boolean): void {
+    const key = elementSetKey(state);
     let s = this.elementSets.get(key);
     if (!s) {
-      s = { elements: this.space.elements.filter((_, i) => start[i] > PRESENCE_EPS), episodes: 0, successes: 0 };
+      s = { elements: this.space.elements.filter((_, i) => state[i] > PRESENCE_EPS), episodes: 0, successes: 0 };
       this.elementSets.set(key, s);
     }
     s.episodes++;
@@ -264,8 +258,14 @@ export class VirtualLab {
     return this.surrogates.predictFractions(states);
   }
 
-  /** Effective action (fraction change) for state s and actor output u, see the header. */
+  /** Effective action (fraction change) for state s and actor output u: the centred action, through the safety layer when it is on. */
   effectiveAction(s: Float64Array, u: ArrayLike<number>): Float64Array {
+    const a = this.centredAction(s, u);
+    return this.config.projectActions ? projectToLegal(s, a, this.space, this.config.actionStep) : a;
+  }
+
+  /** The paper's action for state s and actor output u, see the header (present elements, zero sum, |a_i| <= step). */
+  private centredAction(s: Float64Array, u: ArrayLike<number>): Float64Array {
     const K = this.dim;
     const step = this.config.actionStep;
     const a = new Float64Array(K);
@@ -289,7 +289,17 @@ export class VirtualLab {
     }
     // Centring can push a component past the step; scaling keeps the zero sum.
     if (maxAbs > step) for (let i = 0; i < K; i++) a[i] *= step / maxAbs;
-    return this.config.projectActions ? projectToLegal(s, a, this.space, step) : a;
+    return a;
+  }
+
+  /** s + a, with floating-point dust on an element about to vanish set to 0 (not a real excursion). */
+  private applyAction(s: Float64Array, a: Float64Array): Float64Array {
+    const s2 = new Float64Array(s.length);
+    for (let k = 0; k < s.length; k++) {
+      s2[k] = s[k] + a[k];
+      if (Math.abs(s2[k]) < 1e-12) s2[k] = 0;
+    }
+    return s2;
   }
 
   /**
@@ -305,13 +315,17 @@ export class VirtualLab {
     const nextStates: Float64Array[] = [];
     const legal: boolean[] = [];
     const legalIdx: number[] = [];
+    const project = this.config.projectActions;
     for (let i = 0; i < N; i++) {
-      const a = this.effectiveAction(states[i], u[i]);
-      const s2 = new Float64Array(K);
-      for (let k = 0; k < K; k++) s2[k] = states[i][k] + a[k];
-      // Floating-point dust below zero on an element about to vanish is not a real excursion.
-      for (let k = 0; k < K; k++) if (Math.abs(s2[k]) < 1e-12) s2[k] = 0;
-      const ok = isLegal(s2, this.space);
+      // The safety layer only runs when the move would be illegal: one legality check per step otherwise.
+      let a = this.centredAction(states[i], u[i]);
+      let s2 = this.applyAction(states[i], a);
+      let ok = isLegal(s2, this.space);
+      if (!ok && project) {
+        a = projectToLegal(states[i], a, this.space, this.config.actionStep);
+        s2 = this.applyAction(states[i], a);
+        ok = isLegal(s2, this.space);
+      }
       legal.push(ok);
       if (ok) legalIdx.push(i);
       const an = new Float64Array(K);
@@ -356,11 +370,10 @@ export class VirtualLab {
         nextStates[i] = Float64Array.from(states[i]);
         predictions[i] = this.prevPred[i];
       }
-      if (isTerminalForLearning(out, this.config.successIsTerminal)) terminals[i] = 1;
-      else if (out.done && this.config.absorbingSuccessGamma > 0) {
-        terminals[i] = 1; // a success learnt as an absorbing goal state
-        absorbing[i] = absorbingSuccessBonus(predictions[i]!, this.objectives, this.config.reward, this.config.absorbingSuccessGamma);
-      } else if (out.done) truncated[i] = 1; // a success: the episode ends, learnt as a time limit
+      const learn = learningTarget(out, predictions[i], this.objectives, this.config.reward, this.config);
+      if (learn.terminal) terminals[i] = 1;
+      else if (out.done) truncated[i] = 1; // a success: the episode ends, learnt as a time limit
+      absorbing[i] = learn.bonus;
       outcomes.push(out);
       if (out.classified) classifiedIdx.push(i);
       // stats
@@ -374,7 +387,7 @@ export class VirtualLab {
       const scores = await this.knowledge(classifiedIdx.map((i) => nextStates[i]));
       classifiedIdx.forEach((i, j) => (rewards[i] += this.knowledgeWeight * scores[j]));
     }
-    const learnRewards = Float64Array.from(rewards, (r, i) => r + absorbing[i]);
+    const learnRewards = this.config.absorbingSuccessGamma > 0 ? Float64Array.from(rewards, (r, i) => r + absorbing[i]) : rewards;
     // Advance, and restart finished episodes.
     const restart: number[] = [];
     for (let i = 0; i < N; i++) {

@@ -107,32 +107,29 @@ export function computeReward(
 }
 
 /**
- * Whether a transition ends without bootstrapping. Failures (illegal, not glass) always do; a
- * success (every objective met) only when `successIsTerminal` (the authors' code): otherwise the
- * episode ends there but the critic bootstraps through it like a time limit, so reaching the goal
- * never looks worse than wandering near it collecting p - 0.5 per step.
+ * How the learner sees a transition's end (shared by the virtual lab and the TEP):
+ *  - failures (illegal, not glass) are terminal;
+ *  - a success (every objective met) is terminal only when `successIsTerminal` (the authors'
+ *    code); otherwise the episode ends there but the critic bootstraps through it like a time
+ *    limit, so reaching the goal never looks worse than wandering near it collecting p - 0.5;
+ *  - with `absorbingSuccessGamma` > 0 (our addition, bench:design --absorbing) a success is
+ *    learnt as an absorbing goal state that keeps paying what staying there pays (the step reward
+ *    without the improvement terms, r_stay): terminal, with gamma r_stay / (1 - gamma) added.
+ * `at` is the prediction (or measurement) at s'.
  */
-export function isTerminalForLearning(out: RewardOutcome, successIsTerminal: boolean): boolean {
-  if (!out.done) return false;
-  return !(out.legal && out.classified) || successIsTerminal;
-}
-
-/**
- * Learning value of a success under `absorbingSuccessGamma` (our addition, measured in
- * bench:design --absorbing): the episode ends at the goal, and the critic learns it as an
- * absorbing state that keeps paying what staying there pays (the step reward without the
- * improvement terms, r_stay), i.e. r + gamma r_stay / (1 - gamma) with no bootstrap. Without it a
- * success that ends the episode is worth no more than wandering in glass-forming territory
- * collecting p - 0.5 per step, and the critic never sees the goal region from the inside.
- */
-export function absorbingSuccessBonus(
-  at: SinglePrediction,
+export function learningTarget(
+  out: RewardOutcome,
+  at: SinglePrediction | null,
   objectives: readonly Objective[],
   config: RewardConfig,
-  gamma: number,
-): number {
+  success: { successIsTerminal: boolean; absorbingSuccessGamma: number },
+): { terminal: boolean; bonus: number } {
+  if (!out.done) return { terminal: false, bonus: 0 };
+  if (!(out.legal && out.classified) || success.successIsTerminal) return { terminal: true, bonus: 0 };
+  const gamma = success.absorbingSuccessGamma;
+  if (gamma <= 0 || !at) return { terminal: false, bonus: 0 };
   const stay = computeReward(true, 0, at, at, objectives, config).reward;
-  return (gamma * stay) / (1 - gamma);
+  return { terminal: true, bonus: (gamma * stay) / (1 - gamma) };
 }
 
 /** Schedule of the knowledge-based reward weight: 0 early, then a linear ramp (later stages). */

@@ -10,8 +10,8 @@
  */
 import type { DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
 import type { Random } from '../util/random.js';
-import { PRESENCE_EPS, isLegal, toFractions, usesOnlyElements } from '../rl/design-space.js';
-import { absorbingSuccessBonus, computeReward, DEFAULT_REWARD_CONFIG, isTerminalForLearning, type RewardConfig } from '../rl/reward.js';
+import { elementSetKey, isLegal, toFractions, usesOnlyElements } from '../rl/design-space.js';
+import { computeReward, DEFAULT_REWARD_CONFIG, learningTarget, type RewardConfig } from '../rl/reward.js';
 import { ReplayBuffer, type Transition, type TransitionBatch } from '../rl/replay-buffer.js';
 import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
 import { predictionAt } from '../rl/types.js';
@@ -94,7 +94,7 @@ export class TrustworthyExperiencePool {
     const x = toFractions(alloy.composition, elements);
     const properties = this.measuredProperties(alloy, x);
     if (!properties) return 0;
-    const entry: PoolEntry = { x, elementKey: elementKey(x), properties };
+    const entry: PoolEntry = { x, elementKey: elementSetKey(x), properties };
     let created = 0;
     for (const other of this.entries) {
       if (other.elementKey !== entry.elementKey || !withinStep(other.x, x, this.config.actionStep)) continue;
@@ -136,13 +136,8 @@ export class TrustworthyExperiencePool {
     const out = computeReward(legal, 0, from.properties, to.properties, this.objectives, this.rewardConfig);
     // A NaN property (unmeasured, no surrogate) would poison the critic: drop the transition.
     if (!Number.isFinite(out.reward)) return false;
-    let terminal = isTerminalForLearning(out, this.config.successIsTerminal);
-    let reward = out.reward;
-    if (out.done && !terminal && this.config.absorbingSuccessGamma > 0) {
-      terminal = true;
-      reward += absorbingSuccessBonus(to.properties!, this.objectives, this.rewardConfig, this.config.absorbingSuccessGamma);
-    }
-    const t: TepTransition = { state: from.x, action, reward, nextState: to.x, terminal: terminal ? 1 : 0, fromIndex, toIndex };
+    const learn = learningTarget(out, to.properties, this.objectives, this.rewardConfig, this.config);
+    const t: TepTransition = { state: from.x, action, reward: out.reward + learn.bonus, nextState: to.x, terminal: learn.terminal ? 1 : 0, fromIndex, toIndex };
     this.transitions.push(t);
     this.buffer.add(t);
     return true;
@@ -156,12 +151,6 @@ export class TrustworthyExperiencePool {
   sampleInto(out: TransitionBatch, offset: number, count: number, rng: Random): void {
     this.buffer.sampleInto(out, offset, count, rng);
   }
-}
-
-function elementKey(x: Float64Array): string {
-  let key = '';
-  for (let i = 0; i < x.length; i++) key += x[i] > PRESENCE_EPS ? '1' : '0';
-  return key;
 }
 
 function maxDiff(a: Float64Array, b: Float64Array): number {
