@@ -1,22 +1,26 @@
 /**
- * Closed-loop benchmark (issue 6): the same simulated lab as `npm run demo` (the ground-truth
- * oracle of simulators/oracle.ts with its measurement noise, compositions made with the virtual
- * instruments' small deviations, seed data sampled from the oracle), several seeds, comparing
- * design strategies from the service's registry (src/design/strategies.ts) at equal experiment
- * budgets.
+ * Closed-loop benchmark (issues 6 and 13): design strategies from the service's registry
+ * (src/design/strategies.ts) at equal experiment budgets, on virtual labs they were not tuned to.
  *
- *   npm run bench:campaign [-- --seeds 3 --budget 96 --batch 8 --short --strategies aimatdesign,random,genetic]
+ *   npm run bench:campaign [-- --oracle data,smooth --scenario scarce,literature --space zr9,demo
+ *                              --strategies aimatdesign,bo,genetic,random --seeds 5 --budget 48 --batch 8]
+ *
+ * A scenario is oracle x space x seed data (simulators/scenarios.ts):
+ * - oracle `data`: the truth interpolates the published measurements (simulators/data-oracle.ts);
+ *   `smooth`: a smooth function of glass-forming descriptors plus hidden bumps (simulators/oracle.ts);
+ * - space `zr9` (9-element Zr space, yield >= 1600 MPa and elongation >= 6 %) or `demo` (the
+ *   README's 8-element space, yield >= 1600 MPa and elongation >= 4 %);
+ * - seeds `scarce` (published alloys of the space that all miss the target; on the smooth oracle,
+ *   alloys sampled from it) or `literature` (every published row of both files).
  *
  * The strategies are driven directly against the oracle, batch after batch (strategy.propose ->
- * oracle.measure -> add to the measured set), instead of over MQTT: the same lab model, much
- * faster; `npm run demo` is the end-to-end path.
+ * as-made deviation -> oracle.measure -> add to the measured set), not over MQTT: the same lab
+ * model, much faster; `npm run demo` and the end-to-end tests are the MQTT path.
  *
- * Per strategy and seed: success rate of the measured experiments (glass formed, yield >=
- * threshold, elongation >= threshold in the oracle's measurement), experiments to the first
- * success, best yield and elongation among glass formers, the hypervolume beyond the targets and
- * the best min-normalised score (min over targets of value/threshold; >= 1 meets every target),
- * wall time per proposal batch. Then mean ± standard deviation over seeds and the target line
- * "AIMatDesign success rate / random success rate".
+ * Per run: successes (glass formed and every target met in the oracle's measurement), the
+ * experiment number of the first success, the success rate in the second half of the budget, the
+ * glass-forming rate of the proposals, best values, the hypervolume beyond the targets, the best
+ * min-normalised score, wall time per proposal batch. Per scenario and strategy: mean ± sd over seeds.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,33 +35,53 @@ import type { Objectives } from '../src/campaigns/campaign.entity.js';
 import { fitness } from '../src/design/genetic-strategy.js';
 import { STRATEGIES } from '../src/design/strategies.js';
 import type { DesignStrategy } from '../src/design/strategy.js';
-import { createOracle, DEMO_DESIGN_SPACE, DEMO_OBJECTIVES, sampleSeedAlloys } from '../simulators/oracle.js';
+import {
+  createLabOracle,
+  LAB_SPACES,
+  ORACLE_KINDS,
+  SEED_SCENARIOS,
+  scenarioSeedAlloys,
+  type LabSpace,
+  type OracleKind,
+  type SeedScenario,
+} from '../simulators/scenarios.js';
 import { compositionAsMade } from '../simulators/virtual-instrument.js';
 
 export interface BenchOptions {
   seeds: number;
+  /** First seed (runs use firstSeed .. firstSeed + seeds - 1). */
+  firstSeed: number;
   budget: number;
   batch: number;
-  seedAlloys: number;
+  oracles: OracleKind[];
+  scenarios: SeedScenario[];
+  spaces: string[];
   strategies: string[];
   /** AIMatDesign training episodes in the first design iteration (null: the service's default). */
   episodes: number | null;
   /** AIMatDesign's agent walks on from a success instead of ending the episode. */
   successContinues: boolean;
-  /** AIMatDesign with the safety layer (EnvConfig.projectActions; off in campaigns by default). */
-  safetyLayer: boolean;
+  /** AIMatDesign with the safety layer (EnvConfig.projectActions; see the strategy settings). */
+  safetyLayer: boolean | null;
   /** AIMatDesign's start curriculum share (null: the service's default). */
   curriculum: number | null;
+  /** AIMatDesign's trust region on/off (null: the service's default). */
+  trustRegion: boolean | null;
   short: boolean;
   verbose: boolean;
 }
 
-export const BENCH_USAGE = `usage: npm run bench:campaign -- [--seeds 3] [--budget 96] [--batch 8] [--seed-alloys 32]
-       [--strategies aimatdesign,random,genetic] [--episodes N|service] [--success-continues]
-       [--safety-layer] [--curriculum 0..1] [--short] [--verbose]
+const DEFAULT_STRATEGY_LIST = ['aimatdesign', 'bo', 'genetic', 'random'];
 
-Defaults: 3 seeds, budget 96 in batches of 8, AIMatDesign with the service's strategy defaults.
---short: 2 seeds, budget 24 in batches of 8, 10 AIMatDesign episodes in the first iteration (CI; about a minute).
+export const BENCH_USAGE = `usage: npm run bench:campaign -- [--oracle data,smooth] [--scenario scarce,literature] [--space zr9,demo]
+       [--strategies ${DEFAULT_STRATEGY_LIST.join(',')}] [--seeds 5] [--first-seed 1] [--budget 48] [--batch 8]
+       [--episodes N|service] [--success-continues] [--safety-layer on|off] [--curriculum 0..1]
+       [--trust-region on|off] [--short] [--verbose]
+
+Defaults: the data oracle, scarce and literature seed data, the zr9 space, every registered strategy
+of ${DEFAULT_STRATEGY_LIST.join(', ')}, 5 seeds, 48 experiments in batches of 8, the service's strategy defaults.
+Lists take "all". --short (CI): data oracle, scarce seeds, zr9, 2 seeds, 16 experiments in batches of 8,
+10 AIMatDesign episodes in the first iteration.
 --episodes N: AIMatDesign training episodes in the first design iteration (later ones refresh the warm agent).`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
@@ -65,14 +89,18 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     args: argv.filter((a) => a !== '--'),
     options: {
       seeds: { type: 'string' },
+      'first-seed': { type: 'string' },
       budget: { type: 'string' },
       batch: { type: 'string' },
-      'seed-alloys': { type: 'string' },
+      oracle: { type: 'string' },
+      scenario: { type: 'string' },
+      space: { type: 'string' },
       strategies: { type: 'string' },
       episodes: { type: 'string' },
       'success-continues': { type: 'boolean' },
-      'safety-layer': { type: 'boolean' },
+      'safety-layer': { type: 'string' },
       curriculum: { type: 'string' },
+      'trust-region': { type: 'string' },
       short: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -91,29 +119,62 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     if (!(n >= 0 && n <= 1)) throw new Error(`invalid --curriculum ${v}: a share in [0, 1]`);
     return n;
   };
-  const strategies = (values.strategies ?? 'aimatdesign,random,genetic').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of strategies) if (!STRATEGIES[s]) throw new Error(`unknown strategy ${s}: one of ${Object.keys(STRATEGIES).join(', ')}`);
+  const onOff = (v: string | undefined, name: string) => {
+    if (v === undefined) return null;
+    if (v === 'on' || v === 'off') return v === 'on';
+    throw new Error(`invalid --${name} ${v}: on or off`);
+  };
+  const list = <T extends string>(v: string | undefined, name: string, allowed: readonly T[], fallback: readonly T[]): T[] => {
+    if (v === undefined) return [...fallback];
+    const items = v === 'all' ? [...allowed] : v.split(',').map((x) => x.trim()).filter(Boolean);
+    for (const x of items) if (!allowed.includes(x as T)) throw new Error(`unknown ${name} ${x}: one of ${allowed.join(', ')}`);
+    if (!items.length) throw new Error(`--${name} needs at least one value`);
+    return items as T[];
+  };
+  const registered = Object.keys(STRATEGIES);
+  const strategies = list(values.strategies, 'strategy', registered, DEFAULT_STRATEGY_LIST.filter((s) => registered.includes(s)));
   return {
-    seeds: num(values.seeds, 'seeds', short ? 2 : 3),
-    budget: num(values.budget, 'budget', short ? 24 : 96),
+    seeds: num(values.seeds, 'seeds', short ? 2 : 5),
+    firstSeed: num(values['first-seed'], 'first-seed', 1),
+    budget: num(values.budget, 'budget', short ? 16 : 48),
     batch: num(values.batch, 'batch', 8),
-    seedAlloys: num(values['seed-alloys'], 'seed-alloys', 32),
+    oracles: list(values.oracle, 'oracle', ORACLE_KINDS, ['data']),
+    scenarios: list(values.scenario, 'scenario', SEED_SCENARIOS, short ? ['scarce'] : SEED_SCENARIOS),
+    spaces: list(values.space, 'space', Object.keys(LAB_SPACES), ['zr9']),
     strategies,
     episodes: values.episodes === 'service' || (values.episodes === undefined && !short) ? null : num(values.episodes, 'episodes', 10),
     successContinues: values['success-continues'] ?? false,
-    safetyLayer: values['safety-layer'] ?? false,
+    safetyLayer: onOff(values['safety-layer'], 'safety-layer'),
     curriculum: values.curriculum === undefined ? null : share(values.curriculum),
+    trustRegion: onOff(values['trust-region'], 'trust-region'),
     short,
     verbose: values.verbose ?? false,
   };
 }
 
+/** One scenario: which lab, which space and targets, which seed data. */
+export interface Scenario {
+  oracle: OracleKind;
+  space: LabSpace;
+  seeds: SeedScenario;
+}
+
+export function scenarioName(s: Scenario): string {
+  return `${s.oracle} oracle, ${s.space.name} space, ${s.seeds} seeds`;
+}
+
 export interface RunResult {
+  scenario: string;
   strategy: string;
   seed: number;
+  seedAlloys: number;
   measured: number;
   successes: number;
   successRate: number;
+  /** Success rate in the second half of the budget (experiments budget/2 + 1 .. budget). */
+  secondHalfRate: number;
+  /** Share of the measured proposals that formed a glass. */
+  glassRate: number;
   /** Experiment number (1-based) of the first success; null when none. */
   firstSuccess: number | null;
   bestYield: number | null;
@@ -131,34 +192,34 @@ export interface BenchResult {
   runs: RunResult[];
   /** The printed report. */
   text: string;
-  /** AIMatDesign success rate / random success rate (means over seeds); null when not both ran. */
-  ratio: number | null;
 }
 
-const OBJECTIVES: Objectives = {
-  requireGlass: true,
-  targets: DEMO_OBJECTIVES.map((t) => ({ property: t.property, threshold: t.threshold, weight: 1 })),
-};
+export function objectivesOf(lab: LabSpace): Objectives {
+  return { requireGlass: true, targets: lab.objectives.map((t) => ({ property: t.property, threshold: t.threshold, weight: 1 })) };
+}
 
 /** One campaign: propose, make (as-made deviations), measure with the oracle, batch after batch. */
 export async function runCampaign(
   name: string,
   seed: number,
-  o: Pick<BenchOptions, 'budget' | 'batch' | 'seedAlloys' | 'episodes' | 'verbose'> & Partial<Pick<BenchOptions, 'successContinues' | 'safetyLayer' | 'curriculum'>>,
+  scenario: Scenario,
+  o: Pick<BenchOptions, 'budget' | 'batch' | 'episodes' | 'verbose'> & Partial<Pick<BenchOptions, 'successContinues' | 'safetyLayer' | 'curriculum' | 'trustRegion'>>,
   config: AppConfig,
   onBatch: (done: number) => void = () => undefined,
 ): Promise<RunResult> {
-  const oracle = createOracle(seed);
-  const space = DEMO_DESIGN_SPACE;
-  const seedData = sampleSeedAlloys(oracle, space, o.seedAlloys, new Random(`bench-seed|${seed}`));
+  const oracle = createLabOracle(scenario.oracle, seed);
+  const { space } = scenario.space;
+  const objectives = objectivesOf(scenario.space);
+  const seedData = scenarioSeedAlloys(scenario.seeds, oracle, scenario.space, scenario.oracle, seed);
   const measured: MeasuredAlloy[] = [...seedData];
   const results: MeasuredAlloy[] = [];
   const strategy: DesignStrategy = STRATEGIES[name](config, null);
   const partial: Partial<StrategySettings> = { method: name as StrategySettings['method'] };
   if (o.episodes !== null) partial.episodesPerIteration = o.episodes;
   if (o.successContinues) partial.successEndsEpisode = false;
-  if (o.safetyLayer) partial.safetyLayer = true;
+  if (o.safetyLayer !== null && o.safetyLayer !== undefined) partial.safetyLayer = o.safetyLayer;
   if (o.curriculum !== null && o.curriculum !== undefined) partial.startCurriculum = o.curriculum;
+  if (o.trustRegion !== null && o.trustRegion !== undefined) (partial as Record<string, unknown>).trustRegion = o.trustRegion;
   const settings = withStrategyDefaults(partial);
   const campaignSeed = seed * 7919;
   let previous: { featureNames: string[] | null; agentCheckpoint: unknown | null } = { featureNames: null, agentCheckpoint: null };
@@ -169,7 +230,7 @@ export async function runCampaign(
     const outcome = await strategy.propose({
       campaignId: `bench-${name}-${seed}`,
       space,
-      objectives: OBJECTIVES,
+      objectives,
       strategy: settings,
       measured: [...measured],
       pending: [],
@@ -195,19 +256,24 @@ export async function runCampaign(
     }
     onBatch(results.length);
   }
-  const successes = results.map((r) => isSuccess(r, OBJECTIVES));
+  const successes = results.map((r) => isSuccess(r, objectives));
   const glass = results.filter((r) => r.isGlass === true);
   const max = (v: (number | null)[]) => {
     const f = v.filter((x): x is number => x !== null && Number.isFinite(x));
     return f.length ? Math.max(...f) : null;
   };
-  const [yieldT, elongT] = [DEMO_OBJECTIVES[0].threshold, DEMO_OBJECTIVES[1].threshold];
+  const half = Math.floor(results.length / 2);
+  const [yieldT, elongT] = [scenario.space.objectives[0].threshold, scenario.space.objectives[1].threshold];
   return {
+    scenario: scenarioName(scenario),
     strategy: name,
     seed,
+    seedAlloys: seedData.length,
     measured: results.length,
     successes: successes.filter(Boolean).length,
     successRate: successes.filter(Boolean).length / results.length,
+    secondHalfRate: successes.slice(half).filter(Boolean).length / Math.max(1, results.length - half),
+    glassRate: glass.length / results.length,
     firstSuccess: successes.indexOf(true) >= 0 ? successes.indexOf(true) + 1 : null,
     bestYield: max(glass.map((r) => r.yieldStrengthMPa)),
     bestElongation: max(glass.map((r) => r.elongationPct)),
@@ -215,37 +281,43 @@ export async function runCampaign(
       glass.filter((r) => r.yieldStrengthMPa !== null && r.elongationPct !== null).map((r) => ({ x: r.yieldStrengthMPa!, y: r.elongationPct! })),
       { x: yieldT, y: elongT },
     ),
-    bestScore: Math.max(0, ...results.map((r) => fitness(r, OBJECTIVES))),
+    bestScore: Math.max(0, ...results.map((r) => fitness(r, objectives))),
     batchMs,
     alloys: results,
   };
 }
 
+export function scenariosOf(o: BenchOptions): Scenario[] {
+  const out: Scenario[] = [];
+  for (const oracle of o.oracles) for (const space of o.spaces) for (const seeds of o.scenarios) out.push({ oracle, space: LAB_SPACES[space], seeds });
+  return out;
+}
+
 export async function runBenchmark(o: BenchOptions, progress: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<BenchResult> {
   const config = loadConfig({ LOG_LEVEL: 'error' });
   const runs: RunResult[] = [];
-  const total = o.seeds * o.strategies.length;
+  const scenarios = scenariosOf(o);
+  const total = scenarios.length * o.seeds * o.strategies.length;
   let k = 0;
   const t0 = performance.now();
-  for (let seed = 1; seed <= o.seeds; seed++) {
-    for (const name of o.strategies) {
-      k++;
-      const label = `[${k}/${total}] seed ${seed} ${name}`;
-      const started = performance.now();
-      const run = await runCampaign(name, seed, o, config, (done) => {
-        if (o.verbose || name === 'aimatdesign') progress(`${label}: ${done}/${o.budget} experiments (${((performance.now() - started) / 1000).toFixed(0)} s)`);
-      });
-      runs.push(run);
-      progress(
-        `${label}: success ${run.successes}/${run.measured} (${pct(run.successRate)}), first success #${run.firstSuccess ?? '-'}, ` +
-          `${((performance.now() - started) / 1000).toFixed(1)} s [${((performance.now() - t0) / 1000).toFixed(0)} s total]`,
-      );
+  for (const scenario of scenarios) {
+    for (let seed = o.firstSeed; seed < o.firstSeed + o.seeds; seed++) {
+      for (const name of o.strategies) {
+        k++;
+        const label = `[${k}/${total}] ${scenarioName(scenario)}, seed ${seed} ${name}`;
+        const started = performance.now();
+        const run = await runCampaign(name, seed, scenario, o, config, (done) => {
+          if (o.verbose || name === 'aimatdesign' || name === 'bo') progress(`${label}: ${bar(done / o.budget)} ${done}/${o.budget} experiments (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+        });
+        runs.push(run);
+        progress(
+          `${label}: success ${run.successes}/${run.measured}, first success #${run.firstSuccess ?? '-'}, glass ${run.alloys.filter((a) => a.isGlass).length}, ` +
+            `${((performance.now() - started) / 1000).toFixed(1)} s [${((performance.now() - t0) / 1000).toFixed(0)} s total]`,
+        );
+      }
     }
   }
-  const text = report(o, runs);
-  const rate = (s: string) => mean(runs.filter((r) => r.strategy === s).map((r) => r.successRate));
-  const ratio = o.strategies.includes('aimatdesign') && o.strategies.includes('random') ? ratioOf(rate('aimatdesign'), rate('random')) : null;
-  return { options: o, runs, text, ratio };
+  return { options: o, runs, text: report(o, scenarios, runs) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,68 +332,60 @@ function sd(v: number[]): number {
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
 }
 
-function pct(x: number): string {
-  return `${(100 * x).toFixed(1)} %`;
-}
-
-function ratioOf(a: number, b: number): number | null {
-  if (b > 0) return a / b;
-  return a > 0 ? Infinity : null;
-}
-
 function pm(v: number[], digits: number, scale = 1): string {
   if (v.length === 0) return '-';
   return `${(mean(v) * scale).toFixed(digits)} ± ${(sd(v) * scale).toFixed(digits)}`;
 }
 
-function report(o: BenchOptions, runs: RunResult[]): string {
-  const lines: string[] = [];
-  lines.push(
-    `Closed-loop benchmark: ${o.seeds} seed(s), budget ${o.budget} experiments in batches of ${o.batch}, ${o.seedAlloys} seed alloys per campaign` +
-      `${o.episodes !== null ? `, AIMatDesign ${o.episodes} episodes per iteration` : ''}${o.short ? ' (--short)' : ''}`,
-  );
-  lines.push(
-    `Lab: ground-truth oracle (simulators/oracle.ts, seed = run seed) with measurement noise and as-made deviations; strategies driven directly ` +
-      `(propose -> oracle.measure), not over MQTT (npm run demo is the end-to-end path).`,
-  );
-  lines.push(`Targets: glass, yield >= ${DEMO_OBJECTIVES[0].threshold} MPa, elongation >= ${DEMO_OBJECTIVES[1].threshold} %. Values: mean ± sd over seeds.`);
-  lines.push('');
-  const head = ['strategy', 'success rate', 'first success (#)', 'best yield MPa', 'best elong. %', 'hypervolume MPa·%', 'best score', 'ms / batch'];
-  const rows = o.strategies.map((s) => {
-    const r = runs.filter((x) => x.strategy === s);
-    const found = r.filter((x) => x.firstSuccess !== null).map((x) => x.firstSuccess!);
-    return [
-      s,
-      `${pm(r.map((x) => x.successRate), 1, 100)} %`,
-      found.length === r.length ? pm(found, 1) : `${found.length ? pm(found, 1) : '-'} (${r.length - found.length} none)`,
-      pm(r.filter((x) => x.bestYield !== null).map((x) => x.bestYield!), 0),
-      pm(r.filter((x) => x.bestElongation !== null).map((x) => x.bestElongation!), 2),
-      pm(r.map((x) => x.hypervolume), 1),
-      pm(r.map((x) => x.bestScore), 3),
-      pm(r.map((x) => mean(x.batchMs)), 1),
-    ];
-  });
+function bar(fraction: number, width = 20): string {
+  const n = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
+}
+
+function table(head: string[], rows: string[][]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  lines.push(line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line));
-  lines.push('');
-  lines.push('Per seed (success rate):');
-  for (const s of o.strategies) {
-    lines.push(`  ${s.padEnd(12)} ${runs.filter((x) => x.strategy === s).map((x) => `seed ${x.seed}: ${x.successes}/${x.measured}`).join(', ')}`);
-  }
-  lines.push('');
-  const rate = (s: string) => mean(runs.filter((r) => r.strategy === s).map((r) => r.successRate));
-  if (o.strategies.includes('aimatdesign') && o.strategies.includes('random')) {
-    const ratio = ratioOf(rate('aimatdesign'), rate('random'));
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
+}
+
+function report(o: BenchOptions, scenarios: Scenario[], runs: RunResult[]): string {
+  const lines: string[] = [];
+  lines.push(
+    `Closed-loop benchmark: seeds ${o.firstSeed}..${o.firstSeed + o.seeds - 1}, budget ${o.budget} experiments in batches of ${o.batch}` +
+      `${o.episodes !== null ? `, AIMatDesign ${o.episodes} episodes in the first iteration` : ''}${o.short ? ' (--short)' : ''}`,
+  );
+  lines.push(
+    'Labs: simulators/scenarios.ts (oracle x space x seed data), measurement noise and as-made deviations; strategies driven directly ' +
+      '(propose -> oracle.measure), not over MQTT (npm run demo is the end-to-end path). Values: mean ± sd over seeds.',
+  );
+  for (const scenario of scenarios) {
+    const name = scenarioName(scenario);
+    const mine = runs.filter((r) => r.scenario === name);
+    lines.push('');
     lines.push(
-      `AIMatDesign success rate / random success rate = ${ratio === null ? 'n/a (neither succeeded)' : ratio === Infinity ? '∞ (random never succeeded)' : `${ratio.toFixed(2)}x`} (target >= 3x)` +
-        ` [${pct(rate('aimatdesign'))} vs ${pct(rate('random'))}]`,
+      `## ${name}: targets glass, ${scenario.space.objectives.map((t) => `${t.property === 'yieldStrengthMPa' ? 'yield' : 'elongation'} >= ${t.threshold}`).join(', ')}; ` +
+        `${mine[0]?.seedAlloys ?? '?'} seed alloys`,
     );
-  }
-  for (const s of o.strategies.filter((x) => x !== 'aimatdesign' && x !== 'random')) {
-    if (!o.strategies.includes('random')) break;
-    const ratio = ratioOf(rate(s), rate('random'));
-    lines.push(`${s} success rate / random success rate = ${ratio === null ? 'n/a' : ratio === Infinity ? '∞' : `${ratio.toFixed(2)}x`}`);
+    const head = ['strategy', 'successes', 'first success (#)', `success rate ${Math.floor(o.budget / 2) + 1}-${o.budget}`, 'glass rate', 'best score', 'hypervolume MPa·%', 's / batch'];
+    const rows = o.strategies.map((s) => {
+      const r = mine.filter((x) => x.strategy === s);
+      const found = r.filter((x) => x.firstSuccess !== null).map((x) => x.firstSuccess!);
+      return [
+        s,
+        pm(r.map((x) => x.successes), 1),
+        found.length === r.length ? pm(found, 1) : `${found.length ? pm(found, 1) : '-'} (${r.length - found.length}/${r.length} none)`,
+        `${pm(r.map((x) => x.secondHalfRate), 1, 100)} %`,
+        `${pm(r.map((x) => x.glassRate), 1, 100)} %`,
+        pm(r.map((x) => x.bestScore), 3),
+        pm(r.map((x) => x.hypervolume), 1),
+        pm(r.map((x) => mean(x.batchMs) / 1000), 1),
+      ];
+    });
+    lines.push(...table(head, rows));
+    lines.push('Per seed (successes / glasses):');
+    for (const s of o.strategies) {
+      lines.push(`  ${s.padEnd(12)} ${mine.filter((x) => x.strategy === s).map((x) => `seed ${x.seed}: ${x.successes}/${x.alloys.filter((a) => a.isGlass).length}`).join(', ')}`);
+    }
   }
   return lines.join('\n');
 }

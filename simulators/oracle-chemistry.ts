@@ -30,6 +30,7 @@ export const ORACLE_ELEMENTS: Readonly<Record<string, OracleElement>> = {
   Hf: { radiusPm: 158, electronegativity: 1.3, vec: 4 },
   Co: { radiusPm: 125, electronegativity: 1.88, vec: 9 },
   Be: { radiusPm: 113, electronegativity: 1.57, vec: 2 },
+  Pd: { radiusPm: 137, electronegativity: 2.2, vec: 10 },
 };
 
 // Pair mixing enthalpies, kJ/mol; the order of the two symbols in a key does not matter.
@@ -47,6 +48,9 @@ const PAIR_ENTHALPY: Record<string, number> = {
   'Fe-Hf': -21, 'Fe-Co': -1, 'Fe-Be': -4,
   'Hf-Co': -35, 'Hf-Be': -37,
   'Co-Be': -4,
+  // Pd (Takeuchi & Inoue 2005), so the 9-element Zr space of bench:campaign can run on this oracle too.
+  'Zr-Pd': -91, 'Cu-Pd': -14, 'Ni-Pd': 0, 'Al-Pd': -46, 'Ti-Pd': -65, 'Nb-Pd': -53, 'Ag-Pd': -7,
+  'Fe-Pd': -4, 'Hf-Pd': -80, 'Co-Pd': -1, 'Be-Pd': -40,
 };
 
 function pairEnthalpy(a: string, b: string): number {

@@ -65,7 +65,7 @@ const ELONGATION = {
 const FRACTION_CENTRE: Record<string, number> = { Zr: 0.6, Cu: 0.2, Ni: 0.05, Al: 0.09 };
 
 // Late transition metals that pair with Zr in glass formers (strongly negative enthalpies with Zr).
-const LATE_TRANSITION = ['Cu', 'Ni', 'Co', 'Fe', 'Ag'];
+const LATE_TRANSITION = ['Cu', 'Ni', 'Co', 'Fe', 'Ag', 'Pd'];
 
 interface Bump {
   centre: Record<string, number>; // at.%
@@ -115,17 +115,30 @@ export function createOracle(seed: number): Oracle {
     },
     measure(composition, replicate = 0) {
       const t = truth(composition);
-      const rng = new Random(`${seed}|${compositionKey(composition)}|${replicate}`);
+      const rng = measurementRandom(seed, composition, replicate);
       // Whether a given melt vitrifies depends on cooling rate, oxygen, ...: noise on the logit.
       const phase = phaseOf(t.glassLogit + rng.normal(0, 0.6));
-      const yieldStrength = t.yieldStrengthMPa + rng.normal(0, 35);
-      const elongation = Math.max(0, t.elongationPct + rng.normal(0, 0.3 + 0.08 * t.elongationPct));
-      return mechanics(phase, round(yieldStrength, 0), round(elongation, 2));
+      return measuredMechanics(phase, t.yieldStrengthMPa, t.elongationPct, rng);
     },
   };
 }
 
-function mechanics(phase: OraclePhase, yieldStrengthMPa: number, elongationPct: number): OracleMeasurement {
+/** The measurement's noise stream: seeded by (oracle seed, composition, replicate), so a question always gets the same answer. */
+export function measurementRandom(seed: number, composition: Composition, replicate: number): Random {
+  return new Random(`${seed}|${compositionKey(composition)}|${replicate}`);
+}
+
+/**
+ * Testing noise shared by every oracle: yield strength ± 35 MPa, elongation ± (0.3 + 8 %) of the
+ * value (not below 0), then the phase's effect on the mechanics.
+ */
+export function measuredMechanics(phase: OraclePhase, yieldStrengthMPa: number, elongationPct: number, rng: Random): OracleMeasurement {
+  const yieldStrength = yieldStrengthMPa + rng.normal(0, 35);
+  const elongation = Math.max(0, elongationPct + rng.normal(0, 0.3 + 0.08 * elongationPct));
+  return mechanics(phase, round(yieldStrength, 0), round(elongation, 2));
+}
+
+export function mechanics(phase: OraclePhase, yieldStrengthMPa: number, elongationPct: number): OracleMeasurement {
   if (phase === 'crystalline') return { isGlass: false, phase, yieldStrengthMPa: null, elongationPct: null };
   if (phase === 'partially_crystalline') {
     // Crystallites embrittle the glass: a little weaker, much less plastic.
@@ -135,7 +148,7 @@ function mechanics(phase: OraclePhase, yieldStrengthMPa: number, elongationPct: 
 }
 
 /** Above +1 amorphous, below -1 crystalline, a band of partial crystallisation between. */
-function phaseOf(glassLogit: number): OraclePhase {
+export function phaseOf(glassLogit: number): OraclePhase {
   if (glassLogit > 1) return 'amorphous';
   if (glassLogit > -1) return 'partially_crystalline';
   return 'crystalline';
@@ -212,7 +225,7 @@ function hiddenBumps(seed: number): Bump[] {
 }
 
 /** A canonical text of a composition for seeding: sorted symbols, values to 1e-4 at.%. */
-function compositionKey(composition: Composition): string {
+export function compositionKey(composition: Composition): string {
   return Object.entries(composition)
     .filter(([, v]) => v > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -352,7 +365,7 @@ export function sampleSeedAlloys(
 
 // ---------------------------------------------------------------------------------------------
 
-function logistic(z: number): number {
+export function logistic(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
 

@@ -68,7 +68,7 @@ describe('ground-truth oracle', () => {
   });
 
   it('rejects elements it has no data for', () => {
-    expect(() => createOracle(1).measure({ Zr: 60, Pd: 40 })).toThrow(/no data for Pd/);
+    expect(() => createOracle(1).measure({ Zr: 60, Au: 40 })).toThrow(/no data for Au/);
   });
 
   it('leaves only a small share (5-15 %) of the demo design space meeting the demo objectives', () => {

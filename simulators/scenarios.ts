@@ -1,0 +1,99 @@
+/**
+ * The virtual labs a campaign can be tried on (bench:campaign, the demo, the simulators CLI):
+ * which oracle is the truth, which design space and targets, which seed data the PI imports.
+ *
+ * - oracle `smooth`: simulators/oracle.ts (a smooth function of glass-forming descriptors plus
+ *   hidden bumps); `data`: simulators/data-oracle.ts (the published measurements, interpolated).
+ * - space `demo`: the README's 8-element Zr space (yield >= 1600 MPa, elongation >= 4 %);
+ *   `zr9`: a 9-element Zr space with Pd (yield >= 1600 MPa, elongation >= 6 %).
+ * - seeds `scarce`: on the data oracle, 38 published alloys of the space that all miss the target
+ *   (drawn per seed from the 84 such rows: glasses with both properties measured that miss, and
+ *   non-glasses); on the smooth oracle, 32 alloys sampled from the space and measured by it,
+ *   mostly misses (what bench:campaign always used). `literature`: every published row of both
+ *   files (7,425 alloys), as a PI importing the literature would.
+ */
+import type { DesignSpace, MeasuredAlloy } from '../src/core/chemistry/types.js';
+import { isLegal, toFractions, usesOnlyElements } from '../src/core/rl/design-space.js';
+import { Random } from '../src/core/util/random.js';
+import { createDataOracle } from './data-oracle.js';
+import { createOracle, DEMO_DESIGN_SPACE, DEMO_OBJECTIVES, meetsObjectives, sampleSeedAlloys, type DemoObjective, type Oracle } from './oracle.js';
+import { loadPublishedAlloys } from './published-data.js';
+
+export const ORACLE_KINDS = ['smooth', 'data'] as const;
+export type OracleKind = (typeof ORACLE_KINDS)[number];
+export const SEED_SCENARIOS = ['scarce', 'literature'] as const;
+export type SeedScenario = (typeof SEED_SCENARIOS)[number];
+
+export interface LabSpace {
+  name: string;
+  space: DesignSpace;
+  objectives: readonly DemoObjective[];
+}
+
+export const ZR9_DESIGN_SPACE: DesignSpace = {
+  elements: ['Zr', 'Cu', 'Ni', 'Al', 'Ag', 'Ti', 'Fe', 'Nb', 'Pd'],
+  bounds: {
+    Zr: { min: 40, max: 75 },
+    Cu: { min: 0, max: 35 },
+    Ni: { min: 0, max: 20 },
+    Al: { min: 0, max: 20 },
+    Ag: { min: 0, max: 10 },
+    Ti: { min: 0, max: 15 },
+    Fe: { min: 0, max: 10 },
+    Nb: { min: 0, max: 10 },
+    Pd: { min: 0, max: 10 },
+  },
+  step: 0.5,
+  minElements: 3,
+  maxElements: 6,
+  baseElement: 'Zr',
+};
+
+export const LAB_SPACES: Readonly<Record<string, LabSpace>> = {
+  demo: { name: 'demo', space: DEMO_DESIGN_SPACE, objectives: DEMO_OBJECTIVES },
+  zr9: {
+    name: 'zr9',
+    space: ZR9_DESIGN_SPACE,
+    objectives: [
+      { property: 'yieldStrengthMPa', threshold: 1600 },
+      { property: 'elongationPct', threshold: 6 },
+    ],
+  },
+};
+
+/** Scarce seed data on the data oracle: this many published alloys of the space, all missing the target. */
+export const SCARCE_SEED_COUNT = 38;
+/** Scarce seed data on the smooth oracle: alloys sampled from the space (bench:campaign's default). */
+export const SMOOTH_SEED_COUNT = 32;
+
+let published: MeasuredAlloy[] | null = null;
+/** Both published files, read once per process (see simulators/published-data.ts for where from). */
+export function publishedAlloys(): MeasuredAlloy[] {
+  published ??= loadPublishedAlloys().map(({ composition, isGlass, yieldStrengthMPa, elongationPct }) => ({ composition, isGlass, yieldStrengthMPa, elongationPct }));
+  return published;
+}
+
+export function createLabOracle(kind: OracleKind, seed: number): Oracle {
+  return kind === 'data' ? createDataOracle(seed, publishedAlloys()) : createOracle(seed);
+}
+
+/** A published alloy lies in the space: only its elements, within bounds and counts, base element largest. */
+export function inSpace(alloy: MeasuredAlloy, space: DesignSpace): boolean {
+  return usesOnlyElements(alloy.composition, space.elements) && isLegal(toFractions(alloy.composition, space.elements), space);
+}
+
+/** A published alloy known to miss the target: not a glass, or a glass whose measured properties miss. */
+export function knownMiss(alloy: MeasuredAlloy, objectives: readonly DemoObjective[]): boolean {
+  if (alloy.isGlass === false) return true;
+  if (alloy.isGlass !== true) return false;
+  if (objectives.some((o) => alloy[o.property] === null)) return false;
+  return !meetsObjectives(alloy, objectives);
+}
+
+/** The seed data a campaign of this scenario imports (see the header). */
+export function scenarioSeedAlloys(scenario: SeedScenario, oracle: Oracle, lab: LabSpace, kind: OracleKind, seed: number): MeasuredAlloy[] {
+  if (scenario === 'literature') return [...publishedAlloys()];
+  if (kind === 'smooth') return sampleSeedAlloys(oracle, lab.space, SMOOTH_SEED_COUNT, new Random(`bench-seed|${seed}`), lab.objectives);
+  const misses = publishedAlloys().filter((a) => inSpace(a, lab.space) && knownMiss(a, lab.objectives));
+  return new Random(`scarce-seed|${lab.name}|${seed}`).shuffle([...misses]).slice(0, SCARCE_SEED_COUNT);
+}
