@@ -34,7 +34,7 @@ import { hashString, Random } from '../src/core/util/random.js';
 import type { Objectives } from '../src/campaigns/campaign.entity.js';
 import { fitness } from '../src/design/genetic-strategy.js';
 import { STRATEGIES } from '../src/design/strategies.js';
-import type { DesignStrategy } from '../src/design/strategy.js';
+import type { DesignContext, DesignStrategy } from '../src/design/strategy.js';
 import {
   createLabOracle,
   LAB_SPACES,
@@ -219,10 +219,10 @@ export async function runCampaign(
   if (o.successContinues) partial.successEndsEpisode = false;
   if (o.safetyLayer !== null && o.safetyLayer !== undefined) partial.safetyLayer = o.safetyLayer;
   if (o.curriculum !== null && o.curriculum !== undefined) partial.startCurriculum = o.curriculum;
-  if (o.trustRegion !== null && o.trustRegion !== undefined) (partial as Record<string, unknown>).trustRegion = o.trustRegion;
+  if (o.trustRegion !== null && o.trustRegion !== undefined) partial.trustRegion = o.trustRegion;
   const settings = withStrategyDefaults(partial);
   const campaignSeed = seed * 7919;
-  let previous: { featureNames: string[] | null; agentCheckpoint: unknown | null } = { featureNames: null, agentCheckpoint: null };
+  let previous: DesignContext['previous'] = { featureNames: null, agentCheckpoint: null, trustRegion: null };
   const batchMs: number[] = [];
   for (let iteration = 1; results.length < o.budget; iteration++) {
     const count = Math.min(o.batch, o.budget - results.length);
@@ -244,7 +244,11 @@ export async function runCampaign(
     batchMs.push(performance.now() - started);
     if (outcome.proposals.length === 0) throw new Error(`${name} proposed nothing in iteration ${iteration}`);
     const active = outcome.modelVersions.at(-1);
-    previous = { featureNames: active?.features ?? previous.featureNames, agentCheckpoint: outcome.agent?.weights ?? previous.agentCheckpoint };
+    previous = {
+      featureNames: active?.features ?? previous.featureNames,
+      agentCheckpoint: outcome.agent?.weights ?? previous.agentCheckpoint,
+      trustRegion: outcome.agent?.config.trustRegion ?? previous.trustRegion,
+    };
     for (const p of outcome.proposals.slice(0, count)) {
       // As the virtual instruments do: the alloy as made deviates a little; the oracle measures it.
       const number = results.length + 1;

@@ -101,6 +101,16 @@ export class StrategyDto {
   @Min(0)
   @Max(1)
   startCurriculum?: number;
+  @ApiPropertyOptional({ default: true, description: 'trust region: agent starts and proposals concentrate around the best measured alloys (the radius grows on success, shrinks on failure)' })
+  @IsOptional()
+  @IsBoolean()
+  trustRegion?: boolean;
+  @ApiPropertyOptional({ default: 0.25, description: 'share of agent starts and of each batch left for exploration outside the trust region' })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  explorationShare?: number;
 }
 
 export class CreateCampaignDto {

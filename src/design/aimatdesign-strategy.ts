@@ -5,6 +5,7 @@ import { DESCRIPTOR_NAMES, elementFractionFeatures } from '../core/chemistry/des
 import type { MeasuredAlloy } from '../core/chemistry/types.js';
 import { surrogatesFromBundle } from '../core/design/bundle-surrogates.js';
 import { runDesignIteration } from '../core/design/design-iteration.js';
+import { DEFAULT_TRUST_REGION_CONFIG, trustRegionAnchors, updateTrustRegion, type TrustRegionState } from '../core/design/trust-region.js';
 import { LlmKnowledgeProvider } from '../core/knowledge/llm-provider.js';
 import { RulesKnowledgeProvider } from '../core/knowledge/rules-provider.js';
 import type { KnowledgeProvider } from '../core/knowledge/types.js';
@@ -14,6 +15,7 @@ import type { Td3Checkpoint } from '../core/rl/td3.js';
 import type { Objective } from '../core/rl/types.js';
 import { SurrogateBundle, type BundleCrossValidation } from '../core/surrogates/bundle.js';
 import { PgKnowledgeCache } from '../knowledge/pg-knowledge-cache.js';
+import { Random } from '../core/util/random.js';
 import { RandomStrategy } from './random-strategy.js';
 import type { DesignContext, DesignOutcome, DesignStrategy, ModelVersionRecord } from './strategy.js';
 
@@ -49,9 +51,16 @@ export class AimatdesignStrategy implements DesignStrategy {
     }
 
     await ctx.progress(0.02, 'training surrogates');
-    const trained = trainSurrogates(usable, featureNames, ctx.seed);
+    const training = surrogateTrainingSet(usable, space.elements, ctx.seed);
+    const trained = trainSurrogates(training, featureNames, ctx.seed);
     const modelVersions: ModelVersionRecord[] = [trained.record('new data')];
-    ctx.log(`surrogates on ${usable.length} alloys in ${trained.seconds.toFixed(1)} s (cv ${describeCv(trained.cv)})`);
+    ctx.log(
+      `surrogates on ${training.train.length} of ${usable.length} alloys (cross-validated on ${training.validate.length}) in ${trained.seconds.toFixed(1)} s (cv ${describeCv(trained.cv)})`,
+    );
+
+    const region = strategy.trustRegion ? updateTrustRegion((ctx.previous.trustRegion as TrustRegionState | null) ?? null, usable, ctx.objectives, ctx.iteration) : null;
+    const anchors = region ? trustRegionAnchors(usable, ctx.objectives, space, DEFAULT_TRUST_REGION_CONFIG.anchors) : [];
+    if (region) ctx.log(`trust region: radius ${region.radius.toFixed(1)} at.% around ${anchors.length} anchors (best score ${region.bestScore.toFixed(3)})`);
 
     const knowledge = this.knowledgeProvider(strategy.knowledgeProvider, usable, ctx.log);
     // A warm-started agent only needs a refresh on the new data, not a full training run.
@@ -72,13 +81,14 @@ export class AimatdesignStrategy implements DesignStrategy {
               candidates: DESCRIPTOR_NAMES.filter((d) => !featureNames.includes(d)),
               current: { featureNames: [...featureNames], cvError: trained.cvError, metrics: trained.metrics },
               retrain: async (names: string[]): Promise<RetrainResult> => {
-                const refined = trainSurrogates(usable, names, ctx.seed);
+                const refined = trainSurrogates(training, names, ctx.seed);
                 modelVersions.push(refined.record('AMR feature re-selection'));
                 return { surrogates: surrogatesFromBundle(refined.bundle, space.elements), featureNames: names, cvError: refined.cvError, metrics: refined.metrics };
               },
             }
           : null,
       checkpoint: (ctx.previous.agentCheckpoint as Td3Checkpoint | null) ?? null,
+      trustRegion: region ? { anchors, radius: region.radius, explorationShare: strategy.explorationShare } : null,
       seed: ctx.seed,
       config: {
         env: { actionStep: strategy.actionStep, maxSteps: strategy.stepsPerEpisode, numEnvs: 64, successEndsEpisode: strategy.successEndsEpisode, projectActions: strategy.safetyLayer, startCurriculum: strategy.startCurriculum },
@@ -123,7 +133,7 @@ export class AimatdesignStrategy implements DesignStrategy {
       })),
       modelVersions: ordered,
       agent: {
-        config: { episodes: strategy.episodesPerIteration, stepsPerEpisode: strategy.stepsPerEpisode, backend: result.backend },
+        config: { episodes: strategy.episodesPerIteration, stepsPerEpisode: strategy.stepsPerEpisode, backend: result.backend, trustRegion: region },
         trainingCurve: {
           rewardCurve: result.training.rewardCurve,
           doneCurve: result.training.doneCurve,
@@ -155,6 +165,7 @@ export class AimatdesignStrategy implements DesignStrategy {
         srDone: result.training.rates.srDone,
         refinements: result.refinementEvents.length,
         backend: result.backend,
+        ...(region ? { trustRadius: region.radius, trustAnchors: anchors.length } : {}),
       },
     };
   }
@@ -179,12 +190,42 @@ export class AimatdesignStrategy implements DesignStrategy {
   }
 }
 
-function trainSurrogates(alloys: MeasuredAlloy[], featureNames: readonly string[], seed: number) {
+/** Alloys whose composition is at least this share in the campaign's elements teach the glass classifier. */
+const MIN_IN_SPACE_SHARE = 0.75;
+/** Cross-validation (model quality, AMR's acceptance) on at most this many alloys. */
+const MAX_CV_ALLOYS = 2500;
+
+/**
+ * What the surrogates learn from: every alloy with a measured property, and the glass labels of
+ * alloys mostly made of the campaign's elements (a Mg- or La-based glass says little about a Zr
+ * space, and the whole literature would cost the first iteration minutes). Cross-validation runs
+ * on every alloy with a property plus a seeded sample of the label-only ones, at most MAX_CV_ALLOYS.
+ */
+export function surrogateTrainingSet(alloys: readonly MeasuredAlloy[], elements: readonly string[], seed: number): { train: MeasuredAlloy[]; validate: MeasuredAlloy[] } {
+  const inSpaceShare = (a: MeasuredAlloy) => {
+    let total = 0;
+    let inside = 0;
+    for (const [el, v] of Object.entries(a.composition)) {
+      total += v;
+      if (elements.includes(el)) inside += v;
+    }
+    return total > 0 ? inside / total : 0;
+  };
+  const hasProperty = (a: MeasuredAlloy) => a.yieldStrengthMPa !== null || a.elongationPct !== null;
+  const train = alloys.filter((a) => hasProperty(a) || inSpaceShare(a) >= MIN_IN_SPACE_SHARE);
+  if (train.length <= MAX_CV_ALLOYS) return { train, validate: train };
+  const withProperty = train.filter(hasProperty);
+  const labelsOnly = new Random(`cv-sample|${seed}`).shuffle(train.filter((a) => !hasProperty(a)));
+  return { train, validate: [...withProperty, ...labelsOnly.slice(0, Math.max(0, MAX_CV_ALLOYS - withProperty.length))] };
+}
+
+function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy[] }, featureNames: readonly string[], seed: number) {
   const started = performance.now();
+  const alloys = data.train;
   const bundle = SurrogateBundle.train(alloys, { featureNames, seed });
-  const cv = SurrogateBundle.crossValidate(alloys, { featureNames, seed, folds: CV_FOLDS });
+  const cv = SurrogateBundle.crossValidate(data.validate, { featureNames, seed, folds: CV_FOLDS });
   const seconds = (performance.now() - started) / 1000;
-  const { error, metrics } = cvError(cv, alloys);
+  const { error, metrics } = cvError(cv, data.validate);
   return {
     bundle,
     cv,
@@ -198,6 +239,7 @@ function trainSurrogates(alloys: MeasuredAlloy[], featureNames: readonly string[
       metrics: { ...metrics, cvError: error, folds: CV_FOLDS },
       dataCounts: {
         alloys: alloys.length,
+        crossValidated: data.validate.length,
         glassLabels: alloys.filter((a) => a.isGlass !== null).length,
         yieldStrength: alloys.filter((a) => a.yieldStrengthMPa !== null).length,
         elongation: alloys.filter((a) => a.elongationPct !== null).length,

@@ -162,7 +162,11 @@ export class DesignLoopService implements OnModuleInit {
       count,
       seed: (campaign.seed ^ hashString(`iteration:${iteration}`)) >>> 0,
       iteration,
-      previous: { featureNames: previousModel?.features ?? null, agentCheckpoint: previousAgent?.weights ?? null },
+      previous: {
+        featureNames: previousModel?.features ?? null,
+        agentCheckpoint: previousAgent?.weights ?? null,
+        trustRegion: (previousAgent?.config as { trustRegion?: unknown } | undefined)?.trustRegion ?? null,
+      },
       progress: (f: number, message: string) => ctx.reportProgress(f * 0.95, message),
       log: (line: string) => this.log.log(`campaign ${campaignId}: ${line}`),
     };

@@ -1,4 +1,5 @@
 import { formatFormula } from '../core/chemistry/composition.js';
+import { successScore } from '../core/campaign/success.js';
 import type { Composition, DesignSpace, MeasuredAlloy } from '../core/chemistry/types.js';
 import { gridKey, isLegal, randomLegalComposition, roundToGrid, toComposition, toFractions, usesOnlyElements } from '../core/rl/design-space.js';
 import { Random } from '../core/util/random.js';
@@ -51,22 +52,8 @@ export const DEFAULT_GENETIC_OPTIONS: GeneticOptions = {
   minPopulation: 4,
 };
 
-/**
- * Min-normalised score of a measured alloy: min over targets of value/threshold (a target
- * without a value counts 0). A crystalline sample scores 0; a glass-required objective missed by
- * a partially crystalline sample halves the score. No targets: 1 for a glass, else 0.
- */
-export function fitness(alloy: MeasuredAlloy, objectives: Objectives): number {
-  let score = Infinity;
-  for (const t of objectives.targets) {
-    const v = alloy[t.property];
-    const ratio = v === null || v === undefined || !Number.isFinite(v) || t.threshold <= 0 ? 0 : v / t.threshold;
-    score = Math.min(score, ratio);
-  }
-  if (!Number.isFinite(score)) score = alloy.isGlass === true ? 1 : 0;
-  if (objectives.requireGlass && alloy.isGlass !== true) score *= 0.5;
-  return score;
-}
+/** The genetic algorithm's fitness: the campaign's success score (src/core/campaign/success.ts). */
+export const fitness: (alloy: MeasuredAlloy, objectives: Objectives) => number = successScore;
 
 export class GeneticStrategy implements DesignStrategy {
   readonly name = 'genetic';

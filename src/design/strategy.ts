@@ -18,8 +18,8 @@ export interface DesignContext {
   /** Campaign seed mixed with the iteration number: same seed, same proposals. */
   seed: number;
   iteration: number;
-  /** The previous iteration's persisted state (surrogate features, agent checkpoint). */
-  previous: { featureNames: string[] | null; agentCheckpoint: unknown | null };
+  /** The previous iteration's persisted state (surrogate features, agent checkpoint, trust region). */
+  previous: { featureNames: string[] | null; agentCheckpoint: unknown | null; trustRegion?: unknown | null };
   progress(fraction: number, message: string): Promise<void>;
   log(line: string): void;
 }

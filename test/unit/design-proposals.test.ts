@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Composition, MeasuredAlloy } from '../../src/core/chemistry/types.js';
 import { runDesignIteration } from '../../src/core/design/design-iteration.js';
 import { proposeBatch } from '../../src/core/design/proposals.js';
+import { distanceToAnchors } from '../../src/core/design/trust-region.js';
 import { RulesKnowledgeProvider } from '../../src/core/knowledge/rules-provider.js';
 import { gridKey, roundToGrid, toFractions, validate } from './design-proposals.helpers.js';
 import { setupTf } from '../../src/core/rl/tf.js';
@@ -51,6 +52,34 @@ describe('proposals', () => {
       for (let j = i + 1; j < proposals.length; j++) expect(l1(proposals[i].composition, proposals[j].composition)).toBeGreaterThanOrEqual(4 - 1e-9);
     // ranked best first
     for (let i = 1; i < proposals.length; i++) expect(proposals[i - 1].rank).toBeGreaterThanOrEqual(proposals[i].rank);
+  });
+
+  it('keep the minimum distance from pending experiments, not only from each other', async () => {
+    const base = { space: TOY_SPACE, objectives, surrogates: toySurrogates(), agent: null, measured, config: { batchSize: 6, rollouts: 16, rolloutSteps: 16, minDistance: 6 } };
+    const free = await proposeBatch({ ...base, rng: new Random(5) });
+    // The lab is making the first two of these already: nothing within 6 at.% of them again.
+    const pending = free.slice(0, 2).map((p) => p.composition);
+    const next = await proposeBatch({ ...base, rng: new Random(5), pending });
+    expect(next).toHaveLength(6);
+    for (const p of next) for (const q of pending) expect(l1(p.composition, q)).toBeGreaterThanOrEqual(6 - 1e-9);
+  });
+
+  it('with a trust region, all but the exploration share of a batch lie within its radius of the anchors', async () => {
+    const anchors = [toFractions({ Zr: 55, Cu: 30, Al: 10, Ni: 5 }, TOY_SPACE.elements)];
+    const proposals = await proposeBatch({
+      space: TOY_SPACE,
+      objectives,
+      surrogates: toySurrogates(),
+      agent: null,
+      rng: new Random(6),
+      measured,
+      config: { batchSize: 8, rollouts: 16, rolloutSteps: 16, minDistance: 1 },
+      trustRegion: { anchors, radius: 3, explorationShare: 0.25 },
+    });
+    expect(proposals).toHaveLength(8);
+    const inside = proposals.filter((p) => distanceToAnchors(toFractions(p.composition, TOY_SPACE.elements), anchors) <= 3 + 1e-9);
+    expect(inside.length).toBeGreaterThanOrEqual(6);
+    expect(inside.length).toBeLessThan(8); // the exploration share went outside
   });
 
   it('a design iteration trains, proposes and returns a checkpoint (seeded: same seed, same proposals)', async () => {

@@ -37,6 +37,13 @@ export interface StrategySettings {
    * (EnvConfig.startCurriculum). Off in campaigns: no measurable effect in the closed loop.
    */
   startCurriculum: number;
+  /**
+   * Trust region (src/core/design/trust-region.ts): agent starts and proposals concentrate around
+   * the best measured alloys, in a radius that grows on success and shrinks on failure.
+   */
+  trustRegion: boolean;
+  /** Share of the agent's starts and of each batch left for exploration outside the trust region. */
+  explorationShare: number;
 }
 
 export const DEFAULT_STRATEGY: StrategySettings = {
@@ -54,6 +61,8 @@ export const DEFAULT_STRATEGY: StrategySettings = {
   successEndsEpisode: true,
   safetyLayer: false,
   startCurriculum: 0,
+  trustRegion: true,
+  explorationShare: 0.25,
 };
 
 export function withStrategyDefaults(partial: Partial<StrategySettings> | undefined): StrategySettings {

@@ -44,6 +44,25 @@ export function isSuccess(m: MeasuredValues, objectives: SuccessObjectives): boo
   return true;
 }
 
+/**
+ * How close a measured alloy comes to success, one number: min over targets of value/threshold
+ * (a target without a value counts 0); a glass-required objective missed halves it (a crystalline
+ * sample has no values, so it scores 0). >= 1 exactly when every objective is met. No targets: 1
+ * for a glass, else 0. The genetic baseline's fitness, the trust region's anchors, the benchmarks'
+ * best score.
+ */
+export function successScore(m: MeasuredValues, objectives: SuccessObjectives): number {
+  let score = Infinity;
+  for (const t of objectives.targets) {
+    const v = m[t.property];
+    const ratio = v === null || v === undefined || !Number.isFinite(v) || t.threshold <= 0 ? 0 : v / t.threshold;
+    score = Math.min(score, ratio);
+  }
+  if (!Number.isFinite(score)) score = m.isGlass === true ? 1 : 0;
+  if (objectives.requireGlass && m.isGlass !== true) score *= 0.5;
+  return score;
+}
+
 const SQL_COLUMNS: Record<SuccessProperty, string> = { yieldStrengthMPa: 'yield_strength_mpa', elongationPct: 'elongation_pct' };
 
 /**

@@ -17,6 +17,7 @@ import { TrustworthyExperiencePool } from '../tep/trustworthy-experience-pool.js
 import { Random } from '../util/random.js';
 import { resolveDesignConfig, type DesignConfigOverrides } from './config.js';
 import { proposeBatch, type Proposal } from './proposals.js';
+import { sampleInRegion, type ActiveTrustRegion } from './trust-region.js';
 
 export interface DesignIterationInput {
   space: DesignSpace;
@@ -33,6 +34,8 @@ export interface DesignIterationInput {
     current: { featureNames: string[]; cvError: number; metrics: Record<string, number> };
     retrain: (featureNames: string[]) => Promise<RetrainResult>;
   } | null;
+  /** Trust region: training starts and proposals concentrate around these anchors (null = the paper's starts). */
+  trustRegion?: ActiveTrustRegion | null;
   /** Warm start from the previous iteration's agent. */
   checkpoint?: Td3Checkpoint | null;
   seed: number;
@@ -68,12 +71,15 @@ export async function runDesignIteration(input: DesignIterationInput): Promise<D
   input.log?.(`TEP: ${tep.size} transitions from ${input.measured.length} measured alloys`);
 
   const measuredStarts = input.measured.filter((a) => usesOnlyElements(a.composition, space.elements)).map((a) => toFractions(a.composition, space.elements));
+  const region = input.trustRegion && input.trustRegion.anchors.length ? input.trustRegion : null;
+  const regionRng = rng.fork();
   const env = new VirtualLab({
     space,
     objectives,
     surrogates: input.surrogates,
     rng: rng.fork(),
     measuredStarts,
+    regionStarts: region ? { share: 1 - region.explorationShare, sample: () => sampleInRegion(region.anchors, region.radius, space, regionRng) } : undefined,
     config: cfg.env,
     knowledge: knowledge ? makeKnowledgeScorer(knowledge, space.elements, { gridStep: space.step }) : undefined,
   });
@@ -111,6 +117,7 @@ export async function runDesignIteration(input: DesignIterationInput): Promise<D
       knowledge,
       config: cfg.proposals,
       env: cfg.env,
+      trustRegion: region,
     });
     return {
       proposals,

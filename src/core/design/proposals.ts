@@ -2,7 +2,12 @@
  * Batch proposals from a trained policy: roll the policy (plus a little noise, for variety) out
  * from several start states, collect the classified compositions it visits, keep the legal ones
  * on the campaign's step grid that are neither measured nor pending, rank them by predicted
- * success (and a small uncertainty bonus), and pick a diverse batch (minimum composition distance).
+ * success (and a small uncertainty bonus), and pick a diverse batch (minimum composition distance
+ * from each other and from pending experiments).
+ *
+ * With a trust region (src/core/design/trust-region.ts) the rollouts start near the best measured
+ * alloys, compositions sampled in the region join the candidates, and the batch takes all but
+ * the exploration share from inside the region (filling from the other side when one runs short).
  */
 import type { Composition, DesignSpace } from '../chemistry/types.js';
 import type { KnowledgeProvider } from '../knowledge/types.js';
@@ -12,6 +17,7 @@ import type { Td3Agent } from '../rl/td3.js';
 import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
 import { predictionAt, singleProperty } from '../rl/types.js';
 import type { Random } from '../util/random.js';
+import { distanceToAnchors, sampleInRegion, type ActiveTrustRegion } from './trust-region.js';
 
 export interface ProposalConfig {
   /** Proposals to return. */
@@ -86,6 +92,7 @@ export async function proposeBatch(opts: {
   knowledge?: KnowledgeProvider | null;
   config?: Partial<ProposalConfig>;
   env?: Partial<EnvConfig>;
+  trustRegion?: ActiveTrustRegion | null;
 }): Promise<Proposal[]> {
   const cfg = { ...DEFAULT_PROPOSAL_CONFIG, ...opts.config };
   const { space, objectives, surrogates, rng } = opts;
@@ -94,13 +101,17 @@ export async function proposeBatch(opts: {
   for (const c of [...opts.measured, ...(opts.pending ?? [])]) {
     if (usesOnlyElements(c, space.elements)) exclude.add(gridKey(roundToGrid(toFractions(c, space.elements), space.step), space.step));
   }
+  const pending = (opts.pending ?? []).filter((c) => usesOnlyElements(c, space.elements)).map((c) => toFractions(c, space.elements));
   const measuredStarts = opts.measured.filter((c) => usesOnlyElements(c, space.elements)).map((c) => toFractions(c, space.elements));
+  const region = opts.trustRegion && opts.trustRegion.anchors.length ? opts.trustRegion : null;
+  const regionRng = rng.fork();
   const lab = new VirtualLab({
     space,
     objectives,
     surrogates,
     rng: rng.fork(),
     measuredStarts,
+    regionStarts: region ? { share: 1 - region.explorationShare, sample: () => sampleInRegion(region.anchors, region.radius, space, regionRng) } : undefined,
     config: { ...opts.env, numEnvs: cfg.rollouts, reward: { ...opts.env?.reward, noveltyBonus: 0 } as EnvConfig['reward'] },
   });
   lab.reset();
@@ -117,18 +128,35 @@ export async function proposeBatch(opts: {
       if (!exclude.has(key) && !candidates.has(key) && isLegal(g, space)) candidates.set(key, g);
     });
   }
-  const states = [...candidates.values()];
+  if (region) {
+    // Compositions sampled in the region, kept when the classifier calls them glass (as the rollouts' are).
+    const sampled: Float64Array[] = [];
+    for (let i = 0; i < cfg.rollouts * 4; i++) {
+      const g = sampleInRegion(region.anchors, region.radius, space, regionRng);
+      if (g && !exclude.has(gridKey(g, space.step))) sampled.push(g);
+    }
+    if (sampled.length) {
+      const p = surrogates.predictFractions(sampled);
+      sampled.forEach((g, i) => {
+        if (p.pGlass[i] >= 0.5) candidates.set(gridKey(g, space.step), g);
+      });
+    }
+  }
+  // Not within the minimum distance of a pending experiment (the lab is already making one like it).
+  const states = [...candidates.values()].filter((x) => pending.every((q) => l1Distance(q, x) >= cfg.minDistance));
   if (states.length === 0) return [];
   const pred = surrogates.predictFractions(states);
   const scored = states.map((x, i) => {
     const p = predictionAt(pred, i);
     const success = successProbability(p, objectives);
     const unc = objectives.reduce((s, o) => s + (o.property === 'yieldStrengthMPa' ? p.yieldStd : p.elongationStd) / o.threshold, 0) / Math.max(1, objectives.length);
-    return { x, p, success, rank: success + cfg.uncertaintyWeight * unc };
+    const inside = region ? distanceToAnchors(x, region.anchors) <= region.radius : true;
+    return { x, p, success, inside, rank: success + cfg.uncertaintyWeight * unc };
   });
   scored.sort((a, b) => b.rank - a.rank);
-  // Knowledge scores for the best few, then greedy diverse selection.
-  const shortlist = scored.slice(0, Math.max(cfg.batchSize * 8, 32));
+  // Knowledge scores for the best few (of each side of the region), then greedy diverse selection.
+  const n = Math.max(cfg.batchSize * 8, 32);
+  const shortlist = region ? [...scored.filter((c) => c.inside).slice(0, n), ...scored.filter((c) => !c.inside).slice(0, n)] : scored.slice(0, n);
   let knowledge: { score: number; explanation: string; source: string }[] | null = null;
   if (opts.knowledge) {
     knowledge = await opts.knowledge.score(shortlist.map((s) => ({ composition: toComposition(s.x, space.elements), prediction: s.p })));
@@ -136,10 +164,23 @@ export async function proposeBatch(opts: {
   }
   const order = shortlist.map((s, i) => ({ s, i })).sort((a, b) => b.s.rank - a.s.rank);
   const picked: typeof order = [];
-  for (const o of order) {
-    if (picked.length >= cfg.batchSize) break;
-    if (picked.every((q) => l1Distance(q.s.x, o.s.x) >= cfg.minDistance)) picked.push(o);
+  const pick = (pool: typeof order, upTo: number) => {
+    for (const o of pool) {
+      if (picked.length >= upTo) break;
+      if (!picked.includes(o) && picked.every((q) => l1Distance(q.s.x, o.s.x) >= cfg.minDistance)) picked.push(o);
+    }
+  };
+  if (region) {
+    const inside = order.filter((o) => o.s.inside);
+    const outside = order.filter((o) => !o.s.inside);
+    const explore = Math.round(region.explorationShare * cfg.batchSize);
+    pick(inside, cfg.batchSize - explore);
+    pick(outside, cfg.batchSize);
+    pick(inside, cfg.batchSize);
+  } else {
+    pick(order, cfg.batchSize);
   }
+  picked.sort((a, b) => b.s.rank - a.s.rank);
   return picked.map(({ s, i }) => ({
     composition: toComposition(s.x, space.elements, 4),
     pGlass: s.p.pGlass,

@@ -164,6 +164,11 @@ export interface VirtualLabOptions {
   config?: Partial<EnvConfig>;
   /** Start states from measured alloys (fraction vectors over space.elements; illegal ones are skipped). */
   measuredStarts?: readonly Float64Array[];
+  /**
+   * Trust region (src/core/design/trust-region.ts): with probability `share` an episode starts
+   * from `sample()` (a composition near the best measured alloys); null from it falls through.
+   */
+  regionStarts?: { share: number; sample: () => Float64Array | null };
   knowledge?: KnowledgeScorer;
 }
 
@@ -180,6 +185,7 @@ export class VirtualLab {
   states: Float64Array[] = [];
   private readonly rng: Random;
   private readonly starts: Float64Array[];
+  private readonly regionStarts?: { share: number; sample: () => Float64Array | null };
   private prevPred: (SinglePrediction | null)[] = [];
   private episodeStep: number[] = [];
   private episodeAllMet: boolean[] = [];
@@ -198,11 +204,16 @@ export class VirtualLab {
     this.rng = opts.rng;
     this.dim = opts.space.elements.length;
     this.starts = (opts.measuredStarts ?? []).filter((x) => isLegal(x, opts.space));
+    this.regionStarts = opts.regionStarts;
     this.stats = emptyStats(opts.objectives.length);
   }
 
-  /** A start state: a measured alloy or a random legal composition of 3..7 elements. */
+  /** A start state: near the best measured alloys (trust region), a measured alloy or a random legal composition of 3..7 elements. */
   sampleStart(): Float64Array {
+    if (this.regionStarts && this.rng.next() < this.regionStarts.share) {
+      const x = this.regionStarts.sample();
+      if (x) return x;
+    }
     if (this.config.startCurriculum > 0 && this.rng.next() < this.config.startCurriculum) {
       const x = this.curriculumStart();
       if (x) return x;
