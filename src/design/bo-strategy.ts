@@ -1,0 +1,54 @@
+import { proposeBoBatch, type BoOptions } from '../core/bo/bayesian-optimisation.js';
+import type { DesignContext, DesignOutcome, DesignStrategy } from './strategy.js';
+import { fitness } from './genetic-strategy.js';
+
+/**
+ * Baseline: Bayesian optimisation (src/core/bo). Gaussian processes on the campaign's data
+ * (glass classifier, yield and elongation regressions), acquisition = P(glass) x prod_k
+ * P(property_k >= threshold_k), batches picked greedily with pending experiments and earlier
+ * picks conditioned on as misses, at least `strategy.minProposalDistance` at.% (L1) from each
+ * other and from pending compositions. Training data and local moves are anchored on the best
+ * measured alloys by the genetic baseline's min-normalised fitness. Deterministic per seed.
+ */
+export class BoStrategy implements DesignStrategy {
+  readonly name = 'bo';
+
+  constructor(private readonly options: Partial<BoOptions> = {}) {}
+
+  async propose(ctx: DesignContext): Promise<DesignOutcome> {
+    await ctx.progress(0.05, 'fitting Gaussian processes');
+    const result = proposeBoBatch({
+      space: ctx.space,
+      objectives: ctx.objectives,
+      measured: ctx.measured,
+      pending: ctx.pending,
+      count: ctx.count,
+      minDistance: ctx.strategy.minProposalDistance ?? 0,
+      seed: ctx.seed,
+      score: (a) => fitness(a, ctx.objectives),
+      options: this.options,
+    });
+    const s = result.summary as { seconds: { total: number }; training: Record<string, number>; fallback: string | null };
+    ctx.log(
+      `bo: ${result.proposals.length} proposals in ${s.seconds.total.toFixed(1)} s from ${s.training.glassLabels} glass labels, ` +
+        `${s.training.yieldStrengthMPa} yield and ${s.training.elongationPct} elongation values${s.fallback ? ` (${s.fallback})` : ''}`,
+    );
+    return {
+      proposals: result.proposals.map((p) => ({
+        composition: p.composition,
+        prediction: {
+          pGlass: p.pGlass,
+          yieldStrengthMPa: p.yieldStrengthMPa.mean,
+          yieldStrengthStd: p.yieldStrengthMPa.std,
+          elongationPct: p.elongationPct.mean,
+          elongationStd: p.elongationPct.std,
+          successProbability: p.successProbability,
+        },
+      })),
+      modelVersions: [],
+      agent: null,
+      refinements: [],
+      summary: { ...result.summary, formulas: result.proposals.map((p) => p.composition), acquisition: result.proposals.map((p) => p.acquisition) },
+    };
+  }
+}
