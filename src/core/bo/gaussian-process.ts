@@ -29,6 +29,8 @@ export interface GpFitOptions {
   seed: number;
   /** Skip the search and use these. */
   hyperparameters?: GpHyperparameters;
+  /** Standardise the targets with this mean and scale instead of their own (a prior mean and scale). */
+  standardisation?: { mean: number; scale: number };
 }
 
 /** Grid for inputs in fraction space (a 1 at.% change of one element moves 0.01). */
@@ -88,9 +90,10 @@ export class GaussianProcess {
       for (let d = 0; d < dim; d++) x[i * dim + d] = p[d];
     });
     if (!targets.every(Number.isFinite)) throw new RangeError('GaussianProcess.fit: non-finite target');
-    const mean = targets.reduce((s, v) => s + v, 0) / n;
-    const sd = Math.sqrt(targets.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, n - 1));
-    const scale = sd > 1e-12 && n > 1 ? sd : 1;
+    const ownMean = targets.reduce((s, v) => s + v, 0) / n;
+    const sd = Math.sqrt(targets.reduce((s, v) => s + (v - ownMean) ** 2, 0) / Math.max(1, n - 1));
+    const mean = o.standardisation?.mean ?? ownMean;
+    const scale = o.standardisation?.scale ?? (sd > 1e-12 && n > 1 ? sd : 1);
     const z = Float64Array.from(targets, (v) => (v - mean) / scale);
 
     const hyper = o.hyperparameters ?? GaussianProcess.searchHyperparameters(x, n, dim, z, o);
