@@ -1,3 +1,4 @@
+import { formatFormula } from '../core/chemistry/composition.js';
 import { proposeBoBatch, type BoOptions } from '../core/bo/bayesian-optimisation.js';
 import type { DesignContext, DesignOutcome, DesignStrategy } from './strategy.js';
 import { fitness } from './genetic-strategy.js';
@@ -48,7 +49,7 @@ export class BoStrategy implements DesignStrategy {
       modelVersions: [],
       agent: null,
       refinements: [],
-      summary: { ...result.summary, formulas: result.proposals.map((p) => p.composition), acquisition: result.proposals.map((p) => p.acquisition) },
+      summary: { ...result.summary, formulas: result.proposals.map((p) => formatFormula(p.composition)), acquisition: result.proposals.map((p) => p.acquisition) },
     };
   }
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SuccessAcquisition, ThresholdModel } from '../../src/core/bo/acquisition.js';
+import { glassObjective, SuccessAcquisition, ThresholdModel } from '../../src/core/bo/acquisition.js';
 import { proposeBoBatch, type BoInput } from '../../src/core/bo/bayesian-optimisation.js';
 import { l1AtPct } from '../../src/core/bo/batch-selection.js';
-import { glassObjective } from '../../src/core/bo/acquisition.js';
 import { GlassClassifier } from '../../src/core/bo/glass-classifier.js';
 import { formatFormula, roundToStep, validateAgainstDesignSpace } from '../../src/core/chemistry/composition.js';
 import type { Composition, DesignSpace, MeasuredAlloy } from '../../src/core/chemistry/types.js';

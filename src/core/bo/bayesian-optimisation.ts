@@ -46,7 +46,7 @@ export interface BoOptions {
 export const DEFAULT_BO_OPTIONS: BoOptions = {
   maxOutside: 0.1,
   anchors: 20,
-  maxTrainingAlloys: 700,
+  maxTrainingAlloys: 1000,
   randomCandidates: 1500,
   localStarts: 12,
   movesPerStart: 40,

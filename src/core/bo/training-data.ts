@@ -5,7 +5,8 @@
  * every other element (0 for a composition of the space), so an alloy with a little of a foreign
  * element sits a little away from the space instead of being projected into it.
  * Relevance: alloys with at most `maxOutside` of foreign elements. Order: nearest first to the
- * promising region (the `anchors` best alloys by the caller's score), so a cap on the number of
+ * promising region (the `anchors` best alloys by the caller's score, glass formers first among
+ * equals), so a cap on the number of
  * training alloys keeps the neighbourhood of the best alloys when the literature is imported.
  */
 import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
@@ -51,7 +52,9 @@ export function relevantAlloys(
     if (input.every((v) => v === 0) || input[elements.length] > options.maxOutside + 1e-9) return;
     kept.push({ alloy, input, score: options.score(alloy), index, distance: 0 });
   });
-  const anchors = [...kept].sort((a, b) => b.score - a.score || a.index - b.index).slice(0, options.anchors);
+  // Best score first; among equals (e.g. glass labels only) glass formers first.
+  const glassFirst = (a: MeasuredAlloy) => (a.isGlass === true ? 0 : 1);
+  const anchors = [...kept].sort((a, b) => b.score - a.score || glassFirst(a.alloy) - glassFirst(b.alloy) || a.index - b.index).slice(0, options.anchors);
   for (const k of kept) {
     let best = Infinity;
     for (const a of anchors) {
