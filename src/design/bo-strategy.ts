@@ -1,6 +1,6 @@
 import { formatFormula } from '../core/chemistry/composition.js';
 import { proposeBoBatch, type BoOptions } from '../core/bo/bayesian-optimisation.js';
-import type { DesignContext, DesignOutcome, DesignStrategy } from './strategy.js';
+import { predictionOf, type DesignContext, type DesignOutcome, type DesignStrategy } from './strategy.js';
 import { fitness } from './genetic-strategy.js';
 
 /**
@@ -37,14 +37,7 @@ export class BoStrategy implements DesignStrategy {
     return {
       proposals: result.proposals.map((p) => ({
         composition: p.composition,
-        prediction: {
-          pGlass: p.pGlass,
-          yieldStrengthMPa: p.yieldStrengthMPa.mean,
-          yieldStrengthStd: p.yieldStrengthMPa.std,
-          elongationPct: p.elongationPct.mean,
-          elongationStd: p.elongationPct.std,
-          successProbability: p.successProbability,
-        },
+        prediction: predictionOf(p),
       })),
       modelVersions: [],
       agent: null,

@@ -15,6 +15,7 @@ import { fitness } from '../../src/design/genetic-strategy.js';
 import { RandomStrategy } from '../../src/design/random-strategy.js';
 import { STRATEGIES } from '../../src/design/strategies.js';
 import type { DesignContext } from '../../src/design/strategy.js';
+import { designContext } from './design-helpers.js';
 import { expectSeedReproducible } from './seeded-checks.js';
 
 const space: DesignSpace = {
@@ -53,20 +54,7 @@ function seedAlloys(n: number, seed: number): MeasuredAlloy[] {
 }
 
 function context(measured: MeasuredAlloy[], pending: Composition[], count: number, seed = 42): DesignContext {
-  return {
-    campaignId: 'c',
-    space,
-    objectives,
-    strategy: { ...DEFAULT_STRATEGY, method: 'bo' },
-    measured,
-    pending,
-    count,
-    seed,
-    iteration: 1,
-    previous: { featureNames: null, agentCheckpoint: null },
-    progress: async () => undefined,
-    log: () => undefined,
-  };
+  return designContext({ method: 'bo', space: space, objectives, measured, pending, count, seed });
 }
 
 function input(measured: MeasuredAlloy[], pending: Composition[], count: number, seed = 42): BoInput {

@@ -18,7 +18,7 @@
  */
 import type { Composition, DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
 import type { SuccessProperty } from '../campaign/success.js';
-import { gridKey, roundToGrid, toComposition, toFractions, usesOnlyElements } from '../rl/design-space.js';
+import { takenGridKeys, toComposition, toFractions, usesOnlyElements } from '../rl/design-space.js';
 import { Random } from '../util/random.js';
 import { glassObjective, SuccessAcquisition, ThresholdModel, type FantasyMode, type ObjectiveModel } from './acquisition.js';
 import { selectBatch } from './batch-selection.js';
@@ -121,13 +121,7 @@ export function proposeBoBatch(input: BoInput): BoResult {
   const fitted = performance.now();
 
   // 3. Pool, without measured or pending compositions.
-  const excluded = new Set<string>();
-  for (const c of [...input.measured.map((a) => a.composition), ...input.pending]) {
-    if (!usesOnlyElements(c, elements)) continue;
-    const x = toFractions(c, elements);
-    excluded.add(gridKey(x, space.step));
-    excluded.add(gridKey(roundToGrid(x, space.step), space.step));
-  }
+  const excluded = takenGridKeys([...input.measured.map((a) => a.composition), ...input.pending], space);
   const pool = new CandidatePool(space, excluded);
   const starts = input.measured
     .map((a, index) => ({ a, index, score: input.score(a) }))
