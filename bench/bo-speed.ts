@@ -3,13 +3,19 @@
  * campaign's measurements (glass from cls_label, yield and elongation where measured), the 9-element
  * Zr space of issue 13, target glass with yield >= 1600 MPa and elongation >= 6 %. Not part of CI.
  *
- *   npx tsx bench/bo-speed.ts [--data ../shared/data/aimatdesign] [--repeats 3] [--pending 0]
+ *   npx tsx bench/bo-speed.ts [--data ../shared/data/aimatdesign] [--repeats 3] [--pending] [--scarce]
+ *
+ * --pending: each repeat passes the previous repeat's proposals as pending experiments.
+ * --scarce: only the published alloys of the space's elements with both properties measured that
+ * miss the target (the scarce scenario's kind of seed data) instead of every row.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DesignSpace, MeasuredAlloy } from '../src/core/chemistry/types.js';
 import { DEFAULT_STRATEGY } from '../src/core/campaign/strategy.js';
-import { formatFormula } from '../src/core/chemistry/composition.js';
+import { compositionDistance, formatFormula, normalize } from '../src/core/chemistry/composition.js';
+import { isSuccess } from '../src/core/campaign/success.js';
+import { usesOnlyElements } from '../src/core/rl/design-space.js';
 import type { Objectives } from '../src/campaigns/campaign.entity.js';
 import { BoStrategy } from '../src/design/bo-strategy.js';
 import { ELONGATION_COLUMN, numberOrNull, readPublishedCsv, rowComposition, YIELD_COLUMN } from './published-data.js';
@@ -53,12 +59,15 @@ export function publishedAlloys(dir: string): MeasuredAlloy[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { data: { type: 'string' }, repeats: { type: 'string' }, pending: { type: 'string' } } });
-  const measured = publishedAlloys(values.data ?? '../shared/data/aimatdesign');
+  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { data: { type: 'string' }, repeats: { type: 'string' }, pending: { type: 'boolean' }, scarce: { type: 'boolean' } } });
+  const all = publishedAlloys(values.data ?? '../shared/data/aimatdesign');
+  const measured = values.scarce
+    ? all.filter((a) => usesOnlyElements(a.composition, ZR9_SPACE.elements) && a.yieldStrengthMPa !== null && a.elongationPct !== null && !isSuccess(a, ZR9_OBJECTIVES))
+    : all;
   const repeats = Number(values.repeats ?? 3);
   const strategy = new BoStrategy();
   let pending: MeasuredAlloy['composition'][] = [];
-  console.log(`bo on ${measured.length} published alloys, 9-element Zr space, 8 proposals; ${repeats} repeats`);
+  console.log(`bo on ${measured.length} published alloys${values.scarce ? ' (scarce: of the space, missing the target)' : ''}, 9-element Zr space, 8 proposals; ${repeats} repeats`);
   const seconds: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const started = performance.now();
@@ -80,9 +89,10 @@ async function main(): Promise<void> {
     console.log(`  run ${r + 1}: ${seconds.at(-1)!.toFixed(2)} s, stages ${JSON.stringify(outcome.summary.seconds)}`);
     for (const p of outcome.proposals) {
       const q = p.prediction!;
-      console.log(`    ${formatFormula(p.composition).padEnd(34)} P(success) ${q.successProbability!.toFixed(3)}  pGlass ${q.pGlass.toFixed(2)}  yield ${q.yieldStrengthMPa.toFixed(0)} ± ${q.yieldStrengthStd.toFixed(0)}  elong ${q.elongationPct.toFixed(1)} ± ${q.elongationStd.toFixed(1)}`);
+      const nearest = Math.min(...measured.map((a) => compositionDistance(normalize(a.composition), p.composition)));
+      console.log(`    ${formatFormula(p.composition).padEnd(34)} nearest measured ${nearest.toFixed(1).padStart(5)} at.% (L1)  P(success) ${q.successProbability!.toFixed(3)}  pGlass ${q.pGlass.toFixed(2)}  yield ${q.yieldStrengthMPa.toFixed(0)} ± ${q.yieldStrengthStd.toFixed(0)}  elong ${q.elongationPct.toFixed(1)} ± ${q.elongationStd.toFixed(1)}`);
     }
-    if (values.pending !== undefined) pending = outcome.proposals.map((p) => p.composition);
+    if (values.pending) pending = outcome.proposals.map((p) => p.composition);
   }
   const mean = seconds.reduce((a, b) => a + b, 0) / seconds.length;
   const sd = Math.sqrt(seconds.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, seconds.length - 1));

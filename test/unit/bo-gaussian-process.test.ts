@@ -134,10 +134,19 @@ describe('GP glass classifier', () => {
     expect(far).toBeLessThan(0.8);
   });
 
-  it('falls back to the Laplace rule with one class or none', () => {
-    const one = GlassClassifier.fit([[0], [1], [2]], [true, true, true]);
-    expect(one.gp).toBeNull();
-    expect(one.probability(0, 0)).toBeCloseTo(0.8, 10);
+  it('with one class only, is confident next to the labelled alloys and even odds away from them', () => {
+    const points = [[0], [0.02], [0.05]];
+    const one = GlassClassifier.fit(points, [true, true, true]);
+    const at = (x: number) => {
+      const post = one.gp!.posteriorStandardised([x]);
+      return one.probability(post.mean, post.variance);
+    };
+    expect(at(0.02)).toBeGreaterThan(0.85);
+    expect(at(0.15)).toBeLessThan(at(0.02));
+    expect(at(1)).toBeCloseTo(0.5, 3);
+    const none = GlassClassifier.fit(points, [false, false, false]);
+    const post = none.gp!.posteriorStandardised([0.02]);
+    expect(none.probability(post.mean, post.variance)).toBeLessThan(0.15);
     expect(GlassClassifier.fit([], []).probability(0, 0)).toBe(0.5);
   });
 });

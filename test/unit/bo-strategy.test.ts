@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { glassObjective, SuccessAcquisition, ThresholdModel } from '../../src/core/bo/acquisition.js';
 import { proposeBoBatch, type BoInput } from '../../src/core/bo/bayesian-optimisation.js';
 import { l1AtPct } from '../../src/core/bo/batch-selection.js';
+import { labelled, relevantAlloys } from '../../src/core/bo/training-data.js';
 import { GlassClassifier } from '../../src/core/bo/glass-classifier.js';
 import { formatFormula, roundToStep, validateAgainstDesignSpace } from '../../src/core/chemistry/composition.js';
 import type { Composition, DesignSpace, MeasuredAlloy } from '../../src/core/chemistry/types.js';
@@ -161,5 +162,17 @@ describe('bo strategy', () => {
     ];
     const result = proposeBoBatch(input([...seeds, ...foreign], [], 2));
     expect(result.summary.training).toMatchObject({ relevant: 41, foreign: 1, glassLabels: 41 });
+  });
+});
+
+describe('bo training data', () => {
+  it('orders relevant alloys nearest the best-scoring ones first, so a cap keeps the promising region', () => {
+    const best: MeasuredAlloy = { composition: { Zr: 55, Cu: 30, Al: 10, Ni: 5 }, isGlass: true, yieldStrengthMPa: 1700, elongationPct: 5 };
+    const near: MeasuredAlloy = { composition: { Zr: 56, Cu: 29, Al: 10, Ni: 5 }, isGlass: true, yieldStrengthMPa: null, elongationPct: null };
+    const far: MeasuredAlloy = { composition: { Zr: 75, Ti: 10, Ni: 15 }, isGlass: false, yieldStrengthMPa: null, elongationPct: null };
+    const data = relevantAlloys([far, near, best], space.elements, { maxOutside: 0.1, anchors: 1, score: (a) => fitness(a, objectives) });
+    expect(data.alloys).toEqual([best, near, far]);
+    expect(labelled(data, (a) => a.isGlass, 2).values).toEqual([true, true]);
+    expect(labelled(data, (a) => a.yieldStrengthMPa, 5).values).toEqual([1700]);
   });
 });

@@ -178,7 +178,7 @@ export function proposeBoBatch(input: BoInput): BoResult {
       fallback: anyModel ? null : 'no labels: random legal compositions',
       training: counts,
       models: {
-        glass: glass.gp ? { ...hyper(models[0]), slope: glass.slope, offset: glass.offset } : { constant: glass.constant },
+        glass: glass.gp ? { ...hyper(models[0]), slope: glass.slope, offset: glass.offset, labels: glass.labels } : null,
         yieldStrengthMPa: hyper(models[1]),
         elongationPct: hyper(models[2]),
       },

@@ -5,7 +5,8 @@
  *   k(r) = s^2 (1 + sqrt5 r / l + 5 r^2 / (3 l^2)) exp(-sqrt5 r / l),   y = f(x) + eps, eps ~ N(0, s^2 g)
  *
  * Hyperparameters (lengthscale l, noise ratio g) maximise the log marginal likelihood over a grid,
- * with the signal variance s^2 profiled out in closed form (s^2 = y^T C^{-1} y / n for C = K/s^2 + g I),
+ * with the signal variance s^2 profiled out in closed form (s^2 = y^T C^{-1} y / n for C = K/s^2 + g I)
+ * unless it is fixed,
  * on at most `maxFitPoints` training points (a seeded subsample); the final model is factorised on
  * all points. Posterior mean and variance of f at new points; leave-one-out predictions in closed
  * form (R&W eq. 5.12), used to calibrate the glass classifier.
@@ -29,6 +30,8 @@ export interface GpFitOptions {
   seed: number;
   /** Skip the search and use these. */
   hyperparameters?: GpHyperparameters;
+  /** Keep the signal variance at this value instead of profiling it (e.g. 1 for +-1 labels). */
+  signalVariance?: number;
   /** Standardise the targets with this mean and scale instead of their own (a prior mean and scale). */
   standardisation?: { mean: number; scale: number };
 }
@@ -107,7 +110,7 @@ export class GaussianProcess {
     // Correlation C = L L^T; covariance K = s^2 C. Profile s^2 on all points unless given.
     const cInvZ = solveUpperTransposed(l, n, solveLower(l, n, z));
     const quad = z.reduce((s, v, i) => s + v * cInvZ[i], 0);
-    const signalVariance = options.hyperparameters ? hyper.signalVariance : Math.max(quad / n, 0.05);
+    const signalVariance = options.hyperparameters ? hyper.signalVariance : (o.signalVariance ?? Math.max(quad / n, 0.05));
     const s = Math.sqrt(signalVariance);
     const chol = l.map((v) => v * s);
     const alpha = cInvZ.map((v) => v / signalVariance);
@@ -150,7 +153,7 @@ export class GaussianProcess {
         if (!l) continue;
         const w = solveLower(l, m, zs);
         const quad = w.reduce((s, v) => s + v * v, 0);
-        const s2 = Math.max(quad / m, 0.05);
+        const s2 = o.signalVariance ?? Math.max(quad / m, 0.05);
         const lml = -0.5 * quad / s2 - 0.5 * (logDeterminant(l, m) + m * Math.log(s2)) - 0.5 * m * LOG_2PI;
         if (lml > best.lml) best = { lengthscale, noiseRatio, signalVariance: s2, lml };
       }
