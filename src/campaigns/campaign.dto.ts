@@ -4,6 +4,7 @@ import {
   ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsObject, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max,
   MaxLength, Min, MinLength, ValidateNested,
 } from 'class-validator';
+import { STRATEGY_METHODS, type StrategyMethod } from '../core/campaign/strategy.js';
 import { PageQuery } from '../common/pagination.js';
 import { CAMPAIGN_STATUSES } from './campaign.entity.js';
 
@@ -65,8 +66,8 @@ export class ObjectivesDto {
 }
 
 export class StrategyDto {
-  @ApiPropertyOptional({ enum: ['aimatdesign', 'random', 'genetic'], default: 'aimatdesign' }) @IsOptional() @IsIn(['aimatdesign', 'random', 'genetic'])
-  method?: 'aimatdesign' | 'random' | 'genetic';
+  @ApiPropertyOptional({ enum: STRATEGY_METHODS, default: 'aimatdesign' }) @IsOptional() @IsIn(STRATEGY_METHODS)
+  method?: StrategyMethod;
   @ApiPropertyOptional({ default: 100, description: 'agent training episodes in the first design iteration' }) @IsOptional() @IsInt() @Min(1) @Max(100000)
   episodesPerIteration?: number;
   @ApiPropertyOptional({ default: 25, description: 'episodes when refreshing the warm-started agent after new results' }) @IsOptional() @IsInt() @Min(1) @Max(100000)

@@ -17,7 +17,7 @@ import { SurrogateBundle, type BundleCrossValidation } from '../core/surrogates/
 import { PgKnowledgeCache } from '../knowledge/pg-knowledge-cache.js';
 import { Random } from '../core/util/random.js';
 import { RandomStrategy } from './random-strategy.js';
-import type { DesignContext, DesignOutcome, DesignStrategy, ModelVersionRecord } from './strategy.js';
+import { predictionOf, type DesignContext, type DesignOutcome, type DesignStrategy, type ModelVersionRecord } from './strategy.js';
 
 /** The descriptors surrogates start from; AMR may add 1-3 of the other candidates. */
 export const INITIAL_DESCRIPTORS = ['delta', 'dHmix', 'dSmix', 'vec'];
@@ -122,12 +122,7 @@ export class AimatdesignStrategy implements DesignStrategy {
       proposals: result.proposals.map((p) => ({
         composition: p.composition,
         prediction: {
-          pGlass: p.pGlass,
-          yieldStrengthMPa: p.yieldStrengthMPa.mean,
-          yieldStrengthStd: p.yieldStrengthMPa.std,
-          elongationPct: p.elongationPct.mean,
-          elongationStd: p.elongationPct.std,
-          successProbability: p.successProbability,
+          ...predictionOf(p),
           ...(p.knowledge ? { knowledgeScore: p.knowledge.score, knowledgeExplanation: p.knowledge.explanation } : {}),
         },
       })),

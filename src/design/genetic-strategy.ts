@@ -1,7 +1,7 @@
 import { formatFormula } from '../core/chemistry/composition.js';
 import { successScore } from '../core/campaign/success.js';
 import type { Composition, DesignSpace, MeasuredAlloy } from '../core/chemistry/types.js';
-import { gridKey, isLegal, randomLegalComposition, roundToGrid, toComposition, toFractions, usesOnlyElements } from '../core/rl/design-space.js';
+import { gridKey, isLegal, randomLegalComposition, roundToGrid, takenGridKeys, toComposition, toFractions, usesOnlyElements } from '../core/rl/design-space.js';
 import { Random } from '../core/util/random.js';
 import type { Objectives } from '../campaigns/campaign.entity.js';
 import type { DesignContext, DesignOutcome, DesignStrategy } from './strategy.js';
@@ -76,13 +76,7 @@ export class GeneticStrategy implements DesignStrategy {
     const population = ranked.slice(0, Math.max(Math.ceil(ranked.length * o.elite), Math.min(ranked.length, o.minPopulation)));
 
     // Measured and pending compositions on the grid (as-made compositions are off the grid).
-    const seen = new Set<string>();
-    for (const c of [...ctx.measured.map((a) => a.composition), ...ctx.pending]) {
-      if (!usesOnlyElements(c, elements)) continue;
-      const x = toFractions(c, elements);
-      seen.add(gridKey(x, space.step));
-      seen.add(gridKey(roundToGrid(x, space.step), space.step));
-    }
+    const seen = takenGridKeys([...ctx.measured.map((a) => a.composition), ...ctx.pending], space);
 
     const proposals: { composition: Composition; prediction: null }[] = [];
     const chosen: Float64Array[] = [];

@@ -57,6 +57,23 @@ export interface DesignOutcome {
   summary: Record<string, unknown>;
 }
 
+/** The prediction stored with a proposal, from a model's predictive summary of it. */
+export function predictionOf(p: {
+  pGlass: number;
+  yieldStrengthMPa: { mean: number; std: number };
+  elongationPct: { mean: number; std: number };
+  successProbability: number;
+}): Prediction {
+  return {
+    pGlass: p.pGlass,
+    yieldStrengthMPa: p.yieldStrengthMPa.mean,
+    yieldStrengthStd: p.yieldStrengthMPa.std,
+    elongationPct: p.elongationPct.mean,
+    elongationStd: p.elongationPct.std,
+    successProbability: p.successProbability,
+  };
+}
+
 /** A way of proposing the next batch (AIMatDesign, or a baseline). */
 export interface DesignStrategy {
   readonly name: string;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { formatFormula, roundToStep, validateAgainstDesignSpace } from '../../src/core/chemistry/composition.js';
 import type { Composition, MeasuredAlloy } from '../../src/core/chemistry/types.js';
-import { DEFAULT_STRATEGY } from '../../src/core/campaign/strategy.js';
 import { Random } from '../../src/core/util/random.js';
 import type { Objectives } from '../../src/campaigns/campaign.entity.js';
 import { fitness, GeneticStrategy } from '../../src/design/genetic-strategy.js';
 import { STRATEGIES } from '../../src/design/strategies.js';
 import type { DesignContext } from '../../src/design/strategy.js';
+import { designContext } from './design-helpers.js';
 import { createOracle, DEMO_DESIGN_SPACE, meetsObjectives, sampleDesignSpace, sampleSeedAlloys } from '../../simulators/oracle.js';
 
 const objectives: Objectives = {
@@ -19,20 +19,7 @@ const objectives: Objectives = {
 const oracle = createOracle(3);
 
 function context(measured: MeasuredAlloy[], pending: Composition[], count: number, seed = 42): DesignContext {
-  return {
-    campaignId: 'c',
-    space: DEMO_DESIGN_SPACE,
-    objectives,
-    strategy: { ...DEFAULT_STRATEGY, method: 'genetic' },
-    measured,
-    pending,
-    count,
-    seed,
-    iteration: 1,
-    previous: { featureNames: null, agentCheckpoint: null },
-    progress: async () => undefined,
-    log: () => undefined,
-  };
+  return designContext({ method: 'genetic', space: DEMO_DESIGN_SPACE, objectives, measured, pending, count, seed });
 }
 
 const seeds = sampleSeedAlloys(oracle, DEMO_DESIGN_SPACE, 30, new Random(5));

@@ -1,5 +1,8 @@
-import type { DesignSpace } from '../../src/core/chemistry/types.js';
+import type { Composition, DesignSpace, MeasuredAlloy } from '../../src/core/chemistry/types.js';
+import { DEFAULT_STRATEGY, type StrategyMethod } from '../../src/core/campaign/strategy.js';
 import type { SurrogatePredictions, Surrogates } from '../../src/core/rl/types.js';
+import type { Objectives } from '../../src/campaigns/campaign.entity.js';
+import type { DesignContext } from '../../src/design/strategy.js';
 
 /** A 4-element toy design space (Zr base). */
 export const TOY_SPACE: DesignSpace = {
@@ -41,4 +44,30 @@ export function toySurrogates(target: number[] = [0.5, 0.3, 0.1, 0.1]): Surrogat
     },
   };
   return s;
+}
+
+/** A first design iteration's context for a strategy test (default settings, no progress or log). */
+export function designContext(o: {
+  method: StrategyMethod;
+  space: DesignSpace;
+  objectives: Objectives;
+  measured: MeasuredAlloy[];
+  pending: Composition[];
+  count: number;
+  seed: number;
+}): DesignContext {
+  return {
+    campaignId: 'c',
+    space: o.space,
+    objectives: o.objectives,
+    strategy: { ...DEFAULT_STRATEGY, method: o.method },
+    measured: o.measured,
+    pending: o.pending,
+    count: o.count,
+    seed: o.seed,
+    iteration: 1,
+    previous: { featureNames: null, agentCheckpoint: null },
+    progress: async () => undefined,
+    log: () => undefined,
+  };
 }

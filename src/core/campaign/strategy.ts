@@ -3,9 +3,15 @@
  * (the paper's values where the paper gives one; episodes per design iteration are fewer than the
  * paper's 1000 because the service retrains after every batch instead of once).
  */
+/**
+ * The design strategies a campaign can name: aimatdesign = TD3 + TEP + knowledge reward + AMR;
+ * random = uniform proposals, genetic = genetic algorithm, bo = Bayesian optimisation (baselines).
+ */
+export const STRATEGY_METHODS = ['aimatdesign', 'random', 'genetic', 'bo'] as const;
+export type StrategyMethod = (typeof STRATEGY_METHODS)[number];
+
 export interface StrategySettings {
-  /** aimatdesign = TD3 + TEP + knowledge reward + AMR; random = uniform proposals, genetic = genetic algorithm (baselines). */
-  method: 'aimatdesign' | 'random' | 'genetic';
+  method: StrategyMethod;
   /** Agent training episodes in the first iteration, and when refreshing a warm-started agent. */
   episodesPerIteration: number;
   refreshEpisodes: number;

@@ -17,6 +17,7 @@ import type { Td3Agent } from '../rl/td3.js';
 import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
 import { predictionAt, singleProperty } from '../rl/types.js';
 import type { Random } from '../util/random.js';
+import { normalCdf } from '../util/normal.js';
 import { distanceToAnchors, sampleInRegion, type ActiveTrustRegion } from './trust-region.js';
 
 export interface ProposalConfig {
@@ -56,13 +57,6 @@ export interface Proposal {
   knowledge: { score: number; explanation: string; source: string } | null;
   /** Ranking score used to order the batch. */
   rank: number;
-}
-
-/** Standard normal CDF (Abramowitz-Stegun 7.1.26 on erf). */
-function normalCdf(z: number): number {
-  const t = 1 / (1 + 0.3275911 * Math.abs(z / Math.SQRT2));
-  const erf = 1 - (((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t) * Math.exp(-(z * z) / 2);
-  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }
 
 export function successProbability(p: SinglePrediction, objectives: readonly Objective[]): number {

@@ -113,6 +113,22 @@ export function gridKey(x: ArrayLike<number>, stepAtPct: number): string {
   return parts.join(',');
 }
 
+/**
+ * Grid keys of the compositions that use only the space's elements, each as given and rounded to
+ * the grid (as-made compositions lie off the grid): the measured and pending compositions a
+ * strategy must not propose again.
+ */
+export function takenGridKeys(compositions: Iterable<Composition>, space: DesignSpace): Set<string> {
+  const keys = new Set<string>();
+  for (const c of compositions) {
+    if (!usesOnlyElements(c, space.elements)) continue;
+    const x = toFractions(c, space.elements);
+    keys.add(gridKey(x, space.step));
+    keys.add(gridKey(roundToGrid(x, space.step), space.step));
+  }
+  return keys;
+}
+
 /** Euclidean distance in at.% between two fraction vectors. */
 export function fractionDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;

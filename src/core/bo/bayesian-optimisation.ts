@@ -1,0 +1,191 @@
+/**
+ * One Bayesian-optimisation design iteration: fit the objective models on the relevant measured
+ * alloys, build a candidate pool, refine it around the most promising candidates, and select a
+ * batch by P(success) with pending experiments and earlier picks as fantasies.
+ *
+ * 1. Training data: alloys with at most `maxOutside` of foreign elements, nearest the best
+ *    `anchors` alloys first, at most `maxTrainingAlloys` per model; missing labels are left out
+ *    per model (a glass label without properties still trains the glass model).
+ * 2. Models: GlassClassifier on the labels, a ThresholdModel per property (GP regression).
+ * 3. Pool: `randomCandidates` random legal compositions + `movesPerStart` local moves around each
+ *    of the `localStarts` best measured alloys of the space (by the caller's score).
+ * 4. Refinement: local moves around the `refineStarts` best candidates by P(success) given the
+ *    pending experiments; the final pool is the best `poolKeep` of the first plus these.
+ * 5. Batch: selectBatch (fantasies + minimum L1 distance from pending and from each other).
+ *
+ * Deterministic for a given seed. Predictions reported for each proposal are the models' own
+ * (before any fantasy); the acquisition at the pick is in `acquisition`.
+ */
+import type { Composition, DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
+import type { SuccessProperty } from '../campaign/success.js';
+import { takenGridKeys, toComposition, toFractions, usesOnlyElements } from '../rl/design-space.js';
+import { Random } from '../util/random.js';
+import { glassObjective, SuccessAcquisition, ThresholdModel, type FantasyMode, type ObjectiveModel } from './acquisition.js';
+import { selectBatch } from './batch-selection.js';
+import { CandidatePool } from './candidates.js';
+import { DEFAULT_GP_FIT, type GpFitOptions } from './gaussian-process.js';
+import { GlassClassifier } from './glass-classifier.js';
+import { boInput, boInputFromFractions, labelled, relevantAlloys } from './training-data.js';
+
+export interface BoOptions {
+  maxOutside: number;
+  anchors: number;
+  maxTrainingAlloys: number;
+  randomCandidates: number;
+  localStarts: number;
+  movesPerStart: number;
+  refineStarts: number;
+  movesPerRefine: number;
+  poolKeep: number;
+  /** Largest transfer of a local move, in grid steps. */
+  maxMoveSteps: number;
+  fantasy: FantasyMode;
+  gp: Partial<GpFitOptions>;
+}
+
+export const DEFAULT_BO_OPTIONS: BoOptions = {
+  maxOutside: 0.1,
+  anchors: 20,
+  maxTrainingAlloys: 1000,
+  randomCandidates: 1500,
+  localStarts: 12,
+  movesPerStart: 40,
+  refineStarts: 16,
+  movesPerRefine: 30,
+  poolKeep: 600,
+  maxMoveSteps: 4,
+  fantasy: 'miss',
+  gp: {},
+};
+
+export interface BoObjectives {
+  requireGlass: boolean;
+  targets: readonly { property: SuccessProperty; threshold: number }[];
+}
+
+export interface BoInput {
+  space: DesignSpace;
+  objectives: BoObjectives;
+  measured: readonly MeasuredAlloy[];
+  pending: readonly Composition[];
+  count: number;
+  /** at.%, L1, from each other and from pending compositions. */
+  minDistance: number;
+  seed: number;
+  /** How promising a measured alloy is (higher is better): anchors the training data and the local moves. */
+  score: (a: MeasuredAlloy) => number;
+  options?: Partial<BoOptions>;
+}
+
+export interface BoProposal {
+  composition: Composition;
+  fractions: Float64Array;
+  pGlass: number;
+  yieldStrengthMPa: { mean: number; std: number };
+  elongationPct: { mean: number; std: number };
+  successProbability: number;
+  /** P(success) at the pick, given pending experiments and earlier picks as misses. */
+  acquisition: number;
+  relaxedDistance: boolean;
+}
+
+export interface BoResult {
+  proposals: BoProposal[];
+  summary: Record<string, unknown>;
+}
+
+const PROPERTIES: readonly SuccessProperty[] = ['yieldStrengthMPa', 'elongationPct'];
+
+export function proposeBoBatch(input: BoInput): BoResult {
+  const started = performance.now();
+  const o = { ...DEFAULT_BO_OPTIONS, ...(input.options ?? {}) };
+  const { space } = input;
+  const elements = space.elements;
+  const rng = new Random(input.seed);
+  const gpOptions: Partial<GpFitOptions> = { ...DEFAULT_GP_FIT, ...o.gp, seed: rng.nextUint32() };
+
+  // 1-2. Models.
+  const data = relevantAlloys(input.measured, elements, { maxOutside: o.maxOutside, anchors: o.anchors, score: input.score });
+  const glassData = labelled(data, (a) => a.isGlass, o.maxTrainingAlloys);
+  const glass = GlassClassifier.fit(glassData.inputs, glassData.values, gpOptions);
+  const models: ObjectiveModel[] = [glassObjective(glass)];
+  const factors: boolean[] = [input.objectives.requireGlass];
+  const counts: Record<string, number> = { relevant: data.alloys.length, foreign: data.foreign, glassLabels: glassData.values.length };
+  for (const property of PROPERTIES) {
+    const target = input.objectives.targets.find((t) => t.property === property);
+    const d = labelled(data, (a) => a[property], o.maxTrainingAlloys);
+    models.push(ThresholdModel.fit(property, d.inputs, d.values, target?.threshold ?? 0, gpOptions));
+    factors.push(target !== undefined);
+    counts[property] = d.values.length;
+  }
+  const fitted = performance.now();
+
+  // 3. Pool, without measured or pending compositions.
+  const excluded = takenGridKeys([...input.measured.map((a) => a.composition), ...input.pending], space);
+  const pool = new CandidatePool(space, excluded);
+  const starts = input.measured
+    .map((a, index) => ({ a, index, score: input.score(a) }))
+    .filter((s) => usesOnlyElements(s.a.composition, elements))
+    .sort((a, b) => b.score - a.score || a.index - b.index)
+    .slice(0, o.localStarts);
+  for (const s of starts) pool.addLocalMoves(toFractions(s.a.composition, elements), o.movesPerStart, o.maxMoveSteps, rng);
+  pool.addRandom(o.randomCandidates, rng);
+  const firstPool = rng.shuffle([...pool.points]);
+  const pending = input.pending.map((c) => boInput(c, elements));
+  const anyModel = models.some((m) => m.gp !== null);
+
+  // 4. Refine around the best candidates (given the pending experiments).
+  let finalPool = firstPool;
+  if (anyModel && firstPool.length > 0) {
+    const first = new SuccessAcquisition(models, factors, firstPool.map(boInputFromFractions), o.fantasy);
+    for (const p of pending) first.condition(p);
+    const values = first.values();
+    const ranked = Array.from({ length: firstPool.length }, (_, i) => i).sort((a, b) => values[b] - values[a] || a - b);
+    const refine = new CandidatePool(space, excluded);
+    for (const i of ranked.slice(0, o.poolKeep)) refine.add(firstPool[i]);
+    for (const i of ranked.slice(0, o.refineStarts)) refine.addLocalMoves(firstPool[i], o.movesPerRefine, o.maxMoveSteps, rng);
+    finalPool = refine.points;
+  }
+  const pooled = performance.now();
+
+  // 5. Batch.
+  const acquisition = new SuccessAcquisition(models, factors, finalPool.map(boInputFromFractions), o.fantasy);
+  const before = finalPool.map((_, i) => ({
+    success: acquisition.value(i),
+    glass: acquisition.probability(0, i),
+    yield: acquisition.describe(1, i),
+    elongation: acquisition.describe(2, i),
+  }));
+  const picks = selectBatch(acquisition, { count: input.count, minDistance: input.minDistance, pending });
+  const proposals: BoProposal[] = picks.map((p) => ({
+    composition: toComposition(finalPool[p.index], elements, 4),
+    fractions: finalPool[p.index],
+    pGlass: before[p.index].glass,
+    yieldStrengthMPa: before[p.index].yield,
+    elongationPct: before[p.index].elongation,
+    successProbability: before[p.index].success,
+    acquisition: p.acquisition,
+    relaxedDistance: p.relaxed,
+  }));
+  const done = performance.now();
+
+  const hyper = (m: ObjectiveModel) => (m.gp ? { ...m.gp.hyperparameters, n: m.gp.n, logMarginalLikelihood: m.gp.logMarginalLikelihood } : null);
+  return {
+    proposals,
+    summary: {
+      strategy: 'bo',
+      proposals: proposals.length,
+      fallback: anyModel ? null : 'no labels: random legal compositions',
+      training: counts,
+      models: {
+        glass: glass.gp ? { ...hyper(models[0]), slope: glass.slope, offset: glass.offset, labels: glass.labels } : null,
+        yieldStrengthMPa: hyper(models[1]),
+        elongationPct: hyper(models[2]),
+      },
+      candidates: { first: firstPool.length, final: finalPool.length },
+      pending: pending.length,
+      relaxedDistance: picks.filter((p) => p.relaxed).length,
+      seconds: { fit: (fitted - started) / 1000, pool: (pooled - fitted) / 1000, select: (done - pooled) / 1000, total: (done - started) / 1000 },
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Candidate compositions for the acquisition: random legal compositions on the grid, and local
+ * moves (a few grid-step transfers between elements, sometimes adding or dropping one) around
+ * promising alloys. Only legal compositions of the space enter the pool, each once, and none
+ * that is measured or pending (compared on the grid).
+ */
+import type { DesignSpace } from '../chemistry/types.js';
+import { gridKey, isLegal, PRESENCE_EPS, randomLegalComposition, roundToGrid } from '../rl/design-space.js';
+import type { Random } from '../util/random.js';
+
+export class CandidatePool {
+  readonly points: Float64Array[] = [];
+  private readonly keys = new Set<string>();
+
+  constructor(
+    readonly space: DesignSpace,
+    /** Grid keys that may not be proposed (measured, pending). */
+    private readonly excluded: ReadonlySet<string>,
+  ) {}
+
+  get size(): number {
+    return this.points.length;
+  }
+
+  /** Adds x (rounded to the grid) when legal, new and not excluded. */
+  add(x: ArrayLike<number>): boolean {
+    const g = roundToGrid(x, this.space.step);
+    if (!isLegal(g, this.space)) return false;
+    const key = gridKey(g, this.space.step);
+    if (this.keys.has(key) || this.excluded.has(key)) return false;
+    this.keys.add(key);
+    this.points.push(g);
+    return true;
+  }
+
+  addRandom(count: number, rng: Random): void {
+    const space = this.space;
+    for (let tries = 0, added = 0; added < count && tries < count * 3; tries++) {
+      const x = randomLegalComposition(space, rng, { minCount: space.minElements, maxCount: space.maxElements, tries: 50 });
+      if (x && this.add(x)) added++;
+    }
+  }
+
+  /** Up to `count` local moves around `start` (each 1-3 grid-step transfers of 1..maxSteps steps). */
+  addLocalMoves(start: ArrayLike<number>, count: number, maxSteps: number, rng: Random): void {
+    for (let tries = 0, added = 0; added < count && tries < count * 4; tries++) {
+      if (this.add(localMove(start, this.space, maxSteps, rng))) added++;
+    }
+  }
+}
+
+/** One local move in fraction space (the result may be illegal; the pool checks). */
+export function localMove(start: ArrayLike<number>, space: DesignSpace, maxSteps: number, rng: Random): Float64Array {
+  const x = roundToGrid(start, space.step);
+  const step = space.step / 100;
+  const moves = 1 + rng.int(3);
+  for (let m = 0; m < moves; m++) {
+    const present: number[] = [];
+    const absent: number[] = [];
+    x.forEach((v, i) => (v > PRESENCE_EPS ? present : absent).push(i));
+    const r = rng.next();
+    const amount = step * (1 + rng.int(maxSteps));
+    if (r < 0.15 && absent.length > 0 && present.length < space.maxElements) {
+      const to = rng.pick(absent);
+      const from = rng.pick(present);
+      const moved = Math.min(Math.max(amount, (space.bounds[space.elements[to]]?.min ?? 0) / 100), x[from]);
+      x[from] -= moved;
+      x[to] += moved;
+    } else if (r < 0.25 && present.length > space.minElements) {
+      const droppable = present.filter((i) => space.elements[i] !== space.baseElement && (space.bounds[space.elements[i]]?.min ?? 0) <= 0);
+      if (droppable.length === 0) continue;
+      const from = rng.pick(droppable);
+      const to = rng.pick(present.filter((i) => i !== from));
+      x[to] += x[from];
+      x[from] = 0;
+    } else if (present.length >= 2) {
+      const from = rng.pick(present);
+      const to = rng.pick(present.filter((i) => i !== from));
+      const moved = Math.min(amount, x[from]);
+      x[from] -= moved;
+      x[to] += moved;
+    }
+  }
+  return x;
+}
