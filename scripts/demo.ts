@@ -35,6 +35,12 @@ import { renderPlot, type PlotKind } from '../src/progress/plots.js';
 import type { ProgressReport } from '../src/progress/progress.types.js';
 import { startFleet, type Fleet } from '../simulators/fleet.js';
 import { DEMO_DESIGN_SPACE, DEMO_OBJECTIVES, demoCampaignFields, sampleSeedAlloys } from '../simulators/oracle.js';
+import { createLabOracle, LAB_SPACES, ORACLE_KINDS, scenarioSeedAlloys, type OracleKind } from '../simulators/scenarios.js';
+
+function oracleKind(v: string): OracleKind {
+  if (!(ORACLE_KINDS as readonly string[]).includes(v)) throw new Error(`invalid --oracle ${v}: one of ${ORACLE_KINDS.join(', ')}`);
+  return v as OracleKind;
+}
 
 export interface DemoOptions {
   /** Experiments the campaign may run. */
@@ -47,6 +53,8 @@ export interface DemoOptions {
   speed: number;
   faultRate: number;
   seedAlloys: number;
+  /** The virtual lab's truth: smooth (simulators/oracle.ts) or data (simulators/data-oracle.ts, the published measurements). */
+  oracle: OracleKind;
   /** STRATEGIES key: aimatdesign, random, genetic. */
   strategy: string;
   /** AIMatDesign training episodes in the first design iteration (null: the service's default). */
@@ -76,6 +84,7 @@ export const DEMO_DEFAULTS: DemoOptions = {
   speed: 100_000,
   faultRate: 0.03,
   seedAlloys: 32,
+  oracle: 'smooth',
   strategy: 'aimatdesign',
   episodes: 40,
   out: null,
@@ -98,7 +107,10 @@ campaign to its budget and writes a report (tables, plots, MQTT messages of one 
   --episodes N        AIMatDesign training episodes in the first design iteration (default ${DEMO_DEFAULTS.episodes};
                       'service' for the service's default; later iterations refresh the warm-started agent)
   --seed N            campaign, oracle and instrument seed (default ${DEMO_DEFAULTS.seed})
-  --seed-alloys N     seed measurements sampled from the oracle (default ${DEMO_DEFAULTS.seedAlloys})
+  --seed-alloys N     seed measurements sampled from the oracle (default ${DEMO_DEFAULTS.seedAlloys}; smooth oracle)
+  --oracle KIND       smooth | data (default ${DEMO_DEFAULTS.oracle}): data = the truth interpolates the published
+                      measurements, seeded with published alloys of the space that miss the targets
+                      (reads ../shared/data/aimatdesign or AIMD_DATA_DIR)
   --instruments N     virtual instruments (default ${DEMO_DEFAULTS.instruments})
   --speed X           lab time compression, 6 h per experiment / X (default ${DEMO_DEFAULTS.speed})
   --fault-rate P      failures, duplicate and late results at P, going offline at P/2 (default ${DEMO_DEFAULTS.faultRate})
@@ -121,6 +133,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions | 'help' {
       episodes: { type: 'string' },
       seed: { type: 'string' },
       'seed-alloys': { type: 'string' },
+      oracle: { type: 'string' },
       instruments: { type: 'string' },
       speed: { type: 'string' },
       'fault-rate': { type: 'string' },
@@ -150,6 +163,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions | 'help' {
     episodes: values.episodes === 'service' ? null : num(values.episodes, 'episodes', d.episodes ?? 0, (n) => int(n) && n >= 1),
     seed: num(values.seed, 'seed', d.seed, int),
     seedAlloys: num(values['seed-alloys'], 'seed-alloys', d.seedAlloys, (n) => int(n) && n >= 4 && n <= 1000),
+    oracle: oracleKind(values.oracle ?? d.oracle),
     instruments: num(values.instruments, 'instruments', d.instruments, (n) => int(n) && n >= 1 && n <= 99),
     speed: num(values.speed, 'speed', d.speed, (n) => n > 0),
     faultRate: num(values['fault-rate'], 'fault-rate', d.faultRate, (n) => n >= 0 && n <= 0.5),
@@ -328,6 +342,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}, out?: Partial<
       seed: o.seed,
       faultRate: o.faultRate,
       instrument: { maxConcurrentJobs: perInstrument },
+      oracle: createLabOracle(o.oracle, o.seed),
       idPrefix: keepData ? `sim${Date.now().toString(36)}` : 'sim',
       log: o.verbose ? (e) => e.kind !== 'progress' && print.status(`  [lab] ${e.instrumentId} ${e.kind}${e.jobId ? ` ${e.jobId.slice(0, 8)}` : ''}${e.detail ? ` ${e.detail}` : ''}`) : undefined,
     });
@@ -361,7 +376,10 @@ export async function runDemo(partial: Partial<DemoOptions> = {}, out?: Partial<
     if (created.status !== 201) throw new Error(`creating the campaign: ${created.status} ${JSON.stringify(created.body)}`);
     const id: string = created.body.id;
 
-    const seeds = sampleSeedAlloys(oracle, DEMO_DESIGN_SPACE, o.seedAlloys, new Random(`demo-seed|${o.seed}`));
+    const seeds =
+      o.oracle === 'data'
+        ? scenarioSeedAlloys('scarce', oracle, LAB_SPACES.demo, 'data', o.seed)
+        : sampleSeedAlloys(oracle, DEMO_DESIGN_SPACE, o.seedAlloys, new Random(`demo-seed|${o.seed}`));
     const imported = await api(
       'POST',
       `/api/v1/campaigns/${id}/measurements/import`,
@@ -778,8 +796,8 @@ function reportMarkdown(r: {
     `- strategy \`${o.strategy}\`${o.strategy === 'aimatdesign' && o.episodes !== null ? ` (${o.episodes} training episodes in the first design iteration)` : ''}; budget ${o.budget}, batches of ${o.batch}; seed ${o.seed}`,
     `- design space: ${DEMO_DESIGN_SPACE.elements.map((el) => `${el} ${DEMO_DESIGN_SPACE.bounds[el].min}-${DEMO_DESIGN_SPACE.bounds[el].max}`).join(', ')} at.%, step ${DEMO_DESIGN_SPACE.step}, ${DEMO_DESIGN_SPACE.minElements}-${DEMO_DESIGN_SPACE.maxElements} elements, Zr largest`,
     `- targets: glass formed, yield strength >= ${DEMO_OBJECTIVES[0].threshold} MPa, elongation >= ${DEMO_OBJECTIVES[1].threshold} %`,
-    `- virtual lab: ${o.instruments} instruments, speed x${o.speed}, fault rate ${o.faultRate}; ground truth: simulators/oracle.ts (seed ${o.seed})`,
-    `- seed data: ${r.seeds} alloys sampled from the oracle, ${r.seedSuccesses} meeting the targets`,
+    `- virtual lab: ${o.instruments} instruments, speed x${o.speed}, fault rate ${o.faultRate}; ground truth: ${o.oracle === 'data' ? 'simulators/data-oracle.ts (the published measurements)' : 'simulators/oracle.ts'} (seed ${o.seed})`,
+    `- seed data: ${r.seeds} ${o.oracle === 'data' ? 'published alloys of the space that miss the targets' : 'alloys sampled from the oracle'}, ${r.seedSuccesses} meeting the targets`,
     '',
     '## Results',
     '',

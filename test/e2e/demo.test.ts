@@ -4,7 +4,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDemoArgs, runDemo } from '../../scripts/demo.js';
 
-/** `npm run demo` in short: the whole closed loop on embedded defaults with the virtual lab. */
+/**
+ * `npm run demo` in short: the whole closed loop on embedded defaults with the virtual lab, here
+ * the data-grounded one (the truth interpolates the published measurements; the campaign is
+ * seeded with published alloys of the space that miss the targets), over MQTT.
+ */
 describe('npm run demo (short)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'aimd-demo-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,6 +17,9 @@ describe('npm run demo (short)', () => {
     expect(parseDemoArgs(['--', '--help'])).toBe('help');
     expect(parseDemoArgs(['--budget', '12', '--strategy', 'genetic', '--no-bar'])).toMatchObject({ budget: 12, strategy: 'genetic', noBar: true, batch: 8 });
     expect(() => parseDemoArgs(['--budget', 'lots'])).toThrow(/--budget/);
+    expect(parseDemoArgs([])).toMatchObject({ oracle: 'smooth' });
+    expect(parseDemoArgs(['--oracle', 'data'])).toMatchObject({ oracle: 'data' });
+    expect(() => parseDemoArgs(['--oracle', 'real'])).toThrow(/--oracle real: one of smooth, data/);
   });
 
   it('runs a campaign to its budget and writes the report, the plots and one experiment on the wire', async () => {
@@ -24,6 +31,7 @@ describe('npm run demo (short)', () => {
         strategy: 'aimatdesign',
         episodes: 4,
         seedAlloys: 24,
+        oracle: 'data',
         faultRate: 0,
         out: path.join(dir, 'report'),
         dataDir: path.join(dir, 'data'),
@@ -54,6 +62,8 @@ describe('npm run demo (short)', () => {
     expect(text).toMatch(/#\s+batch\s+formula\s+state/);
     expect(text).toContain('success rate:');
     expect(text).toContain('best alloys found:');
+    expect(md).toContain('ground truth: simulators/data-oracle.ts (the published measurements)');
+    expect(md).toMatch(/seed data: 38 published alloys of the space that miss the targets, 0 meeting the targets/);
     // one experiment as it went over MQTT: dispatch, accepted, started, progress, result
     const kinds = result.wire.map((m) => (m.topic.endsWith('/results') ? 'result' : JSON.parse(m.payload).type));
     expect(kinds[0]).toBe('job.dispatch');
