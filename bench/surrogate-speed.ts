@@ -9,7 +9,14 @@
  * then times `predictFeatures` at batch 64 and 4096, per model, in rows per CPU second. "before" is the
  * implementation of the previous commit (row-at-a-time dot products over per-row arrays), kept
  * below in this file's memory and run on the same weights through the models' JSON; the script
- * also checks that both give the same numbers.
+ * also checks that both give the same numbers. The yield model is a blend of edRVFL and boosting
+ * (src/core/surrogates/blended-regressor.ts): "before" runs its edRVFL member the old way and its
+ * boosting member as it is.
+ *
+ * Then the overhead of the domain term (src/core/surrogates/domain-uncertainty.ts): the design
+ * engine's call, predictFractions on batches of 64 fraction vectors over the campaign's elements,
+ * with and without withDomainUncertainty over every alloy of the data as reference. The
+ * calibration constants do not change the work done, so a fixed one is used unless --calibrate.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -17,9 +24,12 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DESCRIPTOR_NAMES, elementFractionFeatures, featurize } from '../src/core/chemistry/descriptors.js';
 import type { Composition, MeasuredAlloy } from '../src/core/chemistry/types.js';
+import { surrogatesFromBundle } from '../src/core/design/bundle-surrogates.js';
+import { blendPredictions, type BlendedRegressorJSON } from '../src/core/surrogates/blended-regressor.js';
 import { SurrogateBundle, type BundleJSON } from '../src/core/surrogates/bundle.js';
+import { calibrateDomainUncertainty, withDomainUncertainty, type DomainCalibration } from '../src/core/surrogates/domain-uncertainty.js';
 import type { EdRVFLJSON } from '../src/core/surrogates/edrvfl.js';
-import type { ObliviousBoostingJSON } from '../src/core/surrogates/oblivious-boosting.js';
+import { ObliviousBoostingRegressor, type ObliviousBoostingJSON } from '../src/core/surrogates/oblivious-boosting.js';
 import type { FeatureMatrix } from '../src/core/surrogates/types.js';
 import { Random } from '../src/core/util/random.js';
 
@@ -125,16 +135,18 @@ function legacyBoosting(json: ObliviousBoostingJSON) {
 function legacyBundle(json: BundleJSON) {
   const columns = Int32Array.from(json.regressorFeatureNames, (n) => json.featureNames.indexOf(n));
   const cls = legacyBoosting(json.classifier);
-  const ys = legacyEdrvfl(json.yieldRegressor);
+  const blend = json.yieldRegressor as BlendedRegressorJSON;
+  const ysEdrvfl = blend.edrvfl ? legacyEdrvfl(blend.edrvfl) : null;
+  const ysBoosting = blend.boosting ? ObliviousBoostingRegressor.fromJSON(blend.boosting) : null;
+  const ys = (Xr: FeatureMatrix, X: FeatureMatrix) => blendPredictions(blend.weight, ysEdrvfl?.(Xr) ?? null, ysBoosting?.predict(X) ?? null);
   const el = legacyEdrvfl(json.elongationRegressor);
   const select = (X: FeatureMatrix) => X.map((row) => Float64Array.from(columns, (j) => row[j]));
   return {
     classifier: cls,
-    yieldRegressor: (X: FeatureMatrix) => ys(select(X)),
-    elongationRegressor: (X: FeatureMatrix) => el(select(X)),
+    yieldEdrvfl: ysEdrvfl,
     predictFeatures: (X: FeatureMatrix) => {
       const Xr = select(X);
-      const y = ys(Xr);
+      const y = ys(Xr, X);
       const e = el(Xr);
       return { pGlass: cls(X), yieldMean: y.mean, yieldStd: y.std, elongationMean: e.mean, elongationStd: e.std };
     },
@@ -228,10 +240,11 @@ function main(): void {
   });
   const X = featurize(comps, featureNames).map((r) => Float64Array.from(r));
 
-  const yc = bundle.yieldRegressor.config;
+  const yc = bundle.elongationRegressor.config;
   console.log(
     `bundle: ${featureNames.length} features (regressors on ${bundle.regressorFeatureNames.length}), ${bundle.classifier.treeCount} trees; ` +
-      `edRVFL ${yc.layers} layers x ${yc.hiddenUnits} units x ${yc.ensembles} ensembles (${yc.activation}); trained in ${trainSeconds.toFixed(1)} s`,
+      `edRVFL ${yc.layers} layers x ${yc.hiddenUnits} units x ${yc.ensembles} ensembles (${yc.activation}); ` +
+      `yield blend weight of edRVFL ${bundle.yieldRegressor.weight} (boosting ${bundle.yieldRegressor.boosting?.treeCount ?? 0} trees); trained in ${trainSeconds.toFixed(1)} s`,
   );
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; node ${process.version}`);
 
@@ -244,7 +257,7 @@ function main(): void {
   const fast = {
     bundle: (x: FeatureMatrix) => bundle.predictFeatures(x),
     classifier: (x: FeatureMatrix) => bundle.classifier.predictProba(x),
-    yield: (x: FeatureMatrix) => bundle.yieldRegressor.predict(x),
+    yield: (x: FeatureMatrix) => bundle.yieldRegressor.edrvfl!.predict(x),
     elongation: (x: FeatureMatrix) => bundle.elongationRegressor.predict(x),
   };
   const cols = Int32Array.from(bundle.regressorFeatureNames, (n) => featureNames.indexOf(n));
@@ -252,14 +265,15 @@ function main(): void {
   const slow = {
     bundle: legacy.predictFeatures,
     classifier: legacy.classifier,
-    yield: legacyEdrvfl(json.yieldRegressor),
+    yield: legacy.yieldEdrvfl!,
     elongation: legacyEdrvfl(json.elongationRegressor),
   };
   // The regressors alone see the already-selected columns.
   const input = { bundle: X, classifier: X, yield: Xr, elongation: Xr };
   const skipBefore = argv.includes('--no-before');
   console.log(`\n${'model'.padEnd(22)}${'batch'.padStart(6)}${'before rows/s'.padStart(16)}${'after rows/s'.padStart(16)}${'speed-up'.padStart(10)}`);
-  for (const name of ['bundle', 'yield', 'elongation', 'classifier'] as const) {
+  const models = bundle.yieldRegressor.edrvfl ? (['bundle', 'yield', 'elongation', 'classifier'] as const) : (['bundle', 'elongation', 'classifier'] as const);
+  for (const name of models) {
     for (const batch of [64, 4096]) {
       const x = input[name].slice(0, batch);
       const s = skipBefore ? NaN : rowsPerSecond(slow[name], x, seconds);
@@ -268,6 +282,36 @@ function main(): void {
       console.log(`${label.padEnd(22)}${String(batch).padStart(6)}${s.toFixed(0).padStart(16)}${f.toFixed(0).padStart(16)}${(f / s).toFixed(1).padStart(9)}x`);
     }
   }
+
+  // ----- the domain term's overhead on the engine's call -----
+  const calibration: DomainCalibration = argv.includes('--calibrate')
+    ? calibrateDomainUncertainty(alloys, { featureNames, seed: 42, folds: 5 })
+    : {
+        kind: 'domain-calibration',
+        yieldStrength: { modelScale: 1, offset: 100, slope: 20, n: 0, outOfFold: null as never, withoutDistance: { modelScale: 1, offset: 150 } },
+        elongation: { modelScale: 1, offset: 1, slope: 0.3, n: 0, outOfFold: null as never, withoutDistance: { modelScale: 1, offset: 2 } },
+        glass: { farFieldPGlass: 0.1, length: 10, n: 0, outOfFold: null as never },
+      };
+  const plain = surrogatesFromBundle(bundle, campaign);
+  const t1 = performance.now();
+  const aware = withDomainUncertainty(plain, alloys, campaign, calibration);
+  const setupMs = performance.now() - t1;
+  const states = comps.map((c) => {
+    const v = Float64Array.from(campaign, (el) => c[el] ?? 0);
+    const total = v.reduce((a, b) => a + b, 0);
+    return v.map((x) => x / total);
+  });
+  const statesAsRows = states as unknown as FeatureMatrix;
+  const plainRate = rowsPerSecond((x) => plain.predictFractions(x as unknown as Float64Array[]), statesAsRows.slice(0, 64), seconds);
+  const awareRate = rowsPerSecond((x) => aware.predictFractions(x as unknown as Float64Array[]), statesAsRows.slice(0, 64), seconds);
+  const distRate = rowsPerSecond((x) => aware.nearestDistance(x as unknown as Float64Array[]), statesAsRows.slice(0, 64), seconds);
+  const perCall = (rate: number) => (64 / rate) * 1000;
+  console.log(
+    `\ndomain term (${alloys.length} reference alloys, ${campaign.length} campaign elements, set up in ${setupMs.toFixed(0)} ms), batch 64:\n` +
+      `  predictFractions ${plainRate.toFixed(0)} rows/s (${perCall(plainRate).toFixed(2)} ms/call), with the domain term ${awareRate.toFixed(0)} rows/s ` +
+      `(${perCall(awareRate).toFixed(2)} ms/call): +${(100 * (plainRate / awareRate - 1)).toFixed(1)} % per call, ` +
+      `+${(((perCall(awareRate) - perCall(plainRate)) * 15000) / 1000).toFixed(1)} s over 15,000 calls; nearestDistance alone ${perCall(distRate).toFixed(3)} ms/call`,
+  );
   console.log(`load average after: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 }
 

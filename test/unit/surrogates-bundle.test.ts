@@ -29,6 +29,7 @@ const options = {
   regressorFeatureNames: DESCRIPTOR_NAMES,
   classifier: { iterations: 100, learningRate: 0.2, depth: 4 },
   regressor: { ensembles: 3, hiddenUnits: 32, layers: 3 },
+  yieldBoosting: { iterations: 150, learningRate: 0.1, depth: 4 },
   seed: 11,
 };
 

@@ -1,20 +1,25 @@
 /**
- * The surrogate trio the RL agent queries: P(glass) from the oblivious-boosting classifier, and
- * yield strength and elongation (mean and spread) from two edRVFL regressors, all on the same
- * composition features.
+ * The surrogate trio the RL agent queries: P(glass) from the oblivious-boosting classifier, yield
+ * strength (mean and spread) from a blend of edRVFL and oblivious boosting whose weight wins inner
+ * cross-validation on the training rows (blended-regressor.ts), and elongation from edRVFL, all on
+ * the same composition features.
  */
 import { featurize } from '../chemistry/descriptors.js';
 import { compositionKey } from '../chemistry/composition.js';
 import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
 import { Random } from '../util/random.js';
-import { crossValidate, kFold, stratifiedKFold, type CrossValidationResult } from './cross-validation.js';
+import { BlendedRegressor, blendPredictions, chooseBlendWeight, type BlendedRegressorJSON } from './blended-regressor.js';
+import { crossValidate, foldSplits, kFold, stratifiedKFold, summarize, type CrossValidationResult } from './cross-validation.js';
 import { DEFAULT_EDRVFL_CONFIG, EdRVFLRegressor, type EdRVFLConfig, type EdRVFLJSON } from './edrvfl.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
 import {
   DEFAULT_OBLIVIOUS_BOOSTING_CONFIG,
+  DEFAULT_OBLIVIOUS_BOOSTING_REGRESSOR_CONFIG,
   ObliviousBoostingClassifier,
+  ObliviousBoostingRegressor,
   type ObliviousBoostingConfig,
   type ObliviousBoostingJSON,
+  type ObliviousBoostingRegressorConfig,
 } from './oblivious-boosting.js';
 import type { FeatureMatrix } from './types.js';
 
@@ -38,6 +43,17 @@ export interface BundleTrainOptions {
   regressor?: Partial<EdRVFLConfig>;
   yieldRegressor?: Partial<EdRVFLConfig>;
   elongationRegressor?: Partial<EdRVFLConfig>;
+  /** The boosting member of the yield blend (reads every feature in featureNames). */
+  yieldBoosting?: Partial<ObliviousBoostingRegressorConfig>;
+  /** Fix the yield blend's edRVFL weight instead of choosing it by inner cross-validation. */
+  yieldBlendWeight?: number;
+  /** Folds of the inner cross-validation that chooses the yield blend (default 3). */
+  innerFolds?: number;
+  /**
+   * SurrogateBundle.crossValidate on the same alloys and options: train then chooses the yield
+   * blend from its out-of-fold predictions instead of running an inner cross-validation of its own.
+   */
+  cv?: BundleCrossValidation;
   seed: number;
 }
 
@@ -55,20 +71,42 @@ export interface BundleJSON {
   featureNames: string[];
   regressorFeatureNames: string[];
   classifier: ObliviousBoostingJSON;
-  yieldRegressor: EdRVFLJSON;
+  /** A bare EdRVFLJSON in bundles saved before the blend (read as weight 1). */
+  yieldRegressor: BlendedRegressorJSON | EdRVFLJSON;
   elongationRegressor: EdRVFLJSON;
 }
 
+/** One model's cross-validation, with what is needed to reuse its out-of-fold predictions. */
+export interface ModelCrossValidation extends CrossValidationResult {
+  n: number;
+  /** Index into the alloys passed to crossValidate of each row the model was validated on. */
+  rows: Int32Array;
+  /** Fold of each of those rows. */
+  folds: Int32Array;
+}
+
+export interface RegressorCrossValidation extends ModelCrossValidation {
+  /** The model's own out-of-fold spread (std), aligned with oof. */
+  oofStd: Float64Array;
+}
+
+export interface YieldCrossValidation extends RegressorCrossValidation {
+  /** Out-of-fold means and spreads of the two blend members, aligned with rows. */
+  members: { edrvfl: { mean: Float64Array; std: Float64Array }; boosting: { mean: Float64Array; std: Float64Array } };
+  /** The edRVFL weight used for each fold, chosen on the other folds' rows only. */
+  foldWeights: number[];
+}
+
 export interface BundleCrossValidation {
-  classifier: CrossValidationResult & { n: number };
-  yieldStrength: CrossValidationResult & { n: number };
-  elongation: CrossValidationResult & { n: number };
+  classifier: ModelCrossValidation;
+  yieldStrength: YieldCrossValidation;
+  elongation: RegressorCrossValidation;
 }
 
 /** The three per-model configs with the seeds derived from the bundle seed. */
 function resolveConfigs(options: BundleTrainOptions) {
   const rng = new Random(options.seed);
-  const seeds = [rng.nextUint32(), rng.nextUint32(), rng.nextUint32()];
+  const seeds = [rng.nextUint32(), rng.nextUint32(), rng.nextUint32(), rng.nextUint32()];
   return {
     classifier: { ...DEFAULT_OBLIVIOUS_BOOSTING_CONFIG, ...options.classifier, seed: seeds[0] },
     yieldRegressor: { ...DEFAULT_EDRVFL_CONFIG, ...options.regressor, ...options.yieldRegressor, seed: seeds[1] },
@@ -79,6 +117,7 @@ function resolveConfigs(options: BundleTrainOptions) {
       ...options.elongationRegressor,
       seed: seeds[2],
     },
+    yieldBoosting: { ...DEFAULT_OBLIVIOUS_BOOSTING_REGRESSOR_CONFIG, ...options.yieldBoosting, seed: seeds[3] },
   };
 }
 
@@ -96,8 +135,8 @@ function selectColumns(X: FeatureMatrix, columns: Int32Array): Float64Array[] {
   return X.map((row) => Float64Array.from(columns, (j) => row[j]));
 }
 
-/** The rows each model trains on: the alloys where its label is known. */
-function trainingSets(alloys: MeasuredAlloy[], X: FeatureMatrix, columns: Int32Array) {
+/** The rows each model trains on: the alloys where its label is known (X: the model's columns, Xall: every feature). */
+function trainingSets(alloys: readonly MeasuredAlloy[], X: FeatureMatrix, columns: Int32Array) {
   const Xr = selectColumns(X, columns);
   const pick = (source: FeatureMatrix, keep: (a: MeasuredAlloy) => number | null) => {
     const rows: number[] = [];
@@ -109,13 +148,75 @@ function trainingSets(alloys: MeasuredAlloy[], X: FeatureMatrix, columns: Int32A
         y.push(v);
       }
     });
-    return { rows, X: rows.map((i) => source[i]), y, groups: rows.map((i) => compositionKey(alloys[i].composition)) };
+    return { rows, X: rows.map((i) => source[i]), Xall: rows.map((i) => X[i]), y, groups: rows.map((i) => compositionKey(alloys[i].composition)) };
   };
   return {
     glass: pick(X, (a) => (a.isGlass === null ? null : a.isGlass ? 1 : 0)),
     yieldStrength: pick(Xr, (a) => a.yieldStrengthMPa),
     elongation: pick(Xr, (a) => a.elongationPct),
   };
+}
+
+type TrainingSet = ReturnType<typeof trainingSets>['yieldStrength'];
+type ResolvedConfigs = ReturnType<typeof resolveConfigs>;
+type Predictive = { mean: Float64Array; std: Float64Array };
+
+/** Out-of-fold mean and spread of a model fitted on each fold's training rows. */
+function outOfFold(n: number, folds: Int32Array, k: number, fitPredict: (train: number[], test: number[]) => Predictive) {
+  const mean = new Float64Array(n).fill(NaN);
+  const std = new Float64Array(n).fill(NaN);
+  const fitSeconds: number[] = [];
+  for (const { train, test } of foldSplits(folds, k)) {
+    const t0 = performance.now();
+    const p = fitPredict(train, test);
+    fitSeconds.push((performance.now() - t0) / 1000);
+    test.forEach((row, j) => {
+      mean[row] = p.mean[j];
+      std[row] = p.std[j];
+    });
+  }
+  return { mean, std, fitSeconds };
+}
+
+/** Out-of-fold predictions of both yield blend members on the given folds. */
+function yieldMemberOof(set: TrainingSet, configs: ResolvedConfigs, folds: Int32Array, k: number) {
+  const pickRows = (M: FeatureMatrix, idx: number[]) => idx.map((i) => M[i]);
+  const pickY = (idx: number[]) => idx.map((i) => set.y[i]);
+  const edrvfl = outOfFold(set.rows.length, folds, k, (train, test) =>
+    new EdRVFLRegressor(configs.yieldRegressor).fit(pickRows(set.X, train), pickY(train)).predict(pickRows(set.X, test)),
+  );
+  const boosting = outOfFold(set.rows.length, folds, k, (train, test) =>
+    new ObliviousBoostingRegressor(configs.yieldBoosting).fit(pickRows(set.Xall, train), pickY(train)).predict(pickRows(set.Xall, test)),
+  );
+  return { edrvfl, boosting, fitSeconds: edrvfl.fitSeconds.map((s, f) => s + boosting.fitSeconds[f]) };
+}
+
+/**
+ * The yield blend's edRVFL weight: fixed by the options, or the winner of a cross-validation on
+ * the training rows (the given bundle CV's, or an inner one of its own).
+ */
+function chooseYieldWeight(set: TrainingSet, configs: ResolvedConfigs, options: BundleTrainOptions): { weight: number; mae: number[] | null } {
+  if (options.yieldBlendWeight !== undefined) return { weight: options.yieldBlendWeight, mae: null };
+  const cv = options.cv?.yieldStrength;
+  if (cv) {
+    if (cv.n !== set.rows.length || cv.rows.some((r, j) => r !== set.rows[j])) throw new RangeError('options.cv was computed on other alloys');
+    return chooseBlendWeight(cv.members.edrvfl.mean, cv.members.boosting.mean, set.y);
+  }
+  const k = Math.min(options.innerFolds ?? 3, set.rows.length);
+  const folds = kFold(set.rows.length, k, { seed: options.seed, groups: set.groups });
+  const oof = yieldMemberOof(set, configs, folds, k);
+  return chooseBlendWeight(oof.edrvfl.mean, oof.boosting.mean, set.y);
+}
+
+/** Metrics per fold of pooled out-of-fold predictions, in the shape crossValidate returns. */
+function foldMetrics(y: number[], oof: Float64Array, folds: Int32Array, k: number) {
+  const perFold = foldSplits(folds, k).map(({ test }) =>
+    regressionMetrics(
+      test.map((i) => y[i]),
+      test.map((i) => oof[i]),
+    ),
+  );
+  return { perFold, ...summarize(perFold) };
 }
 
 export class SurrogateBundle {
@@ -125,7 +226,7 @@ export class SurrogateBundle {
     readonly featureNames: readonly string[],
     readonly regressorFeatureNames: readonly string[],
     readonly classifier: ObliviousBoostingClassifier,
-    readonly yieldRegressor: EdRVFLRegressor,
+    readonly yieldRegressor: BlendedRegressor,
     readonly elongationRegressor: EdRVFLRegressor,
   ) {
     this.columns = regressorColumns(featureNames, regressorFeatureNames);
@@ -139,11 +240,13 @@ export class SurrogateBundle {
     );
     const sets = trainingSets(alloys, X, regressorColumns(options.featureNames, options.regressorFeatureNames));
     for (const [name, set] of Object.entries(sets)) if (set.rows.length < 2) throw new RangeError(`too few alloys with ${name} known`);
+    const ys = sets.yieldStrength;
+    const choice = chooseYieldWeight(ys, configs, options);
     return new SurrogateBundle(
       [...options.featureNames],
       [...(options.regressorFeatureNames ?? options.featureNames)],
       new ObliviousBoostingClassifier(configs.classifier).fit(sets.glass.X, sets.glass.y),
-      new EdRVFLRegressor(configs.yieldRegressor).fit(sets.yieldStrength.X, sets.yieldStrength.y),
+      BlendedRegressor.fit(ys.X, ys.Xall, ys.y, { weight: choice.weight, edrvfl: configs.yieldRegressor, boosting: configs.yieldBoosting, innerMae: choice.mae }),
       new EdRVFLRegressor(configs.elongationRegressor).fit(sets.elongation.X, sets.elongation.y),
     );
   }
@@ -168,7 +271,10 @@ export class SurrogateBundle {
 
   /**
    * k-fold CV of each model on its own rows, with repeated measurements of one composition kept
-   * in one fold (stratified by class for the classifier).
+   * in one fold (stratified by class for the classifier). The yield blend's weight for a fold is
+   * chosen on the out-of-fold predictions of the other folds' rows (cross-fitted: one CV, not a
+   * nested one, so the design engine's first iteration stays fast); bench/surrogates.ts reports
+   * the fully nested figure.
    */
   static crossValidate(alloys: MeasuredAlloy[], options: BundleTrainOptions & { folds?: number }): BundleCrossValidation {
     const k = options.folds ?? 5;
@@ -178,29 +284,65 @@ export class SurrogateBundle {
       options.featureNames,
     );
     const sets = trainingSets(alloys, X, regressorColumns(options.featureNames, options.regressorFeatureNames));
+    const glassFolds = stratifiedKFold(sets.glass.y, k, { seed: options.seed, groups: sets.glass.groups });
     const classifier = crossValidate({
       X: sets.glass.X,
       y: sets.glass.y,
-      folds: stratifiedKFold(sets.glass.y, k, { seed: options.seed, groups: sets.glass.groups }),
+      folds: glassFolds,
       fit: (Xt, yt) => new ObliviousBoostingClassifier(configs.classifier).fit(Xt, yt),
       predict: (m, Xt) => m.predictProba(Xt),
       metrics: (yt, p) => classificationMetrics(yt, p),
     });
-    const regress = (set: (typeof sets)['yieldStrength'], config: EdRVFLConfig) => ({
-      n: set.rows.length,
-      ...crossValidate({
-        X: set.X,
-        y: set.y,
-        folds: kFold(set.rows.length, k, { seed: options.seed, groups: set.groups }),
-        fit: (Xt, yt) => new EdRVFLRegressor(config).fit(Xt, yt),
-        predict: (m, Xt) => m.predict(Xt).mean,
-        metrics: regressionMetrics,
-      }),
+    const foldsOf = (set: TrainingSet) => kFold(set.rows.length, k, { seed: options.seed, groups: set.groups });
+
+    const ys = sets.yieldStrength;
+    const yFolds = foldsOf(ys);
+    const members = yieldMemberOof(ys, configs, yFolds, k);
+    const yMean = new Float64Array(ys.rows.length);
+    const yStd = new Float64Array(ys.rows.length);
+    const foldWeights = foldSplits(yFolds, k).map(({ train, test }) => {
+      const w = options.yieldBlendWeight ?? chooseBlendWeight(members.edrvfl.mean, members.boosting.mean, ys.y, train).weight;
+      const sub = (p: Predictive) => ({ mean: Float64Array.from(test, (i) => p.mean[i]), std: Float64Array.from(test, (i) => p.std[i]) });
+      const blended = blendPredictions(w, sub(members.edrvfl), sub(members.boosting));
+      test.forEach((row, j) => {
+        yMean[row] = blended.mean[j];
+        yStd[row] = blended.std[j];
+      });
+      return w;
     });
+
+    const es = sets.elongation;
+    const eFolds = foldsOf(es);
+    const elong = outOfFold(es.rows.length, eFolds, k, (train, test) =>
+      new EdRVFLRegressor(configs.elongationRegressor)
+        .fit(
+          train.map((i) => es.X[i]),
+          train.map((i) => es.y[i]),
+        )
+        .predict(test.map((i) => es.X[i])),
+    );
     return {
-      classifier: { n: sets.glass.rows.length, ...classifier },
-      yieldStrength: regress(sets.yieldStrength, configs.yieldRegressor),
-      elongation: regress(sets.elongation, configs.elongationRegressor),
+      classifier: { n: sets.glass.rows.length, rows: Int32Array.from(sets.glass.rows), folds: glassFolds, ...classifier },
+      yieldStrength: {
+        n: ys.rows.length,
+        rows: Int32Array.from(ys.rows),
+        folds: yFolds,
+        ...foldMetrics(ys.y, yMean, yFolds, k),
+        oof: yMean,
+        oofStd: yStd,
+        fitSeconds: members.fitSeconds,
+        members: { edrvfl: { mean: members.edrvfl.mean, std: members.edrvfl.std }, boosting: { mean: members.boosting.mean, std: members.boosting.std } },
+        foldWeights,
+      },
+      elongation: {
+        n: es.rows.length,
+        rows: Int32Array.from(es.rows),
+        folds: eFolds,
+        ...foldMetrics(es.y, elong.mean, eFolds, k),
+        oof: elong.mean,
+        oofStd: elong.std,
+        fitSeconds: elong.fitSeconds,
+      },
     };
   }
 
@@ -221,7 +363,7 @@ export class SurrogateBundle {
       [...json.featureNames],
       [...json.regressorFeatureNames],
       ObliviousBoostingClassifier.fromJSON(json.classifier),
-      EdRVFLRegressor.fromJSON(json.yieldRegressor),
+      BlendedRegressor.fromJSON(json.yieldRegressor),
       EdRVFLRegressor.fromJSON(json.elongationRegressor),
     );
   }
