@@ -14,6 +14,7 @@ import { DEFAULT_KNOWLEDGE_SCHEDULE } from '../core/rl/reward.js';
 import type { Td3Checkpoint } from '../core/rl/td3.js';
 import type { Objective } from '../core/rl/types.js';
 import { SurrogateBundle, type BundleCrossValidation } from '../core/surrogates/bundle.js';
+import { calibrateDomainUncertainty, withDomainUncertainty } from '../core/surrogates/domain-uncertainty.js';
 import { PgKnowledgeCache } from '../knowledge/pg-knowledge-cache.js';
 import { Random } from '../core/util/random.js';
 import { RandomStrategy } from './random-strategy.js';
@@ -73,7 +74,7 @@ export class AimatdesignStrategy implements DesignStrategy {
       objectives,
       measured: usable,
       pending: ctx.pending,
-      surrogates: surrogatesFromBundle(trained.bundle, space.elements),
+      surrogates: trained.surrogates(space.elements),
       knowledge,
       refinement:
         strategy.amrEnabled && knowledge
@@ -83,7 +84,7 @@ export class AimatdesignStrategy implements DesignStrategy {
               retrain: async (names: string[]): Promise<RetrainResult> => {
                 const refined = trainSurrogates(training, names, ctx.seed);
                 modelVersions.push(refined.record('AMR feature re-selection'));
-                return { surrogates: surrogatesFromBundle(refined.bundle, space.elements), featureNames: names, cvError: refined.cvError, metrics: refined.metrics };
+                return { surrogates: refined.surrogates(space.elements), featureNames: names, cvError: refined.cvError, metrics: refined.metrics };
               },
             }
           : null,
@@ -101,6 +102,8 @@ export class AimatdesignStrategy implements DesignStrategy {
           minDistance: strategy.minProposalDistance,
           rollouts: Math.max(16, 4 * ctx.count),
           rolloutSteps: Math.min(64, strategy.stepsPerEpisode),
+          // With a trust region, exploration is its stated share: no bonus for spreads that grow away from the data.
+          ...(region ? { uncertaintyWeight: 0 } : {}),
         },
       },
       onProgress: (p) => {
@@ -219,6 +222,8 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
   const alloys = data.train;
   const bundle = SurrogateBundle.train(alloys, { featureNames, seed });
   const cv = SurrogateBundle.crossValidate(data.validate, { featureNames, seed, folds: CV_FOLDS });
+  // Spreads that grow, and P(glass) that fades, away from the measured alloys: fitted on the same out-of-fold predictions.
+  const calibration = calibrateDomainUncertainty(data.validate, { featureNames, seed, folds: CV_FOLDS, cv });
   const seconds = (performance.now() - started) / 1000;
   const { error, metrics } = cvError(cv, data.validate);
   return {
@@ -227,10 +232,13 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
     cvError: error,
     metrics,
     seconds,
+    calibration,
+    /** The bundle bound to the campaign's elements, with the domain-aware uncertainty. */
+    surrogates: (elements: readonly string[]) => withDomainUncertainty(surrogatesFromBundle(bundle, elements), alloys, elements, calibration),
     record: (trigger: string): ModelVersionRecord => ({
       kind: 'surrogates',
       features: [...featureNames],
-      hyperparameters: { folds: CV_FOLDS, seed },
+      hyperparameters: { folds: CV_FOLDS, seed, domainCalibration: calibration },
       metrics: { ...metrics, cvError: error, folds: CV_FOLDS },
       dataCounts: {
         alloys: alloys.length,
