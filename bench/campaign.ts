@@ -22,6 +22,7 @@
  * glass-forming rate of the proposals, best values, the hypervolume beyond the targets, the best
  * min-normalised score, wall time per proposal batch. Per scenario and strategy: mean ± sd over seeds.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -69,6 +70,8 @@ export interface BenchOptions {
   trustRegion: boolean | null;
   short: boolean;
   verbose: boolean;
+  /** Also write every run (with its measured alloys) to this JSON file. */
+  json: string | null;
 }
 
 const DEFAULT_STRATEGY_LIST = ['aimatdesign', 'bo', 'genetic', 'random'];
@@ -76,7 +79,7 @@ const DEFAULT_STRATEGY_LIST = ['aimatdesign', 'bo', 'genetic', 'random'];
 export const BENCH_USAGE = `usage: npm run bench:campaign -- [--oracle data,smooth] [--scenario scarce,literature] [--space zr9,demo]
        [--strategies ${DEFAULT_STRATEGY_LIST.join(',')}] [--seeds 5] [--first-seed 1] [--budget 48] [--batch 8]
        [--episodes N|service] [--success-continues] [--safety-layer on|off] [--curriculum 0..1]
-       [--trust-region on|off] [--short] [--verbose]
+       [--trust-region on|off] [--short] [--verbose] [--json FILE]
 
 Defaults: the data oracle, scarce and literature seed data, the zr9 space, every registered strategy
 of ${DEFAULT_STRATEGY_LIST.join(', ')}, 5 seeds, 48 experiments in batches of 8, the service's strategy defaults.
@@ -103,6 +106,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       'trust-region': { type: 'string' },
       short: { type: 'boolean' },
       verbose: { type: 'boolean' },
+      json: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -149,6 +153,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     trustRegion: onOff(values['trust-region'], 'trust-region'),
     short,
     verbose: values.verbose ?? false,
+    json: values.json ?? null,
   };
 }
 
@@ -409,6 +414,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const result = await runBenchmark(options);
   console.log(result.text);
+  if (options.json) writeFileSync(options.json, JSON.stringify({ options, runs: result.runs }, null, 1));
   console.log(`\n(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 }
 

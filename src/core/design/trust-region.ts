@@ -33,9 +33,9 @@ export interface TrustRegionConfig {
 }
 
 export const DEFAULT_TRUST_REGION_CONFIG: TrustRegionConfig = {
-  initialRadius: 5,
-  minRadius: 2,
-  maxRadius: 12,
+  initialRadius: 3,
+  minRadius: 1,
+  maxRadius: 8,
   grow: 1.25,
   shrink: 0.7,
   failureTolerance: 1,
