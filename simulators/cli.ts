@@ -10,11 +10,16 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_TOPIC_PREFIX } from '../adapters/mqtt/protocol.js';
 import { startFleet } from './fleet.js';
+import { createLabOracle, ORACLE_KINDS, ZR9_DESIGN_SPACE, type OracleKind } from './scenarios.js';
 import type { InstrumentLogEntry, InstrumentLogKind } from './virtual-instrument.js';
 
 const USAGE = `usage: npm run simulators -- [--instruments 4] [--speed 1000] [--url mqtt://127.0.0.1:1883]
        [--prefix ${DEFAULT_TOPIC_PREFIX}] [--seed 1] [--fault-rate 0.05] [--id-prefix sim]
-       [--mqtt-version 4|5] [--username U --password P] [--verbose]`;
+       [--mqtt-version 4|5] [--username U --password P] [--oracle smooth|data] [--verbose]
+
+--oracle: the lab's truth (default smooth: simulators/oracle.ts; data: simulators/data-oracle.ts,
+the published measurements, read from ../shared/data/aimatdesign or AIMD_DATA_DIR; its instruments
+stock the elements of the 9-element Zr space, Pd included).`;
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
         username: { type: 'string' },
         password: { type: 'string' },
         verbose: { type: 'boolean' },
+        oracle: { type: 'string' },
         help: { type: 'boolean' },
       },
     });
@@ -62,6 +68,8 @@ async function main(): Promise<void> {
   const version = args['mqtt-version'] === undefined ? undefined : numberOption(args['mqtt-version'], 'mqtt-version', 5, (n) => n === 4 || n === 5);
   const url = args.url ?? 'mqtt://127.0.0.1:1883';
   const prefix = args.prefix ?? DEFAULT_TOPIC_PREFIX;
+  const oracleKind = (args.oracle ?? 'smooth') as OracleKind;
+  if (!ORACLE_KINDS.includes(oracleKind)) fail(`invalid --oracle ${args.oracle}: one of ${ORACLE_KINDS.join(', ')}`);
 
   let line = 0;
   const counts = new Map<InstrumentLogKind, number>();
@@ -76,7 +84,7 @@ async function main(): Promise<void> {
   };
 
   console.log(
-    `virtual lab: ${instruments} instruments on ${url} under ${prefix}, speed x${speed}, seed ${seed}, fault rate ${faultRate}`,
+    `virtual lab: ${instruments} instruments on ${url} under ${prefix}, speed x${speed}, seed ${seed}, fault rate ${faultRate}, ${oracleKind} oracle`,
   );
   let fleet;
   try {
@@ -87,6 +95,8 @@ async function main(): Promise<void> {
       speed,
       seed,
       faultRate,
+      oracle: createLabOracle(oracleKind, seed),
+      ...(oracleKind === 'data' ? { elements: [...ZR9_DESIGN_SPACE.elements] } : {}),
       idPrefix: args['id-prefix'],
       instrument: { protocolVersion: version as 4 | 5 | undefined, username: args.username, password: args.password },
       log,
