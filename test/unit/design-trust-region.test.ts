@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DesignSpace, MeasuredAlloy } from '../../src/core/chemistry/types.js';
+import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
+import { TOY_SPACE } from './design-helpers.js';
 import {
   DEFAULT_TRUST_REGION_CONFIG,
   distanceToAnchors,
@@ -10,14 +11,7 @@ import {
 import { isLegal } from '../../src/core/rl/design-space.js';
 import { Random } from '../../src/core/util/random.js';
 
-const SPACE: DesignSpace = {
-  elements: ['Zr', 'Cu', 'Ni', 'Al'],
-  bounds: { Zr: { min: 40, max: 75 }, Cu: { min: 0, max: 35 }, Ni: { min: 0, max: 20 }, Al: { min: 0, max: 20 } },
-  step: 0.5,
-  minElements: 3,
-  maxElements: 4,
-  baseElement: 'Zr',
-};
+const SPACE = TOY_SPACE; // Zr Cu Al Ni
 const OBJECTIVES = { requireGlass: true, targets: [{ property: 'yieldStrengthMPa' as const, threshold: 1600 }, { property: 'elongationPct' as const, threshold: 6 }] };
 
 const alloy = (composition: Record<string, number>, isGlass: boolean, y: number | null, e: number | null): MeasuredAlloy => ({ composition, isGlass, yieldStrengthMPa: y, elongationPct: e });
@@ -34,7 +28,7 @@ describe('trust region', () => {
   it('anchors on the best measured alloys of the space, best first', () => {
     const anchors = trustRegionAnchors(SEEDS, OBJECTIVES, SPACE, 8);
     expect(anchors).toHaveLength(2); // the crystalline one scores 0, the Fe one is outside the space
-    expect(Array.from(anchors[0]).map((v) => Math.round(v * 100))).toEqual([60, 25, 5, 10]);
+    expect(Array.from(anchors[0]).map((v) => Math.round(v * 100))).toEqual([60, 25, 10, 5]);
   });
 
   it('grows after a batch with a success and shrinks after a batch without', () => {
