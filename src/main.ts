@@ -4,6 +4,8 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { startInfrastructure } from './infrastructure/infrastructure.js';
 import { createApp } from './app.js';
 import { startLab } from './lab/lab-startup.js';
+import { EmbeddedPostgresError } from '../adapters/storage/embedded-postgres.js';
+import { BrokerPortInUseError } from '../adapters/mqtt/embedded-broker.js';
 
 async function main(): Promise<void> {
   const log = new Logger('Bootstrap');
@@ -39,6 +41,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error('start-up failed:', error instanceof Error ? error.stack : error);
+  // A known cause is one line that says what to do; anything else keeps its stack.
+  const known = error instanceof EmbeddedPostgresError || error instanceof BrokerPortInUseError;
+  console.error('start-up failed:', known ? error.message : error instanceof Error ? error.stack : error);
   process.exit(1);
 });
