@@ -6,6 +6,8 @@ import { API_KEY_PATTERN } from '../auth/secrets.js';
  * A wrong value stops the service with a message naming the variable; unset optional servers
  * (DATABASE_URL, MQTT_URL, REDIS_URL, OPENAI_BASE_URL) switch on the embedded defaults.
  */
+/** LOG_LEVEL values, least to most verbose: each level includes the ones before it. */
+export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = (protocols: string[]) =>
   z
@@ -24,9 +26,13 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
   PORT: port.default(3000),
-  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
+  /** text: Nest's lines (coloured only on a terminal); json: one JSON object per line. */
+  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   /** api: HTTP + MQTT ingestion; worker: background jobs only; all: both (default, one process). */
   SERVICE_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  /** A worker opens no HTTP port unless this is set (then it serves /health there). */
+  WORKER_PORT: port.optional(),
 
   DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
   DATA_DIR: z.string().default('.data'),
@@ -97,8 +103,8 @@ export type Env = z.infer<typeof schema>;
 
 export interface AppConfig {
   env: Env['NODE_ENV'];
-  http: { host: string; port: number; maxBodyBytes: number };
-  logLevel: Env['LOG_LEVEL'];
+  http: { host: string; port: number; maxBodyBytes: number; workerPort?: number };
+  log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
   role: Env['SERVICE_ROLE'];
   database: { mode: 'server'; url: string; poolSize: number } | { mode: 'embedded'; dataDir: string; port: number; poolSize: number };
   mqttClientId?: string;
@@ -140,10 +146,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.SERVICE_ROLE !== 'all' && !e.REDIS_URL) {
+    // In-process jobs never leave their process: an API-only process would queue jobs nobody runs,
+    // a worker would wait for jobs that never reach it.
+    throw new ConfigError(
+      `Invalid configuration:\n  SERVICE_ROLE=${JSON.stringify(e.SERVICE_ROLE)}: needs REDIS_URL (jobs go from API processes to workers through Redis)`,
+    );
+  }
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES },
-    logLevel: e.LOG_LEVEL,
+    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES, workerPort: e.WORKER_PORT },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     role: e.SERVICE_ROLE,
     database: e.DATABASE_URL
       ? { mode: 'server', url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE }

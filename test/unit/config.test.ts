@@ -32,6 +32,9 @@ describe('configuration', () => {
     [{ MQTT_TOPIC_PREFIX: '/bad/' }, 'MQTT_TOPIC_PREFIX'],
     [{ SERVICE_ROLE: 'boss' }, 'SERVICE_ROLE'],
     [{ SWAGGER: 'maybe' }, 'SWAGGER'],
+    [{ SERVICE_ROLE: 'worker' }, 'SERVICE_ROLE="worker": needs REDIS_URL'],
+    [{ SERVICE_ROLE: 'api' }, 'SERVICE_ROLE="api": needs REDIS_URL'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
   ])('stops with a message naming the variable for %o', (env, fragment) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(fragment);
