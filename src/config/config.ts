@@ -101,6 +101,9 @@ const schema = z.object({
 
 export type Env = z.infer<typeof schema>;
 
+/** Every environment variable the service reads (the README's configuration table names each one). */
+export const ENV_VARIABLES = Object.keys(schema.shape) as (keyof Env)[];
+
 export interface AppConfig {
   env: Env['NODE_ENV'];
   http: { host: string; port: number; maxBodyBytes: number; workerPort?: number };
@@ -188,24 +191,3 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
   };
 }
-
-/** The configuration table for the README: variable, default, meaning. */
-export const CONFIG_DOC: [string, string, string][] = [
-  ['PORT', '3000', 'HTTP port (REST API, /docs, /health)'],
-  ['HOST', '0.0.0.0', 'HTTP bind address'],
-  ['DATABASE_URL', '(unset: embedded PostgreSQL)', 'postgres://user:pass@host:5432/db of a PostgreSQL server'],
-  ['DATA_DIR', '.data', 'folder for the embedded PostgreSQL cluster (kept between runs)'],
-  ['EMBEDDED_PG_PORT', '54329', 'port of the embedded PostgreSQL'],
-  ['MQTT_URL', '(unset: embedded aedes broker)', 'mqtt://host:1883 of an external broker'],
-  ['MQTT_PORT', '1883', 'port of the embedded broker (the next free port if taken)'],
-  ['MQTT_TOPIC_PREFIX', 'aimd/v1', 'instrument protocol topic prefix'],
-  ['REDIS_URL', '(unset: in-process jobs)', 'redis://host:6379 to run background jobs on BullMQ'],
-  ['OPENAI_BASE_URL', '(unset: offline rule-based knowledge)', 'any OpenAI-compatible endpoint for the LLM knowledge provider'],
-  ['OPENAI_API_KEY / OPENAI_MODEL', '- / gpt-4o-mini', 'key and model for that endpoint'],
-  ['SERVICE_ROLE', 'all', 'all, api (HTTP + MQTT only) or worker (background jobs only)'],
-  ['LOG_LEVEL', 'log', 'error, warn, log, debug, verbose'],
-  ['ADMIN_API_KEY', '(unset: a bootstrap admin key is printed once on first start)', 'admin API key aimd_<id>_<secret> from configuration'],
-  ['RATE_LIMIT_PER_MINUTE', '600', 'requests per minute per API key (0: off)'],
-  ['MQTT_AUTH', 'off', 'on: the embedded broker enforces instrument credentials and topic ACLs'],
-  ['MOSQUITTO_PASSWORD_FILE / MOSQUITTO_ACL_FILE', '(unset)', 'files the service writes for Mosquitto from the instrument credentials'],
-];
