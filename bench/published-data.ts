@@ -3,7 +3,7 @@
  * src/measurements/seed-import.ts; the benchmarks keep every row, including row 99 whose element
  * columns do not sum to 100, normalised, as the paper's code does).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Composition } from '../src/core/chemistry/types.js';
 
@@ -14,6 +14,11 @@ const ELEMENT = /^[A-Z][a-z]?$/;
 export type CsvRow = Record<string, string>;
 
 export function readPublishedCsv(path: string): { header: string[]; elements: string[]; rows: CsvRow[] } {
+  if (!existsSync(path)) {
+    // a clone outside this project's folder layout has no ../shared: say what is missing and where it comes from
+    console.error(`${path} not found: the published AIMatDesign data (README, "Where the data comes from"); pass --data DIR with its folder`);
+    process.exit(2);
+  }
   const rows = parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''), { columns: true, skip_empty_lines: true }) as CsvRow[];
   const header = rows.length ? Object.keys(rows[0]) : [];
   return { header, elements: header.filter((h) => ELEMENT.test(h)), rows };
