@@ -278,10 +278,12 @@ function isClusterRunning(dataDir: string): boolean {
 }
 
 /** /var/tmp/aimatdesign-<hash of the preferred data folder>: the per-project fallback, open to the postgres user. */
-function fallbackRoot(preferredDataDir: string): string {
+function fallbackRoot(preferredDataDir: string, create = true): string {
   const root = path.join('/var/tmp', `aimatdesign-${createHash('sha1').update(preferredDataDir).digest('hex').slice(0, 12)}`);
-  mkdirSync(root, { recursive: true });
-  chmodSync(root, 0o755);
+  if (create) {
+    mkdirSync(root, { recursive: true });
+    chmodSync(root, 0o755);
+  }
   return root;
 }
 
@@ -295,8 +297,9 @@ function resolveWritableDataDir(preferred: string, runAs: RunAs, log: (m: string
     mkdirSync(path.dirname(preferred), { recursive: true });
     return preferred;
   }
-  const candidates = [preferred, path.join(fallbackRoot(preferred), 'postgres')];
+  const candidates = [preferred, path.join(fallbackRoot(preferred, false), 'postgres')];
   for (const dir of candidates) {
+    if (dir !== preferred) fallbackRoot(preferred); // made only when needed
     mkdirSync(dir, { recursive: true });
     chownSync(dir, runAs.uid, runAs.gid);
     chmodSync(dir, 0o700);
