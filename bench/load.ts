@@ -66,7 +66,7 @@ let nextPort = 3400 + Math.floor(Math.random() * 500);
 async function startService(name: string, env: Record<string, string>): Promise<Service> {
   const port = nextPort++;
   const proc = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', ...env },
+    env: { ...process.env, PORT: String(port), WORKER_PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -19,6 +19,10 @@ const ELEMENT = /^[A-Z][a-z]?$/;
 export type CsvRow = Record<string, string>;
 
 export function readPublishedCsv(path: string): { header: string[]; elements: string[]; rows: CsvRow[] } {
+  if (!existsSync(path)) {
+    // A clone outside this project's folder layout has no ../shared: say what is missing and where it comes from.
+    throw new Error(`${path} not found: the published AIMatDesign data (README, "Where the data comes from"); pass --data DIR or set AIMD_DATA_DIR`);
+  }
   const rows = parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''), { columns: true, skip_empty_lines: true }) as CsvRow[];
   const header = rows.length ? Object.keys(rows[0]) : [];
   return { header, elements: header.filter((h) => ELEMENT.test(h)), rows };

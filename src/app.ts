@@ -9,6 +9,7 @@ import { API_KEY_HEADER, BEARER } from './auth/auth.controllers.js';
 import { bodyErrorHandler } from './auth/http-limits.js';
 import { jsonDepthGuard, strictUtf8, unsupportedMediaTypeGuard } from './common/body-guards.js';
 import { documentAccessPolicy } from './auth/swagger.js';
+import { completeDocument } from './common/openapi.js';
 import type { Infrastructure } from './infrastructure/infrastructure.js';
 
 /** Build the HTTP application around started infrastructure (used by main, the demo and tests). */
@@ -37,6 +38,7 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService | 
             'compositions, instruments measure them over MQTT (protocol aimd/v1), technicians enter results over REST.',
         )
         .setVersion('1')
+        .setLicense('UNLICENSED (private)', 'https://docs.npmjs.com/cli/configuring-npm/package-json#license')
         // auth: every route but /health needs an API key, as a bearer token or in X-API-Key
         .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'aimd_<id>_<secret>', description: 'API key' }, BEARER)
         .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key' }, API_KEY_HEADER)
@@ -44,7 +46,7 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService | 
         .addSecurityRequirements(API_KEY_HEADER)
         .build(),
     );
-    SwaggerModule.setup('docs', app, documentAccessPolicy(document), { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+    SwaggerModule.setup('docs', app, completeDocument(documentAccessPolicy(document), infra.dataSource), { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
   }
   return app;
 }

@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/config.js';
-import { startInfrastructure } from './infrastructure/infrastructure.js';
+import { startInfrastructure, StartupError } from './infrastructure/infrastructure.js';
 import { createApp } from './app.js';
 import { startLab } from './lab/lab-startup.js';
+import { serviceLogger } from './common/logger.js';
+import { EmbeddedPostgresError } from '../adapters/storage/embedded-postgres.js';
+import { BrokerPortInUseError } from '../adapters/mqtt/embedded-broker.js';
 
 async function main(): Promise<void> {
-  const log = new Logger('Bootstrap');
   let config;
   try {
     config = loadConfig();
@@ -17,13 +19,23 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const logger = serviceLogger(config.log);
+  Logger.overrideLogger(logger); // every Logger in the service, from the first line on
+  const log = new Logger('Bootstrap');
   const infra = await startInfrastructure(config, (m) => log.log(m));
   for (const line of infra.describe()) log.log(line);
-  const app = await createApp(infra);
+  const app = await createApp(infra, logger);
   await startLab(app, infra);
-  await app.listen(config.http.port, config.http.host);
-  const url = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`;
-  log.log(`listening on ${url} (API docs: ${url}/docs, health: ${url}/health)`);
+  // A worker opens no HTTP port (so it runs beside `npm start` as it is), unless WORKER_PORT asks for one.
+  const port = config.role === 'worker' ? config.http.workerPort : config.http.port;
+  if (port === undefined) {
+    log.log(`worker: running background jobs from ${infra.jobs.mode === 'redis' ? 'Redis (BullMQ)' : 'this process'}; no HTTP port (set WORKER_PORT for /health)`);
+  } else {
+    await app.listen(port, config.http.host);
+    const url = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
+    const pages = [...(config.swagger ? [`API docs ${url}/docs`] : []), `dashboard ${url}/dashboard`, `health ${url}/health`];
+    log.log(`listening on ${url} (${pages.join(', ')})`);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -39,6 +51,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error('start-up failed:', error instanceof Error ? error.stack : error);
+  // A known cause is one line that says what to do; anything else keeps its stack.
+  const known = error instanceof StartupError || error instanceof EmbeddedPostgresError || error instanceof BrokerPortInUseError;
+  console.error('start-up failed:', known ? error.message : error instanceof Error ? error.stack : error);
   process.exit(1);
 });

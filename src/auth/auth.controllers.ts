@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Req } from '@nestjs/common';
 import {
-  ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse,
-  ApiOperation, ApiSecurity, ApiTags, ApiUnauthorizedResponse,
+  ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { DataSource, In } from 'typeorm';
 import { CampaignEntity } from '../campaigns/campaign.entity.js';
@@ -12,6 +11,7 @@ import {
   ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, InstrumentCredentialView, IssuedInstrumentCredentialView, UpdateApiKeyDto,
 } from './auth.dto.js';
 import { InstrumentCredentialsService } from './instrument-credentials.service.js';
+import { ROLES } from './policy.js';
 
 export const BEARER = 'bearer';
 export const API_KEY_HEADER = 'api-key';
@@ -66,6 +66,24 @@ export class MeController {
 
   @Get('me')
   @ApiOperation({ summary: 'The calling key: name, role, the campaigns it is limited to (with their names and states), expiry' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      required: ['id', 'name', 'role', 'campaignIds', 'campaigns', 'expiresAt'],
+      properties: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        role: { type: 'string', enum: [...ROLES] },
+        campaignIds: { type: 'array', items: { type: 'string', format: 'uuid' }, nullable: true },
+        campaigns: {
+          type: 'array',
+          nullable: true,
+          items: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, status: { type: 'string' } } },
+        },
+        expiresAt: { type: 'string', format: 'date-time', nullable: true },
+      },
+    },
+  })
   @ApiUnauthorizedResponse()
   async me(@Req() req: AuthenticatedRequest) {
     const k = req.apiKey!;

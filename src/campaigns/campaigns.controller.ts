@@ -18,6 +18,9 @@ import {
   UpdateCampaignDto,
 } from './campaign.dto.js';
 import { CampaignsService } from './campaigns.service.js';
+import { entityRef, pageOf } from '../common/openapi.js';
+import { MeasurementEntity } from '../measurements/measurement.entity.js';
+import { AuditEventEntity } from '../audit/audit-event.entity.js';
 
 const ID = new ParseUUIDPipe({ version: undefined });
 
@@ -46,6 +49,7 @@ export class CampaignsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One campaign: settings, state, counts' })
   @ApiOkResponse({ type: CampaignView })
   @ApiNotFoundResponse()
   get(@Param('id', ID) id: string): Promise<CampaignView> {
@@ -130,12 +134,16 @@ export class CampaignsController {
 
   @Get(':id/measurements')
   @ApiOperation({ summary: 'Measurements of a campaign (current revisions; paginated; filter by source, element, glass)' })
+  @ApiOkResponse({ schema: pageOf(entityRef(MeasurementEntity)) })
+  @ApiNotFoundResponse()
   async listMeasurements(@Param('id', ID) id: string, @Query() query: MeasurementListQuery, @Res() res: Response): Promise<void> {
     sendJsonOnce(res, await this.campaigns.listMeasurements(id, query));
   }
 
   @Get(':id/audit')
   @ApiOperation({ summary: 'Audit trail of the campaign: every state change with time, cause and actor' })
+  @ApiOkResponse({ schema: pageOf(entityRef(AuditEventEntity)) })
+  @ApiNotFoundResponse()
   async auditTrail(@Param('id', ID) id: string, @Query() query: PageQuery) {
     await this.campaigns.find(id);
     return this.audit.list({ campaignId: id }, query.limit ?? 200, query.offset ?? 0);

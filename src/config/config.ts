@@ -6,6 +6,8 @@ import { API_KEY_PATTERN } from '../auth/secrets.js';
  * A wrong value stops the service with a message naming the variable; unset optional servers
  * (DATABASE_URL, MQTT_URL, REDIS_URL, OPENAI_BASE_URL) switch on the embedded defaults.
  */
+/** LOG_LEVEL values, least to most verbose: each level includes the ones before it. */
+export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = (protocols: string[]) =>
   z
@@ -24,9 +26,13 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
   PORT: port.default(3000),
-  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
+  /** text: Nest's lines (coloured only on a terminal); json: one JSON object per line. */
+  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   /** api: HTTP + MQTT ingestion; worker: background jobs only; all: both (default, one process). */
   SERVICE_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  /** A worker opens no HTTP port unless this is set (then it serves /health there). */
+  WORKER_PORT: port.optional(),
 
   DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
   DATA_DIR: z.string().default('.data'),
@@ -95,10 +101,13 @@ const schema = z.object({
 
 export type Env = z.infer<typeof schema>;
 
+/** Every environment variable the service reads (the README's configuration table names each one). */
+export const ENV_VARIABLES = Object.keys(schema.shape) as (keyof Env)[];
+
 export interface AppConfig {
   env: Env['NODE_ENV'];
-  http: { host: string; port: number; maxBodyBytes: number };
-  logLevel: Env['LOG_LEVEL'];
+  http: { host: string; port: number; maxBodyBytes: number; workerPort?: number };
+  log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
   role: Env['SERVICE_ROLE'];
   database: { mode: 'server'; url: string; poolSize: number } | { mode: 'embedded'; dataDir: string; port: number; poolSize: number };
   mqttClientId?: string;
@@ -140,10 +149,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.SERVICE_ROLE !== 'all' && !e.REDIS_URL) {
+    // In-process jobs never leave their process: an API-only process would queue jobs nobody runs,
+    // a worker would wait for jobs that never reach it.
+    throw new ConfigError(
+      `Invalid configuration:\n  SERVICE_ROLE=${JSON.stringify(e.SERVICE_ROLE)}: needs REDIS_URL (jobs go from API processes to workers through Redis)`,
+    );
+  }
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES },
-    logLevel: e.LOG_LEVEL,
+    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES, workerPort: e.WORKER_PORT },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     role: e.SERVICE_ROLE,
     database: e.DATABASE_URL
       ? { mode: 'server', url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE }
@@ -175,24 +191,3 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
   };
 }
-
-/** The configuration table for the README: variable, default, meaning. */
-export const CONFIG_DOC: [string, string, string][] = [
-  ['PORT', '3000', 'HTTP port (REST API, /docs, /health)'],
-  ['HOST', '0.0.0.0', 'HTTP bind address'],
-  ['DATABASE_URL', '(unset: embedded PostgreSQL)', 'postgres://user:pass@host:5432/db of a PostgreSQL server'],
-  ['DATA_DIR', '.data', 'folder for the embedded PostgreSQL cluster (kept between runs)'],
-  ['EMBEDDED_PG_PORT', '54329', 'port of the embedded PostgreSQL'],
-  ['MQTT_URL', '(unset: embedded aedes broker)', 'mqtt://host:1883 of an external broker'],
-  ['MQTT_PORT', '1883', 'port of the embedded broker (the next free port if taken)'],
-  ['MQTT_TOPIC_PREFIX', 'aimd/v1', 'instrument protocol topic prefix'],
-  ['REDIS_URL', '(unset: in-process jobs)', 'redis://host:6379 to run background jobs on BullMQ'],
-  ['OPENAI_BASE_URL', '(unset: offline rule-based knowledge)', 'any OpenAI-compatible endpoint for the LLM knowledge provider'],
-  ['OPENAI_API_KEY / OPENAI_MODEL', '- / gpt-4o-mini', 'key and model for that endpoint'],
-  ['SERVICE_ROLE', 'all', 'all, api (HTTP + MQTT only) or worker (background jobs only)'],
-  ['LOG_LEVEL', 'log', 'error, warn, log, debug, verbose'],
-  ['ADMIN_API_KEY', '(unset: a bootstrap admin key is printed once on first start)', 'admin API key aimd_<id>_<secret> from configuration'],
-  ['RATE_LIMIT_PER_MINUTE', '600', 'requests per minute per API key (0: off)'],
-  ['MQTT_AUTH', 'off', 'on: the embedded broker enforces instrument credentials and topic ACLs'],
-  ['MOSQUITTO_PASSWORD_FILE / MOSQUITTO_ACL_FILE', '(unset)', 'files the service writes for Mosquitto from the instrument credentials'],
-];

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiOkResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiConsumes, ApiBody } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor.js';
@@ -9,8 +9,22 @@ import { CampaignsService } from '../campaigns/campaigns.service.js';
 import { DispatcherService } from '../lab/dispatcher.service.js';
 import { ResultEntryDto } from '../measurements/result-entry.dto.js';
 import { TechnicianEntryService } from '../measurements/technician-entry.service.js';
-import { EXPERIMENT_STATUSES } from './experiment.entity.js';
+import { EXPERIMENT_STATUSES, ExperimentEntity, InstrumentJobEntity } from './experiment.entity.js';
 import { ExperimentsService } from './experiments.service.js';
+import { arrayOf, entityRef, entityWith, pageOf } from '../common/openapi.js';
+import { MeasurementEntity } from '../measurements/measurement.entity.js';
+
+/** What a bulk CSV entry answers: counts and each row's outcome. */
+const BULK_RESULT = {
+  type: 'object',
+  required: ['stored', 'duplicates', 'rejected', 'rows'],
+  properties: {
+    stored: { type: 'integer' },
+    duplicates: { type: 'integer' },
+    rejected: { type: 'integer' },
+    rows: { type: 'array', items: { type: 'object', properties: { row: { type: 'integer' }, outcome: { type: 'string', enum: ['stored', 'duplicate', 'rejected'] }, reason: { type: 'string' } } } },
+  },
+};
 
 const ID = new ParseUUIDPipe();
 
@@ -49,6 +63,7 @@ export class ExperimentsController {
 
   @Get('campaigns/:id/experiments')
   @ApiOperation({ summary: 'Experiments of a campaign in experiment-number order (filter by state)' })
+  @ApiOkResponse({ schema: pageOf(entityRef(ExperimentEntity)) })
   async list(@Param('id', ID) id: string, @Query() query: ExperimentListQuery) {
     await this.campaigns.find(id);
     const status = query.status?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -62,6 +77,9 @@ export class ExperimentsController {
     summary: 'Technicians: bulk results as CSV',
     description: 'Columns: experiment (number or id), phase, yieldStrengthMPa, elongationPct, optional composition ("Zr:62.4 Cu:22.6 ..."), measuredAt, idempotencyKey.',
   })
+  @ApiConsumes('text/csv')
+  @ApiBody({ schema: { type: 'string', example: 'experiment,phase,yieldStrengthMPa,elongationPct\n1,amorphous,1720,9.5\n' } })
+  @ApiCreatedResponse({ schema: BULK_RESULT })
   async bulk(@Param('id', ID) id: string, @Body() body: unknown, @Actor() actor: string) {
     await this.campaigns.find(id);
     if (typeof body !== 'string') throw new Invalid('send the results as a text/csv body');
@@ -70,6 +88,8 @@ export class ExperimentsController {
 
   @Get('experiments/:id')
   @ApiOperation({ summary: 'One experiment with its dispatch attempts (jobs)' })
+  @ApiOkResponse({ schema: entityWith(ExperimentEntity, { jobs: arrayOf(entityRef(InstrumentJobEntity)) }) })
+  @ApiNotFoundResponse()
   get(@Param('id', ID) id: string) {
     return this.experiments.get(id);
   }
@@ -77,6 +97,7 @@ export class ExperimentsController {
   @Post('experiments/:id/approve')
   @HttpCode(200)
   @ApiOperation({ summary: 'PI approves a proposal (campaigns with an approval gate); it is queued for dispatch' })
+  @ApiOkResponse({ schema: entityRef(ExperimentEntity) })
   @ApiConflictResponse({ description: 'not a proposal waiting for approval' })
   async approve(@Param('id', ID) id: string, @Body() body: ApproveDto, @Actor() actor: string) {
     const e = await this.experiments.approve(id, actor, body?.reason);
@@ -87,12 +108,15 @@ export class ExperimentsController {
   @Post('experiments/:id/reject')
   @HttpCode(200)
   @ApiOperation({ summary: 'PI rejects a proposal (it does not count against the budget)' })
+  @ApiOkResponse({ schema: entityRef(ExperimentEntity) })
+  @ApiConflictResponse({ description: 'not a proposal' })
   reject(@Param('id', ID) id: string, @Body() body: ReasonDto, @Actor() actor: string) {
     return this.experiments.reject(id, actor, body.reason);
   }
 
   @Patch('experiments/:id')
   @ApiOperation({ summary: 'PI edits a proposal composition before approving it' })
+  @ApiOkResponse({ schema: entityRef(ExperimentEntity) })
   @ApiBadRequestResponse({ description: 'composition invalid or outside the design space' })
   edit(@Param('id', ID) id: string, @Body() body: EditDto, @Actor() actor: string) {
     return this.experiments.edit(id, body.composition, actor);
@@ -101,6 +125,8 @@ export class ExperimentsController {
   @Post('experiments/:id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel an experiment; a dispatched job gets job.cancel' })
+  @ApiOkResponse({ schema: entityRef(ExperimentEntity) })
+  @ApiConflictResponse({ description: 'the experiment is finished; it cannot be cancelled' })
   async cancel(@Param('id', ID) id: string, @Body() body: ReasonDto, @Actor() actor: string) {
     const e = await this.dataSource.transaction(async (m) => {
       const experiment = await this.experiments.lock(m, id);
@@ -120,6 +146,20 @@ export class ExperimentsController {
   @Post('experiments/:id/measurements')
   @ApiOperation({ summary: 'Technicians: enter the measured result of an experiment (closes it like an instrument result)' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a retried request with the same key is stored once' })
+  @ApiCreatedResponse({
+    schema: {
+      type: 'object',
+      required: ['stored'],
+      properties: {
+        stored: { type: 'boolean', description: 'false: a repeat of a stored result (duplicateOf names it)' },
+        measurement: entityRef(MeasurementEntity),
+        experimentClosed: { type: 'boolean' },
+        flags: { type: 'array', items: { type: 'string' } },
+        duplicateOf: { type: 'string', format: 'uuid' },
+      },
+    },
+  })
+  @ApiBadRequestResponse({ description: 'invalid result, with the reasons' })
   async enter(@Param('id', ID) id: string, @Body() dto: ResultEntryDto, @Actor() actor: string, @Headers('idempotency-key') key?: string) {
     if (key !== undefined && !/^[\w.:-]{1,200}$/.test(key)) throw new Invalid('Idempotency-Key: 1-200 of letters, digits, _ . : -');
     const outcome = await this.entries.enter(id, dto, actor, key);

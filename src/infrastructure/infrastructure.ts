@@ -20,9 +20,14 @@ export interface Infrastructure {
   jobs: JobQueue;
   /** `url` is for this process's own helpers (design threads); never log it (it may hold a password). */
   database: { mode: 'server' | 'embedded'; target: string; url: string; appliedMigrations: string[] };
-  broker: { mode: 'server' | 'embedded'; url: string };
+  broker: { mode: 'server' | 'embedded'; url: string; shared?: boolean };
   describe(): string[];
   close(): Promise<void>;
+}
+
+/** A start-up failure with a known cause and remedy: main prints its one line, no stack. */
+export class StartupError extends Error {
+  override name = 'StartupError';
 }
 
 export async function startInfrastructure(config: AppConfig, log: (m: string) => void = () => undefined): Promise<Infrastructure> {
@@ -48,15 +53,20 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     let brokerUrl: string;
     let embeddedBroker: EmbeddedBroker | null = null;
     // auth: instrument credentials and topic rights (MQTT_AUTH=on) and the payload size limit on the embedded broker
-    const brokerAuth = config.mqtt.mode === 'embedded' ? embeddedBrokerAuth(config, dataSource, log) : null;
-    if (config.mqtt.mode === 'embedded') {
+    const workerOnEmbedded = config.mqtt.mode === 'embedded' && config.role === 'worker';
+    const brokerAuth = config.mqtt.mode === 'embedded' && !workerOnEmbedded ? embeddedBrokerAuth(config, dataSource, log) : null;
+    if (workerOnEmbedded && config.mqtt.mode === 'embedded') {
+      // A worker beside `npm start` uses that process's embedded broker (it publishes dispatches
+      // after an iteration); it never starts a broker of its own, which no instrument would hear.
+      brokerUrl = `mqtt://127.0.0.1:${config.mqtt.port}`;
+    } else if (config.mqtt.mode === 'embedded') {
       const security = brokerAuth?.security;
       try {
         embeddedBroker = await startEmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, security });
       } catch (error) {
         if (!(error instanceof BrokerPortInUseError) || config.mqtt.portExplicit) throw error;
-        log(`port ${config.mqtt.port} is taken (another broker?); the embedded broker takes a free port instead`);
         embeddedBroker = await startEmbeddedBroker({ host: config.mqtt.host, port: 0, security });
+        log(`port ${config.mqtt.port} is taken (another broker?); the embedded broker listens on ${embeddedBroker.port} instead (workers beside this process: MQTT_PORT=${embeddedBroker.port})`);
       }
       closers.push(() => embeddedBroker!.close());
       brokerUrl = `mqtt://127.0.0.1:${embeddedBroker.port}`;
@@ -65,9 +75,19 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     }
     const mqtt = await MqttConnection.connect({
       url: brokerUrl,
-      clientId: config.mqttClientId ?? `aimd-service-${config.role}-${hostname()}-${config.http.port}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
+      // A worker only publishes (no session to keep): one id per process, so two workers on one host never evict each other.
+      clientId:
+        config.mqttClientId ??
+        `aimd-service-${config.role}-${hostname()}-${config.role === 'worker' ? process.pid : config.http.port}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
       username: config.mqtt.mode === 'server' ? config.mqtt.username : brokerAuth?.service.username,
       password: config.mqtt.mode === 'server' ? config.mqtt.password : brokerAuth?.service.password,
+      connectTimeoutMs: workerOnEmbedded ? 5000 : undefined,
+    }).catch((error: Error) => {
+      if (!workerOnEmbedded) throw error;
+      throw new StartupError(
+        `a worker without MQTT_URL uses the embedded broker of the API process (npm start) at ${brokerUrl}, which did not answer (${error.message}): ` +
+          'start the API first, give the worker the same MQTT_PORT as the API (with MQTT_AUTH=on: an external broker, MQTT_URL)',
+      );
     });
     closers.push(() => mqtt.close());
 
@@ -87,6 +107,8 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     const broker = {
       mode: config.mqtt.mode,
       url: embeddedBroker ? `mqtt://${config.mqtt.mode === 'embedded' ? config.mqtt.host : ''}:${embeddedBroker.port}` : redact(brokerUrl),
+      // a worker on the API's embedded broker
+      shared: workerOnEmbedded,
     };
     return {
       config,
@@ -98,7 +120,7 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
       describe: () => [
         `database: ${database.mode === 'embedded' ? database.target : `PostgreSQL server ${database.target}`}` +
           (applied.length > 0 ? ` (applied migrations: ${applied.join(', ')})` : ' (schema up to date)'),
-        `mqtt: ${broker.mode === 'embedded' ? `embedded aedes broker listening on ${broker.url}` : `broker ${broker.url}`} (topic prefix ${config.mqtt.topicPrefix})`,
+        `mqtt: ${broker.shared ? `the API's embedded broker at ${broker.url}` : broker.mode === 'embedded' ? `embedded aedes broker listening on ${broker.url}` : `broker ${broker.url}`} (topic prefix ${config.mqtt.topicPrefix})`,
         `jobs: ${jobs.mode === 'redis' ? `BullMQ on ${redact(config.queue.mode === 'redis' ? config.queue.url : '')}` : 'in-process (set REDIS_URL for BullMQ workers)'}`,
         `knowledge: ${config.knowledge.mode === 'llm' ? `LLM at ${config.knowledge.baseUrl} (model ${config.knowledge.model})` : 'offline rule-based provider (set OPENAI_BASE_URL for an LLM)'}`,
       ],

@@ -1,8 +1,25 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags, ApiOkResponse, ApiNotFoundResponse, ApiBadRequestResponse } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Invalid, NotFound } from '../common/errors.js';
 import { InstrumentEntity } from './instrument.entity.js';
+import { arrayOf, entityWith } from '../common/openapi.js';
+
+/** A job as the instrument views list it (a subset of the instrument_job row). */
+const JOB_SUMMARY = {
+  type: 'object',
+  properties: {
+    jobId: { type: 'string', format: 'uuid' },
+    experimentId: { type: 'string', format: 'uuid' },
+    campaignId: { type: 'string', format: 'uuid' },
+    attempt: { type: 'integer' },
+    status: { type: 'string' },
+    dispatchedAt: { type: 'string', format: 'date-time' },
+    deadline: { type: 'string', format: 'date-time' },
+    lastEvent: { type: 'object', nullable: true },
+    finishedAt: { type: 'string', format: 'date-time', nullable: true },
+  },
+};
 
 @ApiTags('instruments')
 @Controller('api/v1/instruments')
@@ -11,6 +28,7 @@ export class InstrumentsController {
 
   @Get()
   @ApiOperation({ summary: 'Instrument registry (from retained status and last wills) with the jobs each holds' })
+  @ApiOkResponse({ schema: arrayOf(entityWith(InstrumentEntity, { openJobs: arrayOf(JOB_SUMMARY) })) })
   async list() {
     const instruments = await this.dataSource.getRepository(InstrumentEntity).find({ order: { id: 'ASC' } });
     const open: { instrument_id: string; job_id: string; experiment_id: string; campaign_id: string; status: string; dispatched_at: Date; deadline: Date }[] =
@@ -27,6 +45,9 @@ export class InstrumentsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One instrument with its recent jobs' })
+  @ApiOkResponse({ schema: entityWith(InstrumentEntity, { jobs: arrayOf(JOB_SUMMARY) }) })
+  @ApiNotFoundResponse()
+  @ApiBadRequestResponse({ description: 'not an instrument id' })
   async get(@Param('id') id: string) {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new Invalid('instrument ids are 1-64 of [A-Za-z0-9_-]');
     const instrument = await this.dataSource.getRepository(InstrumentEntity).findOneBy({ id });

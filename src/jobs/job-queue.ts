@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
@@ -189,6 +190,7 @@ export class BullMqJobQueue extends RecordedJobQueue {
   private worker: Worker | null = null;
   private readonly connection: RedisConnection;
   private readonly probe: Redis;
+  private readonly log = new Logger('Jobs');
 
   constructor(dataSource: DataSource, redisUrl: string, private readonly prefix: string, private readonly concurrency = 1) {
     super(dataSource);
@@ -205,7 +207,22 @@ export class BullMqJobQueue extends RecordedJobQueue {
     // process stopped in between, Redis was down) would otherwise absorb every later request and
     // the campaign would wait forever. The BullMQ job id is the row id, so a repeated add is a no-op.
     await this.add(job);
+    if (!this.worker) void this.warnIfNoWorker(`${kind} job ${job.id}${job.campaignId ? ` (campaign ${job.campaignId})` : ''}`);
     return job;
+  }
+
+  private lastNoWorkerWarning = 0;
+  /**
+   * An API-only process says so in its log when what it queued has nobody to run it (no worker
+   * connected to this queue), at most once a minute; otherwise a campaign just seems to hang.
+   */
+  async warnIfNoWorker(what: string): Promise<boolean> {
+    const workers = await this.queue.getWorkersCount().catch(() => -1);
+    if (workers !== 0) return false;
+    if (Date.now() - this.lastNoWorkerWarning < 60_000) return true;
+    this.lastNoWorkerWarning = Date.now();
+    this.log.warn(`${what} waits for a worker: none is connected to queue "${this.prefix}:jobs" (start one: npm run worker, with the same REDIS_URL and QUEUE_PREFIX)`);
+    return true;
   }
 
   private async add(job: Pick<BackgroundJobEntity, 'id' | 'kind' | 'maxAttempts'>): Promise<void> {

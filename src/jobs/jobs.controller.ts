@@ -1,10 +1,11 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiPropertyOptional, ApiTags, ApiOkResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { NotFound } from '../common/errors.js';
 import { PageQuery } from '../common/pagination.js';
 import { BackgroundJobEntity, JOB_STATES } from './background-job.entity.js';
+import { entityRef, pageOf } from '../common/openapi.js';
 
 class JobListQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
@@ -20,6 +21,7 @@ export class JobsController {
 
   @Get()
   @ApiOperation({ summary: 'Background jobs (training, design iterations) with state, progress and errors; newest first' })
+  @ApiOkResponse({ schema: pageOf(entityRef(BackgroundJobEntity)) })
   async list(@Query() query: JobListQuery) {
     const limit = query.limit ?? 50;
     const offset = query.offset ?? 0;
@@ -33,6 +35,9 @@ export class JobsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One background job: state, progress, attempts, error, result' })
+  @ApiOkResponse({ schema: entityRef(BackgroundJobEntity) })
+  @ApiNotFoundResponse()
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
     const job = await this.dataSource.getRepository(BackgroundJobEntity).findOneBy({ id });
     if (!job) throw new NotFound('job', id);

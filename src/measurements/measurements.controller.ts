@@ -1,8 +1,10 @@
 import { Body, Controller, Get, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiOperation, ApiTags, ApiOkResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiBadRequestResponse } from '@nestjs/swagger';
 import { Actor } from '../common/actor.js';
 import { CorrectionDto } from './result-entry.dto.js';
 import { TechnicianEntryService } from './technician-entry.service.js';
+import { arrayOf, entityRef } from '../common/openapi.js';
+import { MeasurementEntity } from './measurement.entity.js';
 
 @ApiTags('measurements')
 @Controller('api/v1/measurements')
@@ -11,6 +13,8 @@ export class MeasurementsController {
 
   @Post(':id/corrections')
   @ApiOperation({ summary: 'Correct a measurement: a new revision; the corrected one stays in the history' })
+  @ApiCreatedResponse({ schema: entityRef(MeasurementEntity), description: 'the new revision' })
+  @ApiBadRequestResponse({ description: 'invalid correction, with the reasons' })
   @ApiConflictResponse({ description: 'not the latest revision' })
   correct(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: CorrectionDto, @Actor() actor: string) {
     return this.entries.correct(id, dto, actor);
@@ -18,6 +22,8 @@ export class MeasurementsController {
 
   @Get(':id/history')
   @ApiOperation({ summary: 'All revisions of a measurement, oldest first' })
+  @ApiOkResponse({ schema: arrayOf(entityRef(MeasurementEntity)) })
+  @ApiNotFoundResponse()
   history(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.entries.history(id);
   }

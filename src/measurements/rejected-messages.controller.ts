@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiPropertyOptional, ApiTags, ApiOkResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor.js';
@@ -9,6 +9,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { InstrumentGatewayService } from '../lab/instrument-gateway.service.js';
 import { fromText } from '../lab/lab-messages.service.js';
 import { RejectedMessageEntity } from './rejected-message.entity.js';
+import { entityRef, pageOf } from '../common/openapi.js';
 
 class RejectedListQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['pending', 'replayed', 'dismissed'] }) @IsOptional() @IsIn(['pending', 'replayed', 'dismissed'])
@@ -41,6 +42,7 @@ export class RejectedMessagesController {
 
   @Get()
   @ApiOperation({ summary: 'Everything that failed validation, verbatim with its reason (newest first)' })
+  @ApiOkResponse({ schema: pageOf(entityRef(RejectedMessageEntity)) })
   async list(@Query() query: RejectedListQuery) {
     const limit = query.limit ?? 50;
     const offset = query.offset ?? 0;
@@ -63,6 +65,14 @@ export class RejectedMessagesController {
     summary: 'Replay an MQTT message after a fix (e.g. once its job is known, or with a corrected payload)',
     description: 'Runs the message through the same handler as when it arrived. Success marks it replayed; failure keeps it pending with the new reason.',
   })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      required: ['ok', 'message'],
+      properties: { ok: { type: 'boolean' }, result: { type: 'string', nullable: true }, message: entityRef(RejectedMessageEntity) },
+    },
+  })
+  @ApiNotFoundResponse()
   async replay(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReplayDto, @Actor() actor: string) {
     const repo = this.dataSource.getRepository(RejectedMessageEntity);
     const message = await repo.findOneBy({ id });
@@ -86,6 +96,8 @@ export class RejectedMessagesController {
   @Post(':id/dismiss')
   @HttpCode(200)
   @ApiOperation({ summary: 'Dismiss a rejected message (kept on record, no longer pending)' })
+  @ApiOkResponse({ schema: entityRef(RejectedMessageEntity) })
+  @ApiNotFoundResponse()
   async dismiss(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: DismissDto, @Actor() actor: string) {
     const repo = this.dataSource.getRepository(RejectedMessageEntity);
     const message = await repo.findOneBy({ id });

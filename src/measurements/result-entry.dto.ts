@@ -7,12 +7,12 @@ export class ResultEntryDto {
   @IsIn(['amorphous', 'partially_crystalline', 'crystalline'])
   phase: 'amorphous' | 'partially_crystalline' | 'crystalline';
 
-  @ApiPropertyOptional({ example: 1720, nullable: true, description: 'MPa; may be null only for a crystalline sample' })
+  @ApiPropertyOptional({ type: Number, example: 1720, nullable: true, minimum: PHYSICAL_RANGES.yieldStrengthMPa.min, maximum: PHYSICAL_RANGES.yieldStrengthMPa.max, description: 'MPa; may be null only for a crystalline sample' })
   @ValidateIf((o: ResultEntryDto) => o.yieldStrengthMPa !== null && o.yieldStrengthMPa !== undefined)
   @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(PHYSICAL_RANGES.yieldStrengthMPa.min) @Max(PHYSICAL_RANGES.yieldStrengthMPa.max)
   yieldStrengthMPa?: number | null;
 
-  @ApiPropertyOptional({ example: 9.5, nullable: true, description: '%; may be null only for a crystalline sample' })
+  @ApiPropertyOptional({ type: Number, example: 9.5, nullable: true, minimum: PHYSICAL_RANGES.elongationPct.min, maximum: PHYSICAL_RANGES.elongationPct.max, description: '%; may be null only for a crystalline sample' })
   @ValidateIf((o: ResultEntryDto) => o.elongationPct !== null && o.elongationPct !== undefined)
   @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(PHYSICAL_RANGES.elongationPct.min) @Max(PHYSICAL_RANGES.elongationPct.max)
   elongationPct?: number | null;

@@ -43,7 +43,7 @@ export class ProgressController {
       'formers and its hypervolume beyond the reference point = the target thresholds (0 where a property has no target); surrogate ' +
       'CV quality per model version; agent training curves; refinement events; instrument utilisation and throughput; time to budget.',
   })
-  @ApiOkResponse({ description: 'the progress report' })
+  @ApiOkResponse({ description: 'the progress report (src/progress/progress.types.ts: ProgressReport)', schema: { type: 'object', additionalProperties: true } })
   @ApiNotFoundResponse()
   async report(@Param('id', ID) id: string, @Res() res: Response): Promise<void> {
     sendJsonOnce(res, await this.progress.cachedReport(id));
@@ -57,6 +57,7 @@ export class ProgressController {
       '`data:` line with the event as JSON (its `type` inside); a `: heartbeat` comment every 15 s.',
   })
   @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'server-sent events, one campaign event (JSON) per `data:` line', schema: { type: 'string' } })
   @ApiNotFoundResponse()
   async events(@Param('id', ID) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.progress.campaign(id);
@@ -76,6 +77,9 @@ export class ProgressController {
   @ApiParam({ name: 'file', enum: EXPORTS })
   @ApiQuery({ name: 'revisions', required: false, enum: ['current', 'all'] })
   @ApiQuery({ name: 'artifacts', required: false, type: Boolean })
+  @ApiProduces('text/csv', 'application/json')
+  @ApiOkResponse({ description: 'the file (Content-Disposition: attachment)', schema: { type: 'string' } })
+  @ApiBadRequestResponse({ description: 'unknown file or revisions value' })
   @ApiNotFoundResponse()
   async export(
     @Param('id', ID) id: string,
@@ -110,7 +114,14 @@ export class ProgressController {
   @ApiOperation({ summary: 'Import a campaign document (from GET .../export/campaign.json) as a new campaign, to resume it here' })
   @ApiHeader({ name: 'X-Actor', required: false })
   @ApiBody({ schema: { type: 'object', properties: { format: { type: 'string', example: 'aimatdesign-campaign' }, version: { type: 'number', example: 1 } } } })
-  @ApiCreatedResponse({ description: '{ campaignId, status, counts }' })
+  @ApiCreatedResponse({
+    description: 'the new campaign',
+    schema: {
+      type: 'object',
+      required: ['campaignId', 'status', 'counts'],
+      properties: { campaignId: { type: 'string', format: 'uuid' }, status: { type: 'string' }, counts: { type: 'object', additionalProperties: { type: 'integer' } } },
+    },
+  })
   @ApiBadRequestResponse({ description: 'not a campaign document, or invalid settings, with the reasons' })
   import(@Body() doc: unknown, @Actor() actor: string) {
     return this.exports.importDocument(doc, actor);
@@ -120,6 +131,8 @@ export class ProgressController {
   @ApiOperation({ summary: 'A progress chart rendered server-side (Vega-Lite), as SVG or PNG' })
   @ApiParam({ name: 'file', description: `{${PLOT_KINDS.join('|')}}.{svg|png}`, example: 'pareto.svg' })
   @ApiProduces('image/svg+xml', 'image/png')
+  @ApiOkResponse({ description: 'the chart', schema: { type: 'string', format: 'binary' } })
+  @ApiBadRequestResponse({ description: 'unknown chart or format' })
   @ApiNotFoundResponse()
   async plot(@Param('id', ID) id: string, @Param('file') file: string, @Res() res: Response): Promise<void> {
     const match = /^([a-z-]+)\.(svg|png)$/.exec(file);

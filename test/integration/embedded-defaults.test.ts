@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,8 @@ describe('embedded defaults', () => {
   afterAll(async () => {
     await t?.close();
     rmSync(dataDir, { recursive: true, force: true });
+    // as root the 0700 temp folder is closed to the postgres user: the cluster went to the /var/tmp fallback
+    rmSync(`/var/tmp/aimatdesign-${createHash('sha1').update(path.join(dataDir, 'postgres')).digest('hex').slice(0, 12)}`, { recursive: true, force: true });
   });
 
   it('runs on embedded PostgreSQL and the embedded broker, with in-process jobs', async () => {

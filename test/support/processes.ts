@@ -319,3 +319,22 @@ export async function startService(env: Record<string, string>, options: { healt
   );
   return { baseUrl, env: { ...env, PORT: String(port) }, output: child.output, exited: child.exited, stop: (signal = 'SIGTERM') => child.kill(signal, 10_000) };
 }
+
+/**
+ * `SERVICE_ROLE=worker node dist/src/main.js` (what `npm run worker` runs) with this environment;
+ * a worker opens no HTTP port, so it is ready when its log says it runs background jobs.
+ */
+export async function startWorkerProcess(env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<Omit<ServiceProcess, 'baseUrl'>> {
+  ensureBuilt();
+  const fullEnv: Record<string, string> = {
+    HOST: '127.0.0.1',
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...Object.fromEntries(PASS_THROUGH.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
+    ...env,
+    LOG_LEVEL: 'log',
+    SERVICE_ROLE: 'worker',
+  };
+  const child = new Child('worker', spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+  await waitFor('worker ready', async () => /worker: running background jobs/.test(child.output()), options.timeoutMs ?? 60_000, child);
+  return { env, output: child.output, exited: child.exited, stop: (signal = 'SIGTERM') => child.kill(signal, 10_000) };
+}

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { ConfigError, ENV_VARIABLES, loadConfig } from '../../src/config/config.js';
 
 describe('configuration', () => {
   it('uses the embedded defaults when nothing is set', () => {
@@ -32,8 +33,19 @@ describe('configuration', () => {
     [{ MQTT_TOPIC_PREFIX: '/bad/' }, 'MQTT_TOPIC_PREFIX'],
     [{ SERVICE_ROLE: 'boss' }, 'SERVICE_ROLE'],
     [{ SWAGGER: 'maybe' }, 'SWAGGER'],
+    [{ SERVICE_ROLE: 'worker' }, 'SERVICE_ROLE="worker": needs REDIS_URL'],
+    [{ SERVICE_ROLE: 'api' }, 'SERVICE_ROLE="api": needs REDIS_URL'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
   ])('stops with a message naming the variable for %o', (env, fragment) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(fragment);
+  });
+
+  it('has every variable it reads in the README configuration table', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5));
+    const documented = new Set([...section.matchAll(/^\|([^|]+)\|/gm)].flatMap((m) => [...m[1].matchAll(/`([A-Z_]+)`/g)].map((v) => v[1])));
+    expect(ENV_VARIABLES.length).toBeGreaterThan(30);
+    expect(ENV_VARIABLES.filter((name) => !documented.has(name))).toEqual([]);
   });
 });
