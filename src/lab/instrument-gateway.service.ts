@@ -28,6 +28,17 @@ const SHUTDOWN_DRAIN_MS = 30_000;
 
 export type HandleOutcome = { ok: true; detail: string } | { ok: false; reason: string };
 
+export interface HandleOptions {
+  /** Record a failure in the rejected store (default true; a replay keeps its own row instead). */
+  record?: boolean;
+  /**
+   * Called once the message's target is known and before anything is written: the campaign of the
+   * job it names (null for a status, which is lab-wide) and the instrument it speaks for. Throws to
+   * refuse (a REST replay authorises what it writes here, not what the stored message named).
+   */
+  authorize?: (target: { campaignId: string | null; instrumentId: string }) => void;
+}
+
 /**
  * The service side of the instrument protocol: status (registry), events (experiment states),
  * results (measurements). Messages of one instrument are handled in arrival order; anything that
@@ -221,18 +232,20 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   }
 
   /** Handle one message (also used to replay a rejected message after a fix). */
-  async handle(topic: string, payload: Buffer, options: { record?: boolean } = {}): Promise<HandleOutcome> {
+  async handle(topic: string, payload: Buffer, options: HandleOptions = {}): Promise<HandleOutcome> {
     const record = options.record ?? true;
+    const authorize = options.authorize ?? (() => undefined);
     const decoded = decodeInstrumentMessage(this.topics, topic, payload);
     if (!decoded.ok) return this.reject(record, topic, payload, decoded.reason, decoded.instrumentId);
     const { channel, instrumentId, message } = decoded.message;
     switch (channel) {
       case 'status':
+        authorize({ campaignId: null, instrumentId });
         return this.onStatus(instrumentId, message);
       case 'events':
-        return this.onEvent(record, topic, payload, instrumentId, message);
+        return this.onEvent(record, topic, payload, instrumentId, message, authorize);
       case 'results':
-        return this.onResult(record, topic, payload, instrumentId, message);
+        return this.onResult(record, topic, payload, instrumentId, message, authorize);
       case 'jobs':
         return { ok: true, detail: 'jobs topic is the service\'s own output' };
     }
@@ -281,12 +294,15 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     return this.dataSource.getRepository(InstrumentJobEntity).findOneBy({ jobId });
   }
 
-  private async onEvent(record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: InstrumentEvent): Promise<HandleOutcome> {
+  private async onEvent(
+    record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: InstrumentEvent, authorize: NonNullable<HandleOptions['authorize']>,
+  ): Promise<HandleOutcome> {
     const job = await this.findJob(msg.jobId);
     if (!job) return this.reject(record, topic, payload, `unknown job ${msg.jobId}`, instrumentId);
     if (job.instrumentId !== instrumentId) {
       return this.reject(record, topic, payload, `job ${msg.jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId);
     }
+    authorize({ campaignId: job.campaignId, instrumentId });
     let detail = msg.type;
     let capacityFreed = false;
     await this.dataSource.transaction(async (m) => {
@@ -342,12 +358,15 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     return { ok: true, detail };
   }
 
-  private async onResult(record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: ResultMessage): Promise<HandleOutcome> {
+  private async onResult(
+    record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: ResultMessage, authorize: NonNullable<HandleOptions['authorize']>,
+  ): Promise<HandleOutcome> {
     const job = await this.findJob(msg.jobId);
     if (!job) return this.reject(record, topic, payload, `unknown job ${msg.jobId}`, instrumentId);
     if (job.instrumentId !== instrumentId) {
       return this.reject(record, topic, payload, `job ${msg.jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId);
     }
+    authorize({ campaignId: job.campaignId, instrumentId });
     const experiment = await this.dataSource.getRepository(ExperimentEntity).findOneByOrFail({ id: job.experimentId });
     const outcome = await this.ingest.ingest(this.ingest.fromInstrument(instrumentId, job, experiment, msg));
     if (!outcome.stored) {
