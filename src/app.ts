@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
 import { API_KEY_HEADER, BEARER } from './auth/auth.controllers.js';
 import { bodyErrorHandler } from './auth/http-limits.js';
 import { jsonDepthGuard, strictUtf8, unsupportedMediaTypeGuard } from './common/body-guards.js';
+import { securityHeaders } from './common/security-headers.js';
 import { documentAccessPolicy } from './auth/swagger.js';
 import type { Infrastructure } from './infrastructure/infrastructure.js';
 
@@ -18,6 +19,8 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService | 
     bodyParser: false,
   });
   const limit = infra.config.http.maxBodyBytes;
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  app.use(securityHeaders()); // CSP, X-Frame-Options, nosniff, ... on every answer, errors included
   app.use(unsupportedMediaTypeGuard()); // a body of a type we cannot read is a 415, never ignored
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'], verify: strictUtf8 }));
   app.use(express.text({ limit, type: ['text/csv', 'text/plain'], verify: strictUtf8 }));

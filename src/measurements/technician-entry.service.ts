@@ -188,7 +188,8 @@ function checkEntry(dto: ResultEntryDto): string[] {
   return problems;
 }
 
-function readComposition(raw: Record<string, unknown>, problems: string[]): Composition | null {
+/** A composition as the API takes it on its own writes: known elements, non-negative numbers, a sum of 100 (within 1 at.%), normalised; null with the problems otherwise. */
+export function readComposition(raw: Record<string, unknown>, problems: string[]): Composition | null {
   const c: Composition = {};
   for (const [el, v] of Object.entries(raw)) {
     if (!KNOWN.has(el)) problems.push(`unknown element "${el}" in composition`);

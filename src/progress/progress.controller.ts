@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import { Actor } from '../common/actor.js';
 import { Invalid } from '../common/errors.js';
 import { sendJsonOnce } from '../common/json-once.js';
-import { DASHBOARD_HTML } from './dashboard-page.js';
+import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
 import { EXPERIMENT_CSV_COLUMNS, ExportService, csvLine, experimentCsvRow } from './export.service.js';
 import { LiveFeed } from './live-feed.service.js';
 import { PLOT_FORMATS, PLOT_KINDS, renderPlot, type PlotFormat, type PlotKind } from './plots.js';
@@ -142,6 +142,7 @@ export class DashboardController {
   @Get('dashboard')
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
+  @Header('Content-Security-Policy', DASHBOARD_CSP)
   page(): string {
     return DASHBOARD_HTML;
   }
