@@ -54,7 +54,12 @@ export interface BrokerSecurityOptions {
   onRefused?(refusal: BrokerRefusal): void;
 }
 
-export function createBrokerSecurity(options: BrokerSecurityOptions): BrokerSecurity {
+export interface InstrumentAwareSecurity extends BrokerSecurity {
+  /** Client ids of the connections that logged in as this instrument (to drop them when its credentials go). */
+  clientsOf(instrumentId: string): string[];
+}
+
+export function createBrokerSecurity(options: BrokerSecurityOptions): InstrumentAwareSecurity {
   const topics = new InstrumentTopics(options.topicPrefix);
   const maxPayload = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
   const refused = (r: BrokerRefusal) => {
@@ -70,11 +75,15 @@ export function createBrokerSecurity(options: BrokerSecurityOptions): BrokerSecu
     bytes <= maxPayload ||
     refused({ clientId, who: describe(identities.get(clientId)), action: 'publish', topic, reason: `payload of ${bytes} bytes exceeds ${maxPayload}` });
 
+  const clientsOf = (instrumentId: string) =>
+    [...identities].filter(([, id]) => id.kind === 'instrument' && id.instrumentId === instrumentId).map(([clientId]) => clientId);
+
   if (!options.enforce) {
-    return { authorizePublish: (clientId, topic, bytes) => sizeCheck(clientId, topic, bytes) };
+    return { authorizePublish: (clientId, topic, bytes) => sizeCheck(clientId, topic, bytes), clientsOf };
   }
 
   return {
+    clientsOf,
     async authenticate(clientId, username, password) {
       const secret = password?.toString('utf8') ?? '';
       if (username === undefined || secret === '') {
@@ -116,7 +125,7 @@ export function embeddedBrokerAuth(
   config: { mqtt: { topicPrefix: string }; security: { mqttAuth: boolean } },
   dataSource: DataSource,
   log: (message: string) => void,
-): { security: BrokerSecurity; service: ServiceCredential } {
+): { security: InstrumentAwareSecurity; service: ServiceCredential } {
   const service = generateServiceCredential();
   const security = createBrokerSecurity({
     topicPrefix: config.mqtt.topicPrefix,

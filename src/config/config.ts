@@ -35,7 +35,8 @@ const schema = z.object({
 
   MQTT_URL: optionalUrl(['mqtt', 'mqtts', 'ws', 'wss', 'tcp']),
   MQTT_PORT: port.default(1883),
-  MQTT_HOST: z.string().default('0.0.0.0'),
+  /** Embedded broker bind address; unset: 127.0.0.1, or 0.0.0.0 with MQTT_AUTH=on (see embeddedBrokerHost). */
+  MQTT_HOST: z.string().trim().optional().transform((v) => (v === '' ? undefined : v)),
   MQTT_TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_\-/]+$/, 'letters, digits, _, - and / only')
@@ -104,7 +105,7 @@ export interface AppConfig {
   mqttClientId?: string;
   mqtt:
     | { mode: 'server'; url: string; username?: string; password?: string; topicPrefix: string; shareGroup: string }
-    | { mode: 'embedded'; host: string; port: number; portExplicit: boolean; topicPrefix: string };
+    | { mode: 'embedded'; host: string; hostExplicit: boolean; port: number; portExplicit: boolean; topicPrefix: string };
   queue: { mode: 'redis'; url: string; prefix: string } | { mode: 'in-process'; prefix: string };
   knowledge: { mode: 'llm'; baseUrl: string; apiKey?: string; model: string; timeoutMs: number } | { mode: 'offline' };
   imports: { maxRows: number };
@@ -129,6 +130,15 @@ export interface AppConfig {
 
 export class ConfigError extends Error {}
 
+/**
+ * Where the embedded broker listens: MQTT_HOST when set; otherwise only this machine (127.0.0.1),
+ * unless MQTT_AUTH=on makes it safe to open to the network (0.0.0.0). An open broker without
+ * credentials lets anyone who reaches the port read every dispatch and publish as any instrument.
+ */
+export function embeddedBrokerHost(mqttHost: string | undefined, mqttAuth: boolean): string {
+  return mqttHost ?? (mqttAuth ? '0.0.0.0' : '127.0.0.1');
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
@@ -151,7 +161,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     mqttClientId: e.MQTT_CLIENT_ID,
     mqtt: e.MQTT_URL
       ? { mode: 'server', url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, topicPrefix: e.MQTT_TOPIC_PREFIX, shareGroup: e.MQTT_SHARE_GROUP }
-      : { mode: 'embedded', host: e.MQTT_HOST, port: e.MQTT_PORT, portExplicit: source.MQTT_PORT !== undefined && source.MQTT_PORT !== '', topicPrefix: e.MQTT_TOPIC_PREFIX },
+      : { mode: 'embedded', host: embeddedBrokerHost(e.MQTT_HOST, e.MQTT_AUTH === 'on'), hostExplicit: e.MQTT_HOST !== undefined, port: e.MQTT_PORT, portExplicit: source.MQTT_PORT !== undefined && source.MQTT_PORT !== '', topicPrefix: e.MQTT_TOPIC_PREFIX },
     queue: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, prefix: e.QUEUE_PREFIX } : { mode: 'in-process', prefix: e.QUEUE_PREFIX },
     knowledge: e.OPENAI_BASE_URL
       ? { mode: 'llm', baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY, model: e.OPENAI_MODEL, timeoutMs: e.OPENAI_TIMEOUT_MS }
@@ -185,6 +195,7 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['EMBEDDED_PG_PORT', '54329', 'port of the embedded PostgreSQL'],
   ['MQTT_URL', '(unset: embedded aedes broker)', 'mqtt://host:1883 of an external broker'],
   ['MQTT_PORT', '1883', 'port of the embedded broker (the next free port if taken)'],
+  ['MQTT_HOST', '(unset: 127.0.0.1; 0.0.0.0 with MQTT_AUTH=on)', 'bind address of the embedded broker'],
   ['MQTT_TOPIC_PREFIX', 'aimd/v1', 'instrument protocol topic prefix'],
   ['REDIS_URL', '(unset: in-process jobs)', 'redis://host:6379 to run background jobs on BullMQ'],
   ['OPENAI_BASE_URL', '(unset: offline rule-based knowledge)', 'any OpenAI-compatible endpoint for the LLM knowledge provider'],

@@ -20,7 +20,12 @@ export interface Infrastructure {
   jobs: JobQueue;
   /** `url` is for this process's own helpers (design threads); never log it (it may hold a password). */
   database: { mode: 'server' | 'embedded'; target: string; url: string; appliedMigrations: string[] };
-  broker: { mode: 'server' | 'embedded'; url: string };
+  broker: {
+    mode: 'server' | 'embedded';
+    url: string;
+    /** Drop the open connections of an instrument whose credentials were withdrawn or replaced (embedded broker; 0 elsewhere). */
+    disconnectInstrument(instrumentId: string): number;
+  };
   describe(): string[];
   close(): Promise<void>;
 }
@@ -87,6 +92,8 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     const broker = {
       mode: config.mqtt.mode,
       url: embeddedBroker ? `mqtt://${config.mqtt.mode === 'embedded' ? config.mqtt.host : ''}:${embeddedBroker.port}` : redact(brokerUrl),
+      disconnectInstrument: (instrumentId: string) =>
+        embeddedBroker && brokerAuth ? brokerAuth.security.clientsOf(instrumentId).filter((clientId) => embeddedBroker!.disconnect(clientId)).length : 0,
     };
     return {
       config,
@@ -98,7 +105,8 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
       describe: () => [
         `database: ${database.mode === 'embedded' ? database.target : `PostgreSQL server ${database.target}`}` +
           (applied.length > 0 ? ` (applied migrations: ${applied.join(', ')})` : ' (schema up to date)'),
-        `mqtt: ${broker.mode === 'embedded' ? `embedded aedes broker listening on ${broker.url}` : `broker ${broker.url}`} (topic prefix ${config.mqtt.topicPrefix})`,
+        `mqtt: ${broker.mode === 'embedded' ? `embedded aedes broker listening on ${broker.url}` : `broker ${broker.url}`} (topic prefix ${config.mqtt.topicPrefix})` +
+          (config.mqtt.mode === 'embedded' ? `; ${brokerExposure(config.mqtt.host, config.security.mqttAuth)}` : ''),
         `jobs: ${jobs.mode === 'redis' ? `BullMQ on ${redact(config.queue.mode === 'redis' ? config.queue.url : '')}` : 'in-process (set REDIS_URL for BullMQ workers)'}`,
         `knowledge: ${config.knowledge.mode === 'llm' ? `LLM at ${config.knowledge.baseUrl} (model ${config.knowledge.model})` : 'offline rule-based provider (set OPENAI_BASE_URL for an LLM)'}`,
       ],
@@ -108,6 +116,17 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     await close();
     throw error;
   }
+}
+
+/** What the start-up log says about who can reach the embedded broker and what they may do there. */
+export function brokerExposure(host: string, mqttAuth: boolean): string {
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  if (loopback) {
+    return `reachable from this machine only${mqttAuth ? ', instrument credentials required (MQTT_AUTH=on)' : ' (set MQTT_AUTH=on, and MQTT_HOST if needed, for instruments on other machines)'}`;
+  }
+  return mqttAuth
+    ? `reachable from the network on ${host}, instrument credentials and topic rights enforced (MQTT_AUTH=on)`
+    : `WARNING: OPEN BROKER on ${host} without credentials (MQTT_AUTH=off): anyone who reaches this port reads every dispatch and can publish as any instrument; set MQTT_AUTH=on`;
 }
 
 /** Hide passwords in URLs that go to logs and /health. */

@@ -72,6 +72,14 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   }
 
   async start(): Promise<void> {
+    // Instrument state from before this start is not trusted (a broker without credentials may have
+    // taken anyone's announcement): every instrument is offline until it announces itself again.
+    // Retained statuses come back with the subscription below (the broker resends them on SUBSCRIBE);
+    // their times are kept, so an instrument's own retained status is not taken for an older one.
+    const [{ n }] = (await this.dataSource.query(
+      `WITH stale AS (UPDATE instrument SET state = 'offline' WHERE state <> 'offline' RETURNING id) SELECT count(*)::int AS n FROM stale`,
+    )) as { n: number }[];
+    if (n > 0) this.log.log(`${n} instrument(s) marked offline until they announce themselves again`);
     this.detach = this.mqtt.onMessage((topic, payload) => this.enqueue(topic, payload));
     // Replicas on an MQTT 5 broker share instrument traffic, so each result is handled by one of them.
     const shareGroup = this.config.mqtt.mode === 'server' && this.mqtt.protocolVersion === 5 ? this.config.mqtt.shareGroup || undefined : undefined;
