@@ -19,6 +19,7 @@ function tooLarge(res: Response, what: string, limitBytes: number): void {
 export function bodyErrorHandler(limitBytes: number): ErrorRequestHandler {
   return (err: { type?: string; status?: number; message?: string } | undefined, _req, res, next) => {
     if (err?.type === 'entity.too.large' || err?.status === 413) return tooLarge(res, 'the request body', limitBytes);
+    if (err?.type === 'encoding.invalid' || err?.type === 'shape.invalid') return res.status(400).json({ statusCode: 400, error: 'Bad Request', message: err.message });
     if (err?.type === 'entity.parse.failed') {
       return res.status(400).json({ statusCode: 400, error: 'Bad Request', message: `the body is not valid JSON: ${err.message ?? ''}`.trim() });
     }

@@ -102,9 +102,15 @@ export const EXPERIMENT_CSV_COLUMNS = [
   'meetsObjectives',
 ];
 
+/**
+ * One CSV cell. Text that a spreadsheet would run as a formula (starting with = + - @, a tab or a
+ * carriage return) is prefixed with ' (OWASP's CSV-injection rule): user and instrument strings
+ * end up in these files. Numbers are written as numbers.
+ */
 export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = Array.isArray(v) ? v.join(';') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  let s = Array.isArray(v) ? v.join(';') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (typeof v !== 'number' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 export const csvLine = (values: unknown[]) => `${values.map(csvCell).join(',')}\n`;

@@ -3,7 +3,9 @@ import {
   ApiBadRequestResponse, ApiBody, ApiCreatedResponse, ApiExcludeController, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam,
   ApiProduces, ApiQuery, ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
+import { ApiKeysService } from '../auth/api-keys.service.js';
+import { extractToken, type AuthenticatedRequest } from '../auth/auth.guard.js';
 import { Actor } from '../common/actor.js';
 import { Invalid } from '../common/errors.js';
 import { sendJsonOnce } from '../common/json-once.js';
@@ -32,6 +34,7 @@ export class ProgressController {
     @Inject(ProgressService) private readonly progress: ProgressService,
     @Inject(LiveFeed) private readonly feed: LiveFeed,
     @Inject(ExportService) private readonly exports: ExportService,
+    @Inject(ApiKeysService) private readonly keys: ApiKeysService,
   ) {}
 
   @Get(':id/progress')
@@ -58,9 +61,21 @@ export class ProgressController {
   })
   @ApiProduces('text/event-stream')
   @ApiNotFoundResponse()
-  async events(@Param('id', ID) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async events(@Param('id', ID) id: string, @Req() req: AuthenticatedRequest, @Res() res: Response): Promise<void> {
     await this.progress.campaign(id);
-    this.feed.stream(id, req, res);
+    // the stream outlives the request's authorisation: it asks again while open
+    const principal = req.apiKey;
+    const token = extractToken(req, true);
+    const access = principal && token
+      ? {
+          key: principal.keyId,
+          stillAllowed: async () => {
+            const auth = await this.keys.authenticate(token);
+            return auth.ok && (auth.principal.campaignIds === null || auth.principal.campaignIds.includes(id.toLowerCase()));
+          },
+        }
+      : undefined;
+    this.feed.stream(id, req, res, access);
   }
 
   @Get(':id/export/:file')
