@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { ValidationPipe, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -7,7 +8,7 @@ import express from 'express';
 import { AppModule } from './app.module.js';
 import { API_KEY_HEADER, BEARER } from './auth/auth.controllers.js';
 import { keyBeforeBody } from './auth/auth.guard.js';
-import { bodyErrorHandler } from './auth/http-limits.js';
+import { bodyErrorHandler, bodyTimeout } from './auth/http-limits.js';
 import { checkJsonBody, jsonDepthGuard, strictUtf8, unsupportedMediaTypeGuard } from './common/body-guards.js';
 import { securityHeaders } from './common/security-headers.js';
 import { documentAccessPolicy } from './auth/swagger.js';
@@ -22,6 +23,9 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService | 
   const limit = infra.config.http.maxBodyBytes;
   app.getHttpAdapter().getInstance().disable('x-powered-by');
   app.use(securityHeaders()); // CSP, X-Frame-Options, nosniff, ... on every answer, errors included
+  const server = app.getHttpServer() as Server;
+  server.maxConnections = infra.config.http.maxConnections; // a connection cap (slow sockets cannot pile up without end)
+  app.use(bodyTimeout(infra.config.http.bodyTimeoutMs)); // a slow body is a 408 after HTTP_BODY_TIMEOUT_MS
   app.use(keyBeforeBody()); // auth: no key, no body parsing
   app.use(unsupportedMediaTypeGuard()); // a body of a type we cannot read is a 415, never ignored
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'], verify: checkJsonBody })); // UTF-8, depth and width before parsing

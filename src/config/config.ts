@@ -71,6 +71,10 @@ const schema = z.object({
   /** Largest accepted JSON/CSV request body. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(100_000),
+  /** A request whose body has not fully arrived this long after its headers is cut off (408). */
+  HTTP_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Open HTTP connections at most (more are refused by the socket server). */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024),
   SWAGGER: bool.default(true),
 
   // Security (src/auth): API keys, rate limits, instrument credentials on MQTT.
@@ -98,7 +102,7 @@ export type Env = z.infer<typeof schema>;
 
 export interface AppConfig {
   env: Env['NODE_ENV'];
-  http: { host: string; port: number; maxBodyBytes: number };
+  http: { host: string; port: number; maxBodyBytes: number; bodyTimeoutMs: number; maxConnections: number };
   logLevel: Env['LOG_LEVEL'];
   role: Env['SERVICE_ROLE'];
   database: { mode: 'server'; url: string; poolSize: number } | { mode: 'embedded'; dataDir: string; port: number; poolSize: number };
@@ -152,7 +156,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   const e = parsed.data;
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES },
+    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES, bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS, maxConnections: e.HTTP_MAX_CONNECTIONS },
     logLevel: e.LOG_LEVEL,
     role: e.SERVICE_ROLE,
     database: e.DATABASE_URL
@@ -203,7 +207,8 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['SERVICE_ROLE', 'all', 'all, api (HTTP + MQTT only) or worker (background jobs only)'],
   ['LOG_LEVEL', 'log', 'error, warn, log, debug, verbose'],
   ['ADMIN_API_KEY', '(unset: a bootstrap admin key is printed once on first start)', 'admin API key aimd_<id>_<secret> from configuration'],
-  ['RATE_LIMIT_PER_MINUTE', '600', 'requests per minute per API key (0: off)'],
+  ['RATE_LIMIT_PER_MINUTE', '600', 'requests per minute per API key, and per address without a valid key (0: off)'],
+  ['HTTP_BODY_TIMEOUT_MS / HTTP_MAX_CONNECTIONS', '60000 / 1024', 'a request body not arrived by then is a 408; open HTTP connections at most'],
   ['MQTT_AUTH', 'off', 'on: the embedded broker enforces instrument credentials and topic ACLs'],
   ['MOSQUITTO_PASSWORD_FILE / MOSQUITTO_ACL_FILE', '(unset)', 'files the service writes for Mosquitto from the instrument credentials'],
 ];

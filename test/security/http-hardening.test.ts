@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveFeed } from '../../src/progress/live-feed.service.js';
 import { seedKnownCampaign } from '../support/progress-fixture.js';
@@ -170,11 +171,39 @@ describe('HTTP hardening', () => {
   });
 });
 
-describe('per-address limit for requests without a key', () => {
+describe('per-address limit for requests without a key, slow bodies, connection cap', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
+    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '5', HTTP_BODY_TIMEOUT_MS: '500', HTTP_MAX_CONNECTIONS: '8' } });
   });
+
+  const port = () => Number(new URL(t.baseUrl).port);
+  /** A raw socket; resolves with what the server sent once it closes the connection (or after ms). */
+  function rawSocket(request: string, ms: number): Promise<{ text: string; closed: boolean; socket: net.Socket }> {
+    return new Promise((resolve) => {
+      const socket = net.connect(port(), '127.0.0.1', () => socket.write(request));
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('error', () => undefined);
+      const timer = setTimeout(() => resolve({ text, closed: false, socket }), ms);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ text, closed: true, socket });
+      });
+    });
+  }
+
+  it('cuts off a body that does not arrive (408), instead of holding the socket for minutes', async () => {
+    const started = Date.now();
+    const slow = await rawSocket(
+      `POST /api/v1/campaigns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_ADMIN_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+      5000,
+    );
+    expect(slow.closed).toBe(true);
+    expect(slow.text).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
   afterAll(async () => {
     await t?.close();
   });
@@ -189,5 +218,11 @@ describe('per-address limit for requests without a key', () => {
     expect(Number(health.headers.get('retry-after'))).toBeGreaterThan(0);
     // a valid key has its own bucket
     expect((await fetch(`${t.baseUrl}/api/v1/campaigns`, { headers: { authorization: `Bearer ${TEST_ADMIN_API_KEY}` } })).status).toBe(200);
+  });
+
+  it('refuses connections beyond HTTP_MAX_CONNECTIONS', async () => {
+    const idle = await Promise.all(Array.from({ length: 12 }, () => rawSocket('', 700)));
+    expect(idle.filter((s) => s.closed).length).toBeGreaterThanOrEqual(4);
+    for (const s of idle) s.socket.destroy();
   });
 });
