@@ -53,7 +53,8 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     let brokerUrl: string;
     let embeddedBroker: EmbeddedBroker | null = null;
     // auth: instrument credentials and topic rights (MQTT_AUTH=on) and the payload size limit on the embedded broker
-    const brokerAuth = config.mqtt.mode === 'embedded' ? embeddedBrokerAuth(config, dataSource, log) : null;
+    const clientId = config.mqttClientId ?? `aimd-service-${config.role}-${hostname()}-${config.http.port}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+    const brokerAuth = config.mqtt.mode === 'embedded' ? embeddedBrokerAuth(config, dataSource, log, clientId) : null;
     if (config.mqtt.mode === 'embedded') {
       const security = brokerAuth?.security;
       try {
@@ -70,7 +71,7 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     }
     const mqtt = await MqttConnection.connect({
       url: brokerUrl,
-      clientId: config.mqttClientId ?? `aimd-service-${config.role}-${hostname()}-${config.http.port}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
+      clientId,
       username: config.mqtt.mode === 'server' ? config.mqtt.username : brokerAuth?.service.username,
       password: config.mqtt.mode === 'server' ? config.mqtt.password : brokerAuth?.service.password,
     });

@@ -85,6 +85,20 @@ describe('embedded broker defaults', () => {
         const again = await connect(url, 'rig-w', renewed.body.password);
         expect((await api(second.baseUrl, 'DELETE', '/api/v1/instruments/rig-w/credentials')).status).toBe(204);
         expect(await closedWithin(again, 3000)).toBe(true);
+
+        // 4. an instrument's credentials cannot take over the service's own client id (it would disconnect the service)
+        const rigT = await api(second.baseUrl, 'POST', '/api/v1/instruments/rig-t/credentials');
+        const takeover = mqtt.connectAsync(url, { username: 'rig-t', password: rigT.body.password, clientId: second.config.mqttClientId, reconnectPeriod: 0, protocolVersion: 4 });
+        await expect(takeover).rejects.toThrow(/Bad username or password|Not authorized/i);
+        expect((await api(second.baseUrl, 'GET', '/health')).body.broker.ok).toBe(true);
+
+        // 5. a client looping on forbidden topics fills the rejected store with at most 20 rows
+        const loop = await connect(url, 'rig-t', rigT.body.password);
+        for (let i = 0; i < 60; i++) loop.publish(topics.results('someone-else'), `{"n":${i}}`, { qos: 0 });
+        await new Promise((r) => setTimeout(r, 1000));
+        const [{ n }] = await second.infra.dataSource.query(`SELECT count(*)::int AS n FROM rejected_message WHERE instrument_id = 'rig-t'`);
+        expect(n).toBeGreaterThan(0);
+        expect(n).toBeLessThanOrEqual(20);
       } finally {
         await second.close();
       }
