@@ -201,12 +201,20 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
       return;
     }
     const campaigns = new Set<string>();
+    const duplicates: { instrumentId: string; job: InstrumentJobEntity; msg: ResultMessage }[] = [];
     stored.forEach((ok, i) => {
       if (ok) {
         this.counters.stored++;
         campaigns.add(valid[i].job.campaignId);
-      } else this.counters.duplicates++;
+      } else {
+        this.counters.duplicates++;
+        duplicates.push(valid[i]);
+      }
     });
+    for (const d of duplicates) {
+      const conflict = await this.conflictingDuplicate(d.instrumentId, d.msg);
+      if (conflict) await this.reject(true, this.topics.results(d.instrumentId), Buffer.from(JSON.stringify(d.msg)), conflict, d.instrumentId, d.job.campaignId);
+    }
     if (campaigns.size > 0) {
       this.dispatcher.request();
       for (const id of campaigns) this.onMeasurement(id);
@@ -297,6 +305,25 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     return { ok: true, detail: `status ${msg.state}` };
   }
 
+  /**
+   * A result whose measurementId is stored already is a retransmission when its job and measured
+   * values are the same (silently a no-op; the time it carries may differ); with other values it is a conflict, kept in the rejected store with the
+   * reason (the first stays; before, the second was dropped without a trace).
+   */
+  private async conflictingDuplicate(instrumentId: string, msg: ResultMessage): Promise<string | null> {
+    const [first] = (await this.dataSource.query(
+      `SELECT id, job_id, composition, phase, yield_strength_mpa, elongation_pct FROM measurement
+        WHERE instrument_id = $1 AND external_id = $2 AND revision = 1 LIMIT 1`,
+      [instrumentId, msg.measurementId],
+    )) as { id: string; job_id: string | null; composition: Record<string, number>; phase: string; yield_strength_mpa: string | null; elongation_pct: string | null }[];
+    if (!first) return null;
+    const num = (v: string | null) => (v === null ? null : Number(v));
+    const same =
+      first.job_id === msg.jobId && first.phase === msg.phase && num(first.yield_strength_mpa) === msg.yieldStrengthMPa && num(first.elongation_pct) === msg.elongationPct &&
+      Object.keys({ ...first.composition, ...msg.composition }).every((el) => first.composition[el] === msg.composition[el]);
+    return same ? null : `measurementId ${msg.measurementId} of ${instrumentId} is stored already (measurement ${first.id}) with other values; this copy was not stored`;
+  }
+
   private async findJob(jobId: string): Promise<InstrumentJobEntity | null> {
     if (!UUID.test(jobId)) return null;
     return this.dataSource.getRepository(InstrumentJobEntity).findOneBy({ jobId });
@@ -379,6 +406,8 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     const outcome = await this.ingest.ingest(this.ingest.fromInstrument(instrumentId, job, experiment, msg));
     if (!outcome.stored) {
       this.counters.duplicates++;
+      const conflict = await this.conflictingDuplicate(instrumentId, msg);
+      if (conflict) return this.reject(record, topic, payload, conflict, instrumentId, job.campaignId);
       return { ok: true, detail: `duplicate of measurement ${outcome.duplicateOf}` };
     }
     this.counters.stored++;

@@ -116,4 +116,24 @@ describe('replay of rejected messages authorises what it writes', () => {
     const [m] = await t.infra.dataSource.query(`SELECT campaign_id, instrument_id, external_id FROM measurement WHERE external_id = 'm-own'`);
     expect(m).toEqual({ campaign_id: campaignA, instrument_id: rigX, external_id: 'm-own' });
   });
+
+  it('keeps a result whose measurementId is stored already with other values in the rejected store (a retransmission stays silent)', async () => {
+    const client = await MqttConnection.connect({ url: t.infra.broker.url, clientId: uniqueName('pub'), clean: true });
+    const original = result(jobs.x, 'm-dup');
+    await client.publish(topics.results(rigX), JSON.stringify(original));
+    await until('stored', async () => (await t.infra.dataSource.query(`SELECT id FROM measurement WHERE external_id = 'm-dup'`)).length === 1);
+    await client.publish(topics.results(rigX), JSON.stringify(original)); // the same again: a no-op
+    await client.publish(topics.results(rigX), JSON.stringify({ ...original, yieldStrengthMPa: 2500 }));
+    await client.close();
+    const rows = await until('conflict recorded', async () => {
+      const r = await t.infra.dataSource.query(`SELECT reason, payload FROM rejected_message WHERE reason LIKE 'measurementId m-dup%'`);
+      return r.length > 0 ? r : null;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await t.infra.dataSource.query(`SELECT count(*)::int AS n FROM rejected_message WHERE reason LIKE 'measurementId m-dup%'`)).toEqual([{ n: 1 }]);
+    expect(rows[0].reason).toContain('is stored already');
+    expect(rows[0].payload).toContain('2500');
+    const stored = await t.infra.dataSource.query(`SELECT yield_strength_mpa FROM measurement WHERE external_id = 'm-dup'`);
+    expect(stored.map((m: { yield_strength_mpa: unknown }) => Number(m.yield_strength_mpa))).toEqual([1700]);
+  });
 });
