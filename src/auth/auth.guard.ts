@@ -93,15 +93,16 @@ export class AuthGuard implements CanActivate {
     const path: unknown = req.route?.path;
     const key = typeof path === 'string' ? routeKey(req.method, path) : null;
     const policy: RoutePolicy | undefined = key ? POLICY[key] : undefined;
-    const anonymous = `ip:${req.ip ?? req.socket?.remoteAddress ?? 'unknown'}`;
+    const address = `ip:${req.ip ?? req.socket?.remoteAddress ?? 'unknown'}`;
+    const limitAnonymous = () => this.limit(this.anonymousLimiter, address, res, 'without an API key from this address');
     if (policy?.roles === 'public') {
-      this.limit(this.anonymousLimiter, anonymous, res, 'without an API key from this address');
+      limitAnonymous();
       return true;
     }
 
     const token = extractToken(req, policy?.queryToken === true);
     if (!token) {
-      this.limit(this.anonymousLimiter, anonymous, res, 'without an API key from this address');
+      limitAnonymous();
       res.setHeader('WWW-Authenticate', `Bearer realm="${REALM}"`);
       throw new UnauthorizedException({
         statusCode: 401,
@@ -111,7 +112,7 @@ export class AuthGuard implements CanActivate {
     }
     const auth = await this.keys.authenticate(token);
     if (!auth.ok) {
-      this.limit(this.anonymousLimiter, anonymous, res, 'without an API key from this address');
+      limitAnonymous();
       res.setHeader('WWW-Authenticate', `Bearer realm="${REALM}", error="invalid_token", error_description="${REASONS[auth.reason]}"`);
       throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: REASONS[auth.reason] });
     }
