@@ -176,12 +176,21 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     const jobs = ids.length > 0 ? await this.dataSource.getRepository(InstrumentJobEntity).findBy({ jobId: In(ids) }) : [];
     const byId = new Map(jobs.map((j) => [j.jobId, j]));
     const valid: { instrumentId: string; job: InstrumentJobEntity; msg: ResultMessage }[] = [];
+    const firstInBatch = new Map<string, string>(); // job id -> the measurementId of its first result in this batch
     for (const d of decoded) {
       const job = byId.get(d.msg.jobId);
       if (!job) await this.reject(true, d.topic, d.payload, `unknown job ${d.msg.jobId}`, d.instrumentId);
       else if (job.instrumentId !== d.instrumentId) {
         await this.reject(true, d.topic, d.payload, `job ${d.msg.jobId} was dispatched to ${job.instrumentId}, not ${d.instrumentId}`, d.instrumentId, job.campaignId);
-      } else valid.push({ instrumentId: d.instrumentId, job, msg: d.msg });
+      } else {
+        const earlier = firstInBatch.get(job.jobId);
+        const second = earlier !== undefined && earlier !== d.msg.measurementId ? secondResult(job.jobId, earlier, d.msg.measurementId) : await this.secondResultProblem(job, d.msg);
+        if (second) await this.reject(true, d.topic, d.payload, second, d.instrumentId, job.campaignId);
+        else {
+          firstInBatch.set(job.jobId, earlier ?? d.msg.measurementId);
+          valid.push({ instrumentId: d.instrumentId, job, msg: d.msg });
+        }
+      }
     }
     let stored: boolean[];
     try {
@@ -306,6 +315,23 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   }
 
   /**
+   * One job, one result: a completed job takes no result with another measurementId (it was stored
+   * as a second measurement before); the same measurementId again is a retransmission, handled as a
+   * duplicate. Completed jobs are few in the result stream, so this costs a query only for them.
+   */
+  private async secondResultProblem(job: InstrumentJobEntity, msg: ResultMessage): Promise<string | null> {
+    if (job.status !== 'completed') return null;
+    // a retransmission (the common case) is found by the unique (instrument, measurementId) index
+    const same = (await this.dataSource.query(`SELECT 1 FROM measurement WHERE instrument_id = $1 AND external_id = $2 LIMIT 1`, [job.instrumentId, msg.measurementId])) as unknown[];
+    if (same.length > 0) return null;
+    const [stored] = (await this.dataSource.query(
+      `SELECT external_id FROM measurement WHERE job_id = $1 AND instrument_id = $2 AND revision = 1 ORDER BY created_at LIMIT 1`,
+      [job.jobId, job.instrumentId],
+    )) as { external_id: string | null }[];
+    return stored?.external_id ? secondResult(job.jobId, stored.external_id, msg.measurementId) : null;
+  }
+
+  /**
    * A result whose measurementId is stored already is a retransmission when its job and measured
    * values are the same (silently a no-op; the time it carries may differ); with other values it is a conflict, kept in the rejected store with the
    * reason (the first stays; before, the second was dropped without a trace).
@@ -402,6 +428,8 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
       return this.reject(record, topic, payload, `job ${msg.jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId);
     }
     authorize({ campaignId: job.campaignId, instrumentId });
+    const second = await this.secondResultProblem(job, msg);
+    if (second) return this.reject(record, topic, payload, second, instrumentId, job.campaignId);
     const experiment = await this.dataSource.getRepository(ExperimentEntity).findOneByOrFail({ id: job.experimentId });
     const outcome = await this.ingest.ingest(this.ingest.fromInstrument(instrumentId, job, experiment, msg));
     if (!outcome.stored) {
@@ -417,3 +445,6 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   }
 }
 
+function secondResult(jobId: string, first: string, second: string): string {
+  return `job ${jobId} has its result already (measurementId ${first}); a second result (measurementId ${second}) is not stored`;
+}

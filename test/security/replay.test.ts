@@ -119,7 +119,7 @@ describe('replay of rejected messages authorises what it writes', () => {
 
   it('keeps a result whose measurementId is stored already with other values in the rejected store (a retransmission stays silent)', async () => {
     const client = await MqttConnection.connect({ url: t.infra.broker.url, clientId: uniqueName('pub'), clean: true });
-    const original = result(jobs.x, 'm-dup');
+    const original = result(await dispatched(campaignA, 4, rigX), 'm-dup');
     await client.publish(topics.results(rigX), JSON.stringify(original));
     await until('stored', async () => (await t.infra.dataSource.query(`SELECT id FROM measurement WHERE external_id = 'm-dup'`)).length === 1);
     await client.publish(topics.results(rigX), JSON.stringify(original)); // the same again: a no-op
@@ -135,5 +135,16 @@ describe('replay of rejected messages authorises what it writes', () => {
     expect(rows[0].payload).toContain('2500');
     const stored = await t.infra.dataSource.query(`SELECT yield_strength_mpa FROM measurement WHERE external_id = 'm-dup'`);
     expect(stored.map((m: { yield_strength_mpa: unknown }) => Number(m.yield_strength_mpa))).toEqual([1700]);
+  });
+
+  it('stores one result per job: a second result with another measurementId goes to the rejected store', async () => {
+    const client = await MqttConnection.connect({ url: t.infra.broker.url, clientId: uniqueName('pub'), clean: true });
+    const jobY = await dispatched(campaignA, 3, rigX);
+    await client.publish(topics.results(rigX), JSON.stringify(result(jobY, 'm-first')));
+    await until('first stored', async () => (await t.infra.dataSource.query(`SELECT id FROM measurement WHERE job_id = $1`, [jobY])).length === 1);
+    await client.publish(topics.results(rigX), JSON.stringify(result(jobY, 'm-second')));
+    await client.close();
+    await until('second refused', async () => (await t.infra.dataSource.query(`SELECT id FROM rejected_message WHERE reason LIKE $1`, [`job ${jobY} has its result already%`])).length === 1);
+    expect((await t.infra.dataSource.query(`SELECT external_id FROM measurement WHERE job_id = $1`, [jobY])).map((m: { external_id: string }) => m.external_id)).toEqual(['m-first']);
   });
 });
