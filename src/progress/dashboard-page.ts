@@ -3,8 +3,8 @@
  * build). It reads the campaigns, progress and export endpoints, embeds the server-side SVG
  * charts, follows the campaign's live feed (EventSource on /api/v1/campaigns/{id}/events) and
  * calls the experiment approval routes (POST /api/v1/experiments/{id}/approve | reject,
- * PATCH /api/v1/experiments/{id}). With API keys on, the key entered in the page is kept in the
- * browser and sent as a bearer header (as ?access_token= where a header cannot go).
+ * PATCH /api/v1/experiments/{id}). With API keys on, the key entered in the page is kept for the
+ * tab (sessionStorage) and sent as a bearer header (as ?access_token= where a header cannot go).
  *
  * Every value from the API reaches the HTML through the page's one `esc()` helper (or as
  * `textContent`), and DASHBOARD_CSP allows only this page's own script (by its hash): no inline
@@ -150,12 +150,12 @@ export const DASHBOARD_HTML = `<!doctype html>
   function time(iso) { if (!iso) return '–'; var d = new Date(iso); return d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' }) + ' ' + d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
   function duration(s) { if (s === null || s === undefined) return '–'; if (s === 0) return 'done'; var h = s / 3600; return h >= 48 ? (h / 24).toFixed(1) + ' d' : h >= 1 ? h.toFixed(1) + ' h' : Math.max(1, Math.round(s / 60)) + ' min'; }
   function actor() { return ($('#actor').value || 'pi').trim(); }
-  // API key (kept in this browser): a bearer header for fetch; ?access_token= for EventSource, <img> and links, which cannot send headers
-  function apiKey() { try { return localStorage.getItem('aimd.apiKey') || ''; } catch (e) { return ''; } }
+  // API key (kept for this tab only, in sessionStorage: not left behind in the browser): a bearer header for fetch; ?access_token= for EventSource, <img> and links, which cannot send headers
+  function apiKey() { try { return sessionStorage.getItem('aimd.apiKey') || ''; } catch (e) { return ''; } }
   function withToken(url) { var k = apiKey(); return k ? url + (url.indexOf('?') >= 0 ? '&' : '?') + 'access_token=' + encodeURIComponent(k) : url; }
   $('#apikey').value = apiKey();
   $('#apikey').addEventListener('change', function () {
-    try { localStorage.setItem('aimd.apiKey', $('#apikey').value.trim()); } catch (e) { /* private mode */ }
+    try { sessionStorage.setItem('aimd.apiKey', $('#apikey').value.trim()); } catch (e) { /* private mode */ }
     start();
   });
 

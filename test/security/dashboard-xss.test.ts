@@ -102,4 +102,17 @@ describe('stored script in the dashboard', () => {
     await page.waitForTimeout(300);
     expect(await page.evaluate('window.__csp')).toBeUndefined();
   });
+
+  it('keeps the API key entered in the page for this tab only (sessionStorage), never in localStorage', async () => {
+    const context = await browser.newContext();
+    const fresh = await context.newPage();
+    await fresh.goto(`${t.baseUrl}/dashboard`);
+    const key = authHeaders().authorization.replace(/^Bearer /, '');
+    await fresh.locator('[data-testid=api-key]').fill(key);
+    await fresh.locator('[data-testid=api-key]').dispatchEvent('change');
+    await expect.poll(() => fresh.locator('[data-testid=campaign-list] a').count()).toBeGreaterThan(0);
+    expect(await fresh.evaluate('localStorage.length')).toBe(0);
+    expect(await fresh.evaluate(`sessionStorage.getItem('aimd.apiKey')`)).toBe(key);
+    await context.close();
+  });
 });
