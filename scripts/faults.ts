@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { FAULT_SCENARIOS, type ScenarioResult } from '../test/support/faults.js';
-import { fuzzScenario } from '../test/support/fuzz.js';
+import { ATTACK_PROPERTIES, fuzzScenario } from '../test/support/fuzz.js';
 import { ensureBuilt } from '../test/support/processes.js';
 
 const { values: args } = parseArgs({
@@ -43,6 +43,10 @@ async function main(): Promise<void> {
   if (fuzz) {
     console.log('fuzz properties:');
     for (const [name, p] of Object.entries(fuzz.perProperty)) console.log(`  ${name}: ${p.cases} cases, ${p.failures} failures  ${p.statuses}`);
+    const attacks = ATTACK_PROPERTIES.map((name) => fuzz!.perProperty[name]).filter(Boolean);
+    const tried = attacks.reduce((s, p) => s + p.cases, 0);
+    const held = tried - attacks.reduce((s, p) => s + p.failures, 0);
+    console.log(`attacks (hostile import documents, replay payloads): ${tried} tried, ${held} held`);
   }
   const cases = results.reduce((s, r) => s + r.checks, 0);
   const failures = results.flatMap((r) => r.failures.map((f) => `${r.name}: ${f}`));

@@ -10,6 +10,7 @@ import { DatabaseUnavailableFilter } from './common/database-unavailable.filter.
 import { HealthController } from './health/health.controller.js';
 import type { Infrastructure } from './infrastructure/infrastructure.js';
 import { APP_CONFIG, INFRASTRUCTURE, JOB_QUEUE, MQTT } from './infrastructure/tokens.js';
+import { ApiKeysService } from './auth/api-keys.service.js';
 import { RejectedMessagesController } from './measurements/rejected-messages.controller.js';
 import { ProgressModule } from './progress/progress.module.js';
 import { DesignLoopService } from './design/design-loop.service.js';
@@ -58,7 +59,8 @@ export class AppModule {
         { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
         ...AUTH_PROVIDERS,
       ],
-      exports: [INFRASTRUCTURE, APP_CONFIG, DataSource, JOB_QUEUE, MQTT, AuditService, CampaignEvents],
+      // ApiKeysService: the live feed asks it again while a stream is open (src/progress)
+      exports: [INFRASTRUCTURE, APP_CONFIG, DataSource, JOB_QUEUE, MQTT, AuditService, CampaignEvents, ApiKeysService],
     };
   }
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { ValidationPipe, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -6,8 +7,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import { AppModule } from './app.module.js';
 import { API_KEY_HEADER, BEARER } from './auth/auth.controllers.js';
-import { bodyErrorHandler } from './auth/http-limits.js';
-import { jsonDepthGuard, strictUtf8, unsupportedMediaTypeGuard } from './common/body-guards.js';
+import { keyBeforeBody } from './auth/auth.guard.js';
+import { bodyErrorHandler, bodyTimeout } from './auth/http-limits.js';
+import { checkJsonBody, jsonDepthGuard, strictUtf8, unsupportedMediaTypeGuard } from './common/body-guards.js';
+import { securityHeaders } from './common/security-headers.js';
 import { documentAccessPolicy } from './auth/swagger.js';
 import { completeDocument } from './common/openapi.js';
 import type { Infrastructure } from './infrastructure/infrastructure.js';
@@ -19,8 +22,14 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService | 
     bodyParser: false,
   });
   const limit = infra.config.http.maxBodyBytes;
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  app.use(securityHeaders()); // CSP, X-Frame-Options, nosniff, ... on every answer, errors included
+  const server = app.getHttpServer() as Server;
+  server.maxConnections = infra.config.http.maxConnections; // a connection cap (slow sockets cannot pile up without end)
+  app.use(bodyTimeout(infra.config.http.bodyTimeoutMs)); // a slow body is a 408 after HTTP_BODY_TIMEOUT_MS
+  app.use(keyBeforeBody()); // auth: no key, no body parsing
   app.use(unsupportedMediaTypeGuard()); // a body of a type we cannot read is a 415, never ignored
-  app.use(express.json({ limit, type: ['application/json', 'application/*+json'], verify: strictUtf8 }));
+  app.use(express.json({ limit, type: ['application/json', 'application/*+json'], verify: checkJsonBody })); // UTF-8, depth and width before parsing
   app.use(express.text({ limit, type: ['text/csv', 'text/plain'], verify: strictUtf8 }));
   app.use(bodyErrorHandler(limit)); // auth: a body over the limit is a JSON 413, unreadable JSON a JSON 400
   app.use(jsonDepthGuard()); // deeply nested JSON is a 400, not a stack overflow in validation

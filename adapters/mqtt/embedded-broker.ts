@@ -30,6 +30,8 @@ export interface EmbeddedBroker {
   /** mqtt://host:port */
   readonly url: string;
   readonly aedes: Aedes;
+  /** Drop a connected client (its will is published, as for any connection lost); false if none has that id. */
+  disconnect(clientId: string): boolean;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
     port,
     url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
     aedes,
+    disconnect(clientId) {
+      const client = (aedes as unknown as { clients: Record<string, { close(): void } | undefined> }).clients[clientId];
+      if (!client) return false;
+      client.close();
+      return true;
+    },
     close() {
       closing ??= (async () => {
         // aedes.close() disconnects the clients; the server then stops once its sockets are gone.

@@ -1,7 +1,7 @@
 import {
   ForbiddenException, HttpException, HttpStatus, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../infrastructure/tokens.js';
 import { ApiKeysService, type Principal } from './api-keys.service.js';
@@ -18,6 +18,23 @@ const REASONS = {
   revoked: 'this API key has been revoked',
   expired: 'this API key has expired',
 } as const;
+
+const KEY_REQUIRED = 'an API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>"';
+
+/**
+ * Before the body parsers: a request to the API that carries a body but no key at all is a 401
+ * at once, without reading or parsing the body (every /api route needs a key; the guard decides
+ * everything else, for requests with a key, after parsing).
+ */
+export function keyBeforeBody(): RequestHandler {
+  return (req, res, next) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (!hasBody || !req.path.startsWith('/api/') || extractToken(req, true)) return next();
+    res.setHeader('WWW-Authenticate', `Bearer realm="${REALM}"`);
+    res.setHeader('Connection', 'close'); // the unread body is not drained
+    res.status(401).json({ statusCode: 401, error: 'Unauthorized', message: KEY_REQUIRED });
+  };
+}
 
 /** The key from `Authorization: Bearer`, `X-API-Key` or (where the policy allows) `?access_token=`. */
 export function extractToken(req: Pick<Request, 'headers' | 'query'>, allowQuery: boolean): string | null {
@@ -40,6 +57,8 @@ export function extractToken(req: Pick<Request, 'headers' | 'query'>, allowQuery
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly limiter: TokenBucketLimiter;
+  /** Requests without a valid key (public routes, missing or wrong keys), per client address. */
+  private readonly anonymousLimiter: TokenBucketLimiter;
 
   constructor(
     @Inject(ApiKeysService) private readonly keys: ApiKeysService,
@@ -47,6 +66,23 @@ export class AuthGuard implements CanActivate {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.limiter = new TokenBucketLimiter(config.security.rateLimitPerMinute);
+    this.anonymousLimiter = new TokenBucketLimiter(config.security.rateLimitPerMinute);
+  }
+
+  /** 429 with Retry-After when this bucket is empty. */
+  private limit(limiter: TokenBucketLimiter, bucket: string, res: Response, per: string): void {
+    const rate = limiter.take(bucket);
+    if (rate.allowed) return;
+    res.setHeader('Retry-After', String(rate.retryAfterSeconds));
+    throw new HttpException(
+      {
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: `rate limit of ${limiter.perMinute} requests per minute ${per} reached; retry after ${rate.retryAfterSeconds} s`,
+        retryAfterSeconds: rate.retryAfterSeconds,
+      },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -57,37 +93,32 @@ export class AuthGuard implements CanActivate {
     const path: unknown = req.route?.path;
     const key = typeof path === 'string' ? routeKey(req.method, path) : null;
     const policy: RoutePolicy | undefined = key ? POLICY[key] : undefined;
-    if (policy?.roles === 'public') return true;
+    const address = `ip:${req.ip ?? req.socket?.remoteAddress ?? 'unknown'}`;
+    const limitAnonymous = () => this.limit(this.anonymousLimiter, address, res, 'without an API key from this address');
+    if (policy?.roles === 'public') {
+      limitAnonymous();
+      return true;
+    }
 
     const token = extractToken(req, policy?.queryToken === true);
     if (!token) {
+      limitAnonymous();
       res.setHeader('WWW-Authenticate', `Bearer realm="${REALM}"`);
       throw new UnauthorizedException({
         statusCode: 401,
         error: 'Unauthorized',
-        message: 'an API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
+        message: KEY_REQUIRED,
       });
     }
     const auth = await this.keys.authenticate(token);
     if (!auth.ok) {
+      limitAnonymous();
       res.setHeader('WWW-Authenticate', `Bearer realm="${REALM}", error="invalid_token", error_description="${REASONS[auth.reason]}"`);
       throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: REASONS[auth.reason] });
     }
     const principal = auth.principal;
 
-    const rate = this.limiter.take(principal.keyId);
-    if (!rate.allowed) {
-      res.setHeader('Retry-After', String(rate.retryAfterSeconds));
-      throw new HttpException(
-        {
-          statusCode: 429,
-          error: 'Too Many Requests',
-          message: `rate limit of ${this.limiter.perMinute} requests per minute for this key reached; retry after ${rate.retryAfterSeconds} s`,
-          retryAfterSeconds: rate.retryAfterSeconds,
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
+    this.limit(this.limiter, principal.keyId, res, 'for this key');
 
     req.apiKey = principal;
     req.actor = principal.name;

@@ -48,13 +48,20 @@ export interface BrokerSecurityOptions {
   /** Check credentials and topic rights (MQTT_AUTH=on); off: anyone may connect, only the size limit holds. */
   enforce: boolean;
   service: ServiceCredential;
+  /** The service's own MQTT client id: no other login may take it over (a takeover would disconnect the service). */
+  serviceClientId?: string;
   /** Is this the instrument's current password? (looks up the stored hash) */
   verifyInstrument(instrumentId: string, password: string): Promise<boolean>;
   maxPayloadBytes?: number;
   onRefused?(refusal: BrokerRefusal): void;
 }
 
-export function createBrokerSecurity(options: BrokerSecurityOptions): BrokerSecurity {
+export interface InstrumentAwareSecurity extends BrokerSecurity {
+  /** Client ids of the connections that logged in as this instrument (to drop them when its credentials go). */
+  clientsOf(instrumentId: string): string[];
+}
+
+export function createBrokerSecurity(options: BrokerSecurityOptions): InstrumentAwareSecurity {
   const topics = new InstrumentTopics(options.topicPrefix);
   const maxPayload = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
   const refused = (r: BrokerRefusal) => {
@@ -70,11 +77,15 @@ export function createBrokerSecurity(options: BrokerSecurityOptions): BrokerSecu
     bytes <= maxPayload ||
     refused({ clientId, who: describe(identities.get(clientId)), action: 'publish', topic, reason: `payload of ${bytes} bytes exceeds ${maxPayload}` });
 
+  const clientsOf = (instrumentId: string) =>
+    [...identities].filter(([, id]) => id.kind === 'instrument' && id.instrumentId === instrumentId).map(([clientId]) => clientId);
+
   if (!options.enforce) {
-    return { authorizePublish: (clientId, topic, bytes) => sizeCheck(clientId, topic, bytes) };
+    return { authorizePublish: (clientId, topic, bytes) => sizeCheck(clientId, topic, bytes), clientsOf };
   }
 
   return {
+    clientsOf,
     async authenticate(clientId, username, password) {
       const secret = password?.toString('utf8') ?? '';
       if (username === undefined || secret === '') {
@@ -84,6 +95,9 @@ export function createBrokerSecurity(options: BrokerSecurityOptions): BrokerSecu
         if (!safeEqual(secret, options.service.password)) return refused({ clientId, who: username, action: 'connect', reason: 'wrong password' });
         identities.set(clientId, { kind: 'service' });
         return true;
+      }
+      if (options.serviceClientId !== undefined && clientId === options.serviceClientId) {
+        return refused({ clientId, who: username, action: 'connect', reason: "the service's own client id (a takeover would disconnect the service)" });
       }
       if (!isValidInstrumentId(username) || !(await options.verifyInstrument(username, secret))) {
         return refused({ clientId, who: username, action: 'connect', reason: 'unknown instrument or wrong password' });
@@ -107,6 +121,9 @@ export function createBrokerSecurity(options: BrokerSecurityOptions): BrokerSecu
   };
 }
 
+/** Refused publishes of one client recorded in the rejected-message store, at most. */
+export const RECORDED_REFUSALS_PER_CLIENT = 20;
+
 /**
  * The embedded broker's security for this configuration: credentials and topic rights when
  * MQTT_AUTH=on, the payload size limit always. Refused publishes go to the rejected-message store
@@ -116,16 +133,28 @@ export function embeddedBrokerAuth(
   config: { mqtt: { topicPrefix: string }; security: { mqttAuth: boolean } },
   dataSource: DataSource,
   log: (message: string) => void,
-): { security: BrokerSecurity; service: ServiceCredential } {
+  serviceClientId?: string,
+): { security: InstrumentAwareSecurity; service: ServiceCredential } {
   const service = generateServiceCredential();
+  // Refused publishes are recorded, at most RECORDED_REFUSALS_PER_CLIENT per client connection (a
+  // client looping on forbidden topics wrote hundreds of rows); the rest go to the log only.
+  const recorded = new Map<string, number>();
   const security = createBrokerSecurity({
     topicPrefix: config.mqtt.topicPrefix,
     enforce: config.security.mqttAuth,
     service,
+    serviceClientId,
     verifyInstrument: (instrumentId, password) => verifyInstrumentPassword(dataSource, instrumentId, password),
     onRefused: (r) => {
       log(`mqtt: refused ${r.action}${r.topic ? ` ${r.topic}` : ''} from client ${r.clientId}${r.who ? ` (${r.who})` : ''}: ${r.reason}`);
       if (r.action !== 'publish') return;
+      const n = (recorded.get(r.clientId) ?? 0) + 1;
+      if (recorded.size > 10_000) recorded.clear();
+      recorded.set(r.clientId, n);
+      if (n > RECORDED_REFUSALS_PER_CLIENT) {
+        if (n === RECORDED_REFUSALS_PER_CLIENT + 1) log(`mqtt: client ${r.clientId} keeps publishing where it may not; further refusals are logged, not recorded`);
+        return;
+      }
       dataSource
         .query(`INSERT INTO rejected_message (channel, topic, instrument_id, payload, reason) VALUES ('mqtt', $1, $2, $3, $4)`, [
           r.topic ?? null,

@@ -4,7 +4,8 @@ import { isValidInstrumentId, InstrumentTopics } from '../../adapters/mqtt/proto
 import { AuditService } from '../audit/audit.service.js';
 import { Invalid, NotFound } from '../common/errors.js';
 import type { AppConfig } from '../config/config.js';
-import { APP_CONFIG } from '../infrastructure/tokens.js';
+import type { Infrastructure } from '../infrastructure/infrastructure.js';
+import { APP_CONFIG, INFRASTRUCTURE } from '../infrastructure/tokens.js';
 import { InstrumentCredentialEntity } from './auth.entities.js';
 import type { InstrumentCredentialView, IssuedInstrumentCredentialView } from './auth.dto.js';
 import { writeMosquittoFiles } from './mosquitto-files.js';
@@ -29,6 +30,7 @@ export class InstrumentCredentialsService implements OnApplicationBootstrap {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(INFRASTRUCTURE) private readonly infra: Pick<Infrastructure, 'broker'>,
   ) {}
 
   private get repo() {
@@ -48,6 +50,9 @@ export class InstrumentCredentialsService implements OnApplicationBootstrap {
       await repo.delete({ instrumentId });
       const saved = await repo.save({ instrumentId, passwordHash: mosquittoHash(password), createdBy: actor } as InstrumentCredentialEntity);
       await this.audit.record({ entityType: 'instrument', entityId: instrumentId, action: replaced ? 'credentials.replace' : 'credentials.issue', actor }, m);
+      return { saved, replaced };
+    }).then(({ saved, replaced }) => {
+      if (replaced) this.dropConnections(instrumentId, 'replaced');
       return saved;
     });
     await this.syncMosquittoFiles();
@@ -61,7 +66,10 @@ export class InstrumentCredentialsService implements OnApplicationBootstrap {
     return toView(row);
   }
 
-  /** Later logins fail; a connection already open stays until it reconnects (embedded broker) or Mosquitto reloads. */
+  /**
+   * Later logins fail, and on the embedded broker the connections open with the old credentials are
+   * dropped at once (Mosquitto: they stay until it reloads its files and the client reconnects).
+   */
   async withdraw(instrumentId: string, actor: string): Promise<void> {
     this.checkId(instrumentId);
     await this.dataSource.transaction(async (m) => {
@@ -69,7 +77,13 @@ export class InstrumentCredentialsService implements OnApplicationBootstrap {
       if (!result.affected) throw new NotFound('credentials of instrument', instrumentId);
       await this.audit.record({ entityType: 'instrument', entityId: instrumentId, action: 'credentials.withdraw', actor }, m);
     });
+    this.dropConnections(instrumentId, 'withdrawn');
     await this.syncMosquittoFiles();
+  }
+
+  private dropConnections(instrumentId: string, why: 'withdrawn' | 'replaced'): void {
+    const dropped = this.infra.broker.disconnectInstrument(instrumentId);
+    if (dropped > 0) this.log.log(`instrument ${instrumentId}: credentials ${why}, ${dropped} open connection(s) dropped`);
   }
 
   async syncMosquittoFiles(): Promise<boolean> {

@@ -9,7 +9,9 @@
  * - pi: creates and steers campaigns (lifecycle, proposals), reads everything of its campaigns.
  * - technician: enters measurements and corrections, reads the campaigns it is assigned to
  *   (technician keys are always limited to campaigns).
- * - instrument: a lab instrument; it talks MQTT, so over REST only `GET /api/v1/me`.
+ * - instrument: a lab instrument; it talks MQTT, so over REST only `GET /api/v1/me` and the replay of
+ *   its own rejected messages with a fixed payload (an instrument key acts for the instrument whose
+ *   id is the key's name; see writeDecision).
  * - viewer: read-only.
  * A key may be limited to a list of campaigns: then every campaign-scoped route checks the
  * request's campaign against that list, and routes spanning all campaigns are refused.
@@ -111,7 +113,8 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
 
   // rejected messages (a replay with a fixed payload is data entry)
   'GET /api/v1/rejected-messages': p(READ, 'query:campaignId'),
-  'POST /api/v1/rejected-messages/:id/replay': p(ENTER, 'rejected-message:id'),
+  // the guard checks the stored message's campaign; what the replay writes is checked by writeDecision
+  'POST /api/v1/rejected-messages/:id/replay': p([...ENTER, 'instrument'], 'rejected-message:id'),
   'POST /api/v1/rejected-messages/:id/dismiss': p(ENTER, 'rejected-message:id'),
 
   // instruments (the registry is lab-wide, not campaign data) and background jobs
@@ -165,6 +168,42 @@ export function campaignDecision(scope: CampaignScope, campaignIds: readonly str
   if (resolution.kind === 'not-found') return { allowed: true };
   if (campaignIds.includes(resolution.campaignId.toLowerCase())) return { allowed: true };
   return { allowed: false, reason: `${limited}, not to campaign ${resolution.campaignId}` };
+}
+
+/**
+ * What a request writes, once its handler knows it (the guard only sees what the request names):
+ * - `campaignId`: the campaign the data lands in (null: lab-wide data such as an instrument's state);
+ * - `asInstrument`: the data is new instrument data attributed to this instrument (a status, event or
+ *   result the caller wrote, not one the instrument sent).
+ */
+export interface WriteTarget {
+  campaignId: string | null;
+  asInstrument?: string;
+}
+
+/** The parts of a key that decide what it may write. */
+export interface WriterKey {
+  role: Role;
+  name: string;
+  campaignIds: readonly string[] | null;
+}
+
+/**
+ * May this key write that? Authorise what a request writes, not only what it names: a key limited
+ * to campaigns writes only into them (and no lab-wide state); words put in an instrument's mouth
+ * need that instrument's own key (role instrument, named after the instrument id), so no other role
+ * can post instrument results or status over REST around the broker's credentials.
+ */
+export function writeDecision(key: WriterKey, target: WriteTarget): Decision {
+  if (target.asInstrument !== undefined && !(key.role === 'instrument' && key.name === target.asInstrument)) {
+    return {
+      allowed: false,
+      reason: `only instrument ${target.asInstrument}'s own key (role instrument, named ${target.asInstrument}) may write data as that instrument`,
+    };
+  }
+  if (key.campaignIds === null) return { allowed: true };
+  if (target.campaignId === null) return { allowed: false, reason: `this key is limited to campaigns and may not write lab-wide instrument state` };
+  return campaignDecision('param:campaign', key.campaignIds, { kind: 'id', campaignId: target.campaignId });
 }
 
 /** Which roles may hold a campaign list, and which must. */

@@ -114,8 +114,12 @@ export class StrategyDto {
   explorationShare?: number;
 }
 
+/** A name must have a visible character (one of spaces only was stored as ""). */
+const NOT_BLANK = /\S/;
+const NOT_BLANK_MESSAGE = 'name must not be blank';
+
 export class CreateCampaignDto {
-  @ApiProperty({ example: 'Zr-BMG ductility 2026Q4' }) @IsString() @MinLength(1) @MaxLength(200)
+  @ApiProperty({ example: 'Zr-BMG ductility 2026Q4' }) @IsString() @MinLength(1) @MaxLength(200) @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
   name: string;
 
   @ApiPropertyOptional({ example: 'Find Zr-based BMGs with yield >= 1800 MPa and elongation >= 10 %' })
@@ -149,7 +153,7 @@ export class CreateCampaignDto {
 }
 
 export class UpdateCampaignDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(200)
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(200) @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
   name?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(5000)
   description?: string;

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Actor } from '../common/actor.js';
+import { uploadedText } from '../common/body-guards.js';
 import { Invalid } from '../common/errors.js';
 import { sendJsonOnce } from '../common/json-once.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -119,7 +120,7 @@ export class CampaignsController {
     let text: string;
     let detected = format as 'csv' | 'json' | undefined;
     if (file) {
-      text = file.buffer.toString('utf8');
+      text = uploadedText(file.buffer, file.originalname);
       detected ??= file.originalname.toLowerCase().endsWith('.json') ? 'json' : file.originalname.toLowerCase().endsWith('.csv') ? 'csv' : undefined;
     } else if (typeof req.body === 'string') {
       text = req.body;

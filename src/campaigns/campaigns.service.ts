@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Invalid, IllegalTransition, NotFound } from '../common/errors.js';
+import { claimIdempotencyKey, requestHash } from '../common/idempotency.js';
 import type { Page } from '../common/pagination.js';
 import { validateAgainstDesignSpace } from '../core/chemistry/composition.js';
 import { ELEMENT_SYMBOLS } from '../core/chemistry/elements.js';
@@ -210,6 +211,10 @@ export class CampaignsService {
     let outside = 0;
     let inserted = 0;
     await this.dataSource.transaction(async (manager) => {
+      // the key is bound to this upload: the same key with another file is a 422 and stores nothing
+      if (options.idempotencyKey) {
+        await claimIdempotencyKey(manager, id, options.idempotencyKey, requestHash({ text, format: options.format ?? null, strict: options.strict ?? false }));
+      }
       const rows = parsed.alloys.map((alloy) => {
         const violations = validateAgainstDesignSpace(alloy.composition, campaign.designSpace);
         if (violations.length > 0) outside++;

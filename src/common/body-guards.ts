@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { Invalid } from './errors.js';
 
 /** Content types the API reads (JSON, CSV/plain text, multipart uploads). */
 const READABLE = /^(application\/(json|[\w.+-]+\+json)|text\/(csv|plain)|multipart\/form-data)\b/i;
@@ -27,7 +28,7 @@ export function unsupportedMediaTypeGuard(): RequestHandler {
  * NUL characters anywhere in the body or query string are a 400. JSON nested deeper than `maxDepth` is a 400: validation and transformation walk the body
  * recursively, and a few thousand levels overflowed the stack into a 500 (found by the fuzz test).
  */
-export function jsonDepthGuard(maxDepth = 64): RequestHandler {
+export function jsonDepthGuard(maxDepth = MAX_JSON_DEPTH): RequestHandler {
   const bad = (res: Parameters<RequestHandler>[1], message: string) => res.status(400).json({ statusCode: 400, error: 'Bad Request', message });
   return (req, res, next) => {
     // NUL characters: PostgreSQL text and jsonb cannot hold them (the insert or query failed with a 500).
@@ -58,6 +59,65 @@ export function strictUtf8(_req: unknown, _res: unknown, buf: Buffer): void {
   try {
     utf8.decode(buf);
   } catch {
-    throw Object.assign(new Error('the body is not valid UTF-8'), { status: 400, type: 'entity.parse.failed' });
+    throw Object.assign(new Error(NOT_UTF8), { status: 400, type: 'encoding.invalid' });
   }
+}
+export const NOT_UTF8 = 'the body is not valid UTF-8';
+
+/** Deepest nesting a JSON body may have (validation walks it recursively). */
+export const MAX_JSON_DEPTH = 64;
+/** Most members one JSON object may have (no DTO, row or document object comes near; arrays are bounded by the body size only). */
+export const MAX_OBJECT_MEMBERS = 10_000;
+
+/**
+ * A cheap pass over the raw JSON bytes before JSON.parse: nesting deeper than MAX_JSON_DEPTH or an
+ * object wider than MAX_OBJECT_MEMBERS is refused (400) before parsing and validation spend
+ * seconds of the event loop on it (a 7 MB object of single-letter keys held it for 13 s).
+ * Returns the problem, or null. Strings are skipped with their escapes; the bytes are not validated
+ * as JSON here (the parser does that).
+ */
+export function jsonShapeProblem(buf: Buffer, maxDepth = MAX_JSON_DEPTH, maxMembers = MAX_OBJECT_MEMBERS): string | null {
+  const members: number[] = []; // per open container: commas seen (objects only; -1 marks an array)
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      members.push(c === 0x7b ? 0 : -1);
+      if (members.length > maxDepth) return `the body nests deeper than ${maxDepth} levels`;
+    } else if (c === 0x7d || c === 0x5d) members.pop();
+    else if (c === 0x2c) {
+      const top = members.length - 1;
+      if (top >= 0 && members[top] >= 0 && ++members[top] >= maxMembers) return `an object in the body has more than ${maxMembers} members`;
+    }
+  }
+  return null;
+}
+
+/** Body parser `verify` for JSON: valid UTF-8, then the shape pre-check (both before parsing). */
+export function checkJsonBody(req: unknown, res: unknown, buf: Buffer): void {
+  strictUtf8(req, res, buf);
+  const problem = jsonShapeProblem(buf);
+  if (problem) throw Object.assign(new Error(problem), { status: 400, type: 'shape.invalid' });
+}
+
+/**
+ * An uploaded file as text, with the body parsers' rules: invalid UTF-8 and NUL characters are a
+ * 400 naming the file (a multipart upload bypasses the parsers: NUL gave a 500, invalid UTF-8 was
+ * stored mangled).
+ */
+export function uploadedText(buf: Buffer, name: string): string {
+  let text: string;
+  try {
+    text = utf8.decode(buf);
+  } catch {
+    throw new Invalid(`the uploaded file ${name} is not valid UTF-8 (save it as UTF-8 CSV or JSON)`);
+  }
+  if (text.includes('\u0000')) throw new Invalid(`the uploaded file ${name} contains a NUL character`);
+  return text;
 }

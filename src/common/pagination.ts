@@ -7,8 +7,9 @@ export class PageQuery {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  /** Bounded so PostgreSQL's bigint OFFSET never overflows (a 500 on every list route before). */
+  @ApiPropertyOptional({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   offset?: number;
 }
 

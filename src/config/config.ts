@@ -41,7 +41,8 @@ const schema = z.object({
 
   MQTT_URL: optionalUrl(['mqtt', 'mqtts', 'ws', 'wss', 'tcp']),
   MQTT_PORT: port.default(1883),
-  MQTT_HOST: z.string().default('0.0.0.0'),
+  /** Embedded broker bind address; unset: 127.0.0.1, or 0.0.0.0 with MQTT_AUTH=on (see embeddedBrokerHost). */
+  MQTT_HOST: z.string().trim().optional().transform((v) => (v === '' ? undefined : v)),
   MQTT_TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_\-/]+$/, 'letters, digits, _, - and / only')
@@ -76,6 +77,10 @@ const schema = z.object({
   /** Largest accepted JSON/CSV request body. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(100_000),
+  /** A request whose body has not fully arrived this long after its headers is cut off (408). */
+  HTTP_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Open HTTP connections at most (more are refused by the socket server). */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024),
   SWAGGER: bool.default(true),
 
   // Security (src/auth): API keys, rate limits, instrument credentials on MQTT.
@@ -106,14 +111,14 @@ export const ENV_VARIABLES = Object.keys(schema.shape) as (keyof Env)[];
 
 export interface AppConfig {
   env: Env['NODE_ENV'];
-  http: { host: string; port: number; maxBodyBytes: number; workerPort?: number };
+  http: { host: string; port: number; maxBodyBytes: number; workerPort?: number; bodyTimeoutMs: number; maxConnections: number };
   log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
   role: Env['SERVICE_ROLE'];
   database: { mode: 'server'; url: string; poolSize: number } | { mode: 'embedded'; dataDir: string; port: number; poolSize: number };
   mqttClientId?: string;
   mqtt:
     | { mode: 'server'; url: string; username?: string; password?: string; topicPrefix: string; shareGroup: string }
-    | { mode: 'embedded'; host: string; port: number; portExplicit: boolean; topicPrefix: string };
+    | { mode: 'embedded'; host: string; hostExplicit: boolean; port: number; portExplicit: boolean; topicPrefix: string };
   queue: { mode: 'redis'; url: string; prefix: string } | { mode: 'in-process'; prefix: string };
   knowledge: { mode: 'llm'; baseUrl: string; apiKey?: string; model: string; timeoutMs: number } | { mode: 'offline' };
   imports: { maxRows: number };
@@ -138,6 +143,15 @@ export interface AppConfig {
 
 export class ConfigError extends Error {}
 
+/**
+ * Where the embedded broker listens: MQTT_HOST when set; otherwise only this machine (127.0.0.1),
+ * unless MQTT_AUTH=on makes it safe to open to the network (0.0.0.0). An open broker without
+ * credentials lets anyone who reaches the port read every dispatch and publish as any instrument.
+ */
+export function embeddedBrokerHost(mqttHost: string | undefined, mqttAuth: boolean): string {
+  return mqttHost ?? (mqttAuth ? '0.0.0.0' : '127.0.0.1');
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
@@ -158,7 +172,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES, workerPort: e.WORKER_PORT },
+    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES, workerPort: e.WORKER_PORT, bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS, maxConnections: e.HTTP_MAX_CONNECTIONS },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     role: e.SERVICE_ROLE,
     database: e.DATABASE_URL
@@ -167,7 +181,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     mqttClientId: e.MQTT_CLIENT_ID,
     mqtt: e.MQTT_URL
       ? { mode: 'server', url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, topicPrefix: e.MQTT_TOPIC_PREFIX, shareGroup: e.MQTT_SHARE_GROUP }
-      : { mode: 'embedded', host: e.MQTT_HOST, port: e.MQTT_PORT, portExplicit: source.MQTT_PORT !== undefined && source.MQTT_PORT !== '', topicPrefix: e.MQTT_TOPIC_PREFIX },
+      : { mode: 'embedded', host: embeddedBrokerHost(e.MQTT_HOST, e.MQTT_AUTH === 'on'), hostExplicit: e.MQTT_HOST !== undefined, port: e.MQTT_PORT, portExplicit: source.MQTT_PORT !== undefined && source.MQTT_PORT !== '', topicPrefix: e.MQTT_TOPIC_PREFIX },
     queue: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, prefix: e.QUEUE_PREFIX } : { mode: 'in-process', prefix: e.QUEUE_PREFIX },
     knowledge: e.OPENAI_BASE_URL
       ? { mode: 'llm', baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY, model: e.OPENAI_MODEL, timeoutMs: e.OPENAI_TIMEOUT_MS }

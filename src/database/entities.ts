@@ -12,6 +12,7 @@ import { InitialSchema1764000000000 } from '../../migrations/1764000000000-initi
 import { ApiKeyEntity, InstrumentCredentialEntity } from '../auth/auth.entities.js';
 import { ApiKeys1764100000000 } from '../../migrations/1764100000000-api-keys.js';
 import { MeasurementPageIndex1764200000000 } from '../../migrations/1764200000000-measurement-page-index.js';
+import { IdempotencyRequests1764300000000 } from '../../migrations/1764300000000-idempotency-requests.js';
 
 export const ENTITIES = [
   CampaignEntity, ExperimentEntity, InstrumentJobEntity, MeasurementEntity, RejectedMessageEntity,
@@ -21,4 +22,4 @@ export const ENTITIES = [
 ];
 
 /** Migrations in order; the schema changes only through these (never synchronize). */
-export const MIGRATIONS = [InitialSchema1764000000000, ApiKeys1764100000000, MeasurementPageIndex1764200000000];
+export const MIGRATIONS = [InitialSchema1764000000000, ApiKeys1764100000000, MeasurementPageIndex1764200000000, IdempotencyRequests1764300000000];

@@ -20,7 +20,13 @@ export interface Infrastructure {
   jobs: JobQueue;
   /** `url` is for this process's own helpers (design threads); never log it (it may hold a password). */
   database: { mode: 'server' | 'embedded'; target: string; url: string; appliedMigrations: string[] };
-  broker: { mode: 'server' | 'embedded'; url: string; shared?: boolean };
+  broker: {
+    mode: 'server' | 'embedded';
+    url: string;
+    shared?: boolean;
+    /** Drop the open connections of an instrument whose credentials were withdrawn or replaced (embedded broker; 0 elsewhere). */
+    disconnectInstrument(instrumentId: string): number;
+  };
   describe(): string[];
   close(): Promise<void>;
 }
@@ -54,7 +60,11 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     let embeddedBroker: EmbeddedBroker | null = null;
     // auth: instrument credentials and topic rights (MQTT_AUTH=on) and the payload size limit on the embedded broker
     const workerOnEmbedded = config.mqtt.mode === 'embedded' && config.role === 'worker';
-    const brokerAuth = config.mqtt.mode === 'embedded' && !workerOnEmbedded ? embeddedBrokerAuth(config, dataSource, log) : null;
+    // A worker only publishes (no session to keep): one id per process, so two workers on one host never evict each other.
+    const clientId =
+      config.mqttClientId ??
+      `aimd-service-${config.role}-${hostname()}-${config.role === 'worker' ? process.pid : config.http.port}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+    const brokerAuth = config.mqtt.mode === 'embedded' && !workerOnEmbedded ? embeddedBrokerAuth(config, dataSource, log, clientId) : null;
     if (workerOnEmbedded && config.mqtt.mode === 'embedded') {
       // A worker beside `npm start` uses that process's embedded broker (it publishes dispatches
       // after an iteration); it never starts a broker of its own, which no instrument would hear.
@@ -75,10 +85,7 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     }
     const mqtt = await MqttConnection.connect({
       url: brokerUrl,
-      // A worker only publishes (no session to keep): one id per process, so two workers on one host never evict each other.
-      clientId:
-        config.mqttClientId ??
-        `aimd-service-${config.role}-${hostname()}-${config.role === 'worker' ? process.pid : config.http.port}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
+      clientId,
       username: config.mqtt.mode === 'server' ? config.mqtt.username : brokerAuth?.service.username,
       password: config.mqtt.mode === 'server' ? config.mqtt.password : brokerAuth?.service.password,
       connectTimeoutMs: workerOnEmbedded ? 5000 : undefined,
@@ -109,6 +116,8 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
       url: embeddedBroker ? `mqtt://${config.mqtt.mode === 'embedded' ? config.mqtt.host : ''}:${embeddedBroker.port}` : redact(brokerUrl),
       // a worker on the API's embedded broker
       shared: workerOnEmbedded,
+      disconnectInstrument: (instrumentId: string) =>
+        embeddedBroker && brokerAuth ? brokerAuth.security.clientsOf(instrumentId).filter((clientId) => embeddedBroker!.disconnect(clientId)).length : 0,
     };
     return {
       config,
@@ -120,7 +129,8 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
       describe: () => [
         `database: ${database.mode === 'embedded' ? database.target : `PostgreSQL server ${database.target}`}` +
           (applied.length > 0 ? ` (applied migrations: ${applied.join(', ')})` : ' (schema up to date)'),
-        `mqtt: ${broker.shared ? `the API's embedded broker at ${broker.url}` : broker.mode === 'embedded' ? `embedded aedes broker listening on ${broker.url}` : `broker ${broker.url}`} (topic prefix ${config.mqtt.topicPrefix})`,
+        `mqtt: ${broker.shared ? `the API's embedded broker at ${broker.url}` : broker.mode === 'embedded' ? `embedded aedes broker listening on ${broker.url}` : `broker ${broker.url}`} (topic prefix ${config.mqtt.topicPrefix})` +
+          (config.mqtt.mode === 'embedded' && !broker.shared ? `; ${brokerExposure(config.mqtt.host, config.security.mqttAuth)}` : ''),
         `jobs: ${jobs.mode === 'redis' ? `BullMQ on ${redact(config.queue.mode === 'redis' ? config.queue.url : '')}` : 'in-process (set REDIS_URL for BullMQ workers)'}`,
         `knowledge: ${config.knowledge.mode === 'llm' ? `LLM at ${config.knowledge.baseUrl} (model ${config.knowledge.model})` : 'offline rule-based provider (set OPENAI_BASE_URL for an LLM)'}`,
       ],
@@ -130,6 +140,17 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     await close();
     throw error;
   }
+}
+
+/** What the start-up log says about who can reach the embedded broker and what they may do there. */
+export function brokerExposure(host: string, mqttAuth: boolean): string {
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  if (loopback) {
+    return `reachable from this machine only${mqttAuth ? ', instrument credentials required (MQTT_AUTH=on)' : ' (set MQTT_AUTH=on, and MQTT_HOST if needed, for instruments on other machines)'}`;
+  }
+  return mqttAuth
+    ? `reachable from the network on ${host}, instrument credentials and topic rights enforced (MQTT_AUTH=on)`
+    : `WARNING: OPEN BROKER on ${host} without credentials (MQTT_AUTH=off): anyone who reaches this port reads every dispatch and can publish as any instrument; set MQTT_AUTH=on`;
 }
 
 /** Hide passwords in URLs that go to logs and /health. */

@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Req } from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/auth.guard.js';
 import { ApiOperation, ApiTags, ApiOkResponse, ApiNotFoundResponse, ApiBadRequestResponse } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Invalid, NotFound } from '../common/errors.js';
@@ -29,7 +30,8 @@ export class InstrumentsController {
   @Get()
   @ApiOperation({ summary: 'Instrument registry (from retained status and last wills) with the jobs each holds' })
   @ApiOkResponse({ schema: arrayOf(entityWith(InstrumentEntity, { openJobs: arrayOf(JOB_SUMMARY) })) })
-  async list() {
+  async list(@Req() req: AuthenticatedRequest) {
+    const visible = campaignFilter(req);
     const instruments = await this.dataSource.getRepository(InstrumentEntity).find({ order: { id: 'ASC' } });
     const open: { instrument_id: string; job_id: string; experiment_id: string; campaign_id: string; status: string; dispatched_at: Date; deadline: Date }[] =
       await this.dataSource.query(
@@ -37,7 +39,7 @@ export class InstrumentsController {
       );
     return instruments.map((i) => ({
       ...i,
-      openJobs: open.filter((j) => j.instrument_id === i.id).map((j) => ({
+      openJobs: open.filter((j) => j.instrument_id === i.id && visible(j.campaign_id)).map((j) => ({
         jobId: j.job_id, experimentId: j.experiment_id, campaignId: j.campaign_id, status: j.status, dispatchedAt: j.dispatched_at, deadline: j.deadline,
       })),
     }));
@@ -48,7 +50,7 @@ export class InstrumentsController {
   @ApiOkResponse({ schema: entityWith(InstrumentEntity, { jobs: arrayOf(JOB_SUMMARY) }) })
   @ApiNotFoundResponse()
   @ApiBadRequestResponse({ description: 'not an instrument id' })
-  async get(@Param('id') id: string) {
+  async get(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new Invalid('instrument ids are 1-64 of [A-Za-z0-9_-]');
     const instrument = await this.dataSource.getRepository(InstrumentEntity).findOneBy({ id });
     if (!instrument) throw new NotFound('instrument', id);
@@ -58,6 +60,16 @@ export class InstrumentsController {
          FROM instrument_job WHERE instrument_id = $1 ORDER BY dispatched_at DESC LIMIT 200`,
       [id],
     );
-    return { ...instrument, jobs };
+    const visible = campaignFilter(req);
+    return { ...instrument, jobs: (jobs as { campaignId: string }[]).filter((j) => visible(j.campaignId)) };
   }
+}
+
+/**
+ * The registry is lab-wide, but the jobs on it are campaign data: a key limited to campaigns sees
+ * the jobs (and their experiment ids) of its own campaigns only.
+ */
+function campaignFilter(req: AuthenticatedRequest): (campaignId: string) => boolean {
+  const ids = req.apiKey?.campaignIds;
+  return ids === null || ids === undefined ? () => true : (campaignId) => ids.includes(campaignId.toLowerCase());
 }

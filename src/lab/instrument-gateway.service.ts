@@ -28,6 +28,17 @@ const SHUTDOWN_DRAIN_MS = 30_000;
 
 export type HandleOutcome = { ok: true; detail: string } | { ok: false; reason: string };
 
+export interface HandleOptions {
+  /** Record a failure in the rejected store (default true; a replay keeps its own row instead). */
+  record?: boolean;
+  /**
+   * Called once the message's target is known and before anything is written: the campaign of the
+   * job it names (null for a status, which is lab-wide) and the instrument it speaks for. Throws to
+   * refuse (a REST replay authorises what it writes here, not what the stored message named).
+   */
+  authorize?: (target: { campaignId: string | null; instrumentId: string }) => void;
+}
+
 /**
  * The service side of the instrument protocol: status (registry), events (experiment states),
  * results (measurements). Messages of one instrument are handled in arrival order; anything that
@@ -61,6 +72,14 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   }
 
   async start(): Promise<void> {
+    // Instrument state from before this start is not trusted (a broker without credentials may have
+    // taken anyone's announcement): every instrument is offline until it announces itself again.
+    // Retained statuses come back with the subscription below (the broker resends them on SUBSCRIBE);
+    // their times are kept, so an instrument's own retained status is not taken for an older one.
+    const [{ n }] = (await this.dataSource.query(
+      `WITH stale AS (UPDATE instrument SET state = 'offline' WHERE state <> 'offline' RETURNING id) SELECT count(*)::int AS n FROM stale`,
+    )) as { n: number }[];
+    if (n > 0) this.log.log(`${n} instrument(s) marked offline until they announce themselves again`);
     this.detach = this.mqtt.onMessage((topic, payload) => this.enqueue(topic, payload));
     // Replicas on an MQTT 5 broker share instrument traffic, so each result is handled by one of them.
     const shareGroup = this.config.mqtt.mode === 'server' && this.mqtt.protocolVersion === 5 ? this.config.mqtt.shareGroup || undefined : undefined;
@@ -157,12 +176,21 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     const jobs = ids.length > 0 ? await this.dataSource.getRepository(InstrumentJobEntity).findBy({ jobId: In(ids) }) : [];
     const byId = new Map(jobs.map((j) => [j.jobId, j]));
     const valid: { instrumentId: string; job: InstrumentJobEntity; msg: ResultMessage }[] = [];
+    const firstInBatch = new Map<string, string>(); // job id -> the measurementId of its first result in this batch
     for (const d of decoded) {
       const job = byId.get(d.msg.jobId);
       if (!job) await this.reject(true, d.topic, d.payload, `unknown job ${d.msg.jobId}`, d.instrumentId);
       else if (job.instrumentId !== d.instrumentId) {
         await this.reject(true, d.topic, d.payload, `job ${d.msg.jobId} was dispatched to ${job.instrumentId}, not ${d.instrumentId}`, d.instrumentId, job.campaignId);
-      } else valid.push({ instrumentId: d.instrumentId, job, msg: d.msg });
+      } else {
+        const earlier = firstInBatch.get(job.jobId);
+        const second = earlier !== undefined && earlier !== d.msg.measurementId ? secondResult(job.jobId, earlier, d.msg.measurementId) : await this.secondResultProblem(job, d.msg);
+        if (second) await this.reject(true, d.topic, d.payload, second, d.instrumentId, job.campaignId);
+        else {
+          firstInBatch.set(job.jobId, earlier ?? d.msg.measurementId);
+          valid.push({ instrumentId: d.instrumentId, job, msg: d.msg });
+        }
+      }
     }
     let stored: boolean[];
     try {
@@ -182,12 +210,20 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
       return;
     }
     const campaigns = new Set<string>();
+    const duplicates: { instrumentId: string; job: InstrumentJobEntity; msg: ResultMessage }[] = [];
     stored.forEach((ok, i) => {
       if (ok) {
         this.counters.stored++;
         campaigns.add(valid[i].job.campaignId);
-      } else this.counters.duplicates++;
+      } else {
+        this.counters.duplicates++;
+        duplicates.push(valid[i]);
+      }
     });
+    for (const d of duplicates) {
+      const conflict = await this.conflictingDuplicate(d.instrumentId, d.msg);
+      if (conflict) await this.reject(true, this.topics.results(d.instrumentId), Buffer.from(JSON.stringify(d.msg)), conflict, d.instrumentId, d.job.campaignId);
+    }
     if (campaigns.size > 0) {
       this.dispatcher.request();
       for (const id of campaigns) this.onMeasurement(id);
@@ -221,18 +257,20 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   }
 
   /** Handle one message (also used to replay a rejected message after a fix). */
-  async handle(topic: string, payload: Buffer, options: { record?: boolean } = {}): Promise<HandleOutcome> {
+  async handle(topic: string, payload: Buffer, options: HandleOptions = {}): Promise<HandleOutcome> {
     const record = options.record ?? true;
+    const authorize = options.authorize ?? (() => undefined);
     const decoded = decodeInstrumentMessage(this.topics, topic, payload);
     if (!decoded.ok) return this.reject(record, topic, payload, decoded.reason, decoded.instrumentId);
     const { channel, instrumentId, message } = decoded.message;
     switch (channel) {
       case 'status':
+        authorize({ campaignId: null, instrumentId });
         return this.onStatus(instrumentId, message);
       case 'events':
-        return this.onEvent(record, topic, payload, instrumentId, message);
+        return this.onEvent(record, topic, payload, instrumentId, message, authorize);
       case 'results':
-        return this.onResult(record, topic, payload, instrumentId, message);
+        return this.onResult(record, topic, payload, instrumentId, message, authorize);
       case 'jobs':
         return { ok: true, detail: 'jobs topic is the service\'s own output' };
     }
@@ -276,17 +314,56 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     return { ok: true, detail: `status ${msg.state}` };
   }
 
+  /**
+   * One job, one result: a completed job takes no result with another measurementId (it was stored
+   * as a second measurement before); the same measurementId again is a retransmission, handled as a
+   * duplicate. Completed jobs are few in the result stream, so this costs a query only for them.
+   */
+  private async secondResultProblem(job: InstrumentJobEntity, msg: ResultMessage): Promise<string | null> {
+    if (job.status !== 'completed') return null;
+    // a retransmission (the common case) is found by the unique (instrument, measurementId) index
+    const same = (await this.dataSource.query(`SELECT 1 FROM measurement WHERE instrument_id = $1 AND external_id = $2 LIMIT 1`, [job.instrumentId, msg.measurementId])) as unknown[];
+    if (same.length > 0) return null;
+    const [stored] = (await this.dataSource.query(
+      `SELECT external_id FROM measurement WHERE job_id = $1 AND instrument_id = $2 AND revision = 1 ORDER BY created_at LIMIT 1`,
+      [job.jobId, job.instrumentId],
+    )) as { external_id: string | null }[];
+    return stored?.external_id ? secondResult(job.jobId, stored.external_id, msg.measurementId) : null;
+  }
+
+  /**
+   * A result whose measurementId is stored already is a retransmission when its job and measured
+   * values are the same (silently a no-op; the time it carries may differ); with other values it is a conflict, kept in the rejected store with the
+   * reason (the first stays; before, the second was dropped without a trace).
+   */
+  private async conflictingDuplicate(instrumentId: string, msg: ResultMessage): Promise<string | null> {
+    const [first] = (await this.dataSource.query(
+      `SELECT id, job_id, composition, phase, yield_strength_mpa, elongation_pct FROM measurement
+        WHERE instrument_id = $1 AND external_id = $2 AND revision = 1 LIMIT 1`,
+      [instrumentId, msg.measurementId],
+    )) as { id: string; job_id: string | null; composition: Record<string, number>; phase: string; yield_strength_mpa: string | null; elongation_pct: string | null }[];
+    if (!first) return null;
+    const num = (v: string | null) => (v === null ? null : Number(v));
+    const same =
+      first.job_id === msg.jobId && first.phase === msg.phase && num(first.yield_strength_mpa) === msg.yieldStrengthMPa && num(first.elongation_pct) === msg.elongationPct &&
+      Object.keys({ ...first.composition, ...msg.composition }).every((el) => first.composition[el] === msg.composition[el]);
+    return same ? null : `measurementId ${msg.measurementId} of ${instrumentId} is stored already (measurement ${first.id}) with other values; this copy was not stored`;
+  }
+
   private async findJob(jobId: string): Promise<InstrumentJobEntity | null> {
     if (!UUID.test(jobId)) return null;
     return this.dataSource.getRepository(InstrumentJobEntity).findOneBy({ jobId });
   }
 
-  private async onEvent(record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: InstrumentEvent): Promise<HandleOutcome> {
+  private async onEvent(
+    record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: InstrumentEvent, authorize: NonNullable<HandleOptions['authorize']>,
+  ): Promise<HandleOutcome> {
     const job = await this.findJob(msg.jobId);
     if (!job) return this.reject(record, topic, payload, `unknown job ${msg.jobId}`, instrumentId);
     if (job.instrumentId !== instrumentId) {
       return this.reject(record, topic, payload, `job ${msg.jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId);
     }
+    authorize({ campaignId: job.campaignId, instrumentId });
     let detail = msg.type;
     let capacityFreed = false;
     await this.dataSource.transaction(async (m) => {
@@ -342,16 +419,23 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     return { ok: true, detail };
   }
 
-  private async onResult(record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: ResultMessage): Promise<HandleOutcome> {
+  private async onResult(
+    record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: ResultMessage, authorize: NonNullable<HandleOptions['authorize']>,
+  ): Promise<HandleOutcome> {
     const job = await this.findJob(msg.jobId);
     if (!job) return this.reject(record, topic, payload, `unknown job ${msg.jobId}`, instrumentId);
     if (job.instrumentId !== instrumentId) {
       return this.reject(record, topic, payload, `job ${msg.jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId);
     }
+    authorize({ campaignId: job.campaignId, instrumentId });
+    const second = await this.secondResultProblem(job, msg);
+    if (second) return this.reject(record, topic, payload, second, instrumentId, job.campaignId);
     const experiment = await this.dataSource.getRepository(ExperimentEntity).findOneByOrFail({ id: job.experimentId });
     const outcome = await this.ingest.ingest(this.ingest.fromInstrument(instrumentId, job, experiment, msg));
     if (!outcome.stored) {
       this.counters.duplicates++;
+      const conflict = await this.conflictingDuplicate(instrumentId, msg);
+      if (conflict) return this.reject(record, topic, payload, conflict, instrumentId, job.campaignId);
       return { ok: true, detail: `duplicate of measurement ${outcome.duplicateOf}` };
     }
     this.counters.stored++;
@@ -361,3 +445,6 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   }
 }
 
+function secondResult(jobId: string, first: string, second: string): string {
+  return `job ${jobId} has its result already (measurementId ${first}); a second result (measurementId ${second}) is not stored`;
+}

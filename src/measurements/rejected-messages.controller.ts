@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional, ApiTags, ApiOkResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { DataSource } from 'typeorm';
@@ -6,6 +6,8 @@ import { Actor } from '../common/actor.js';
 import { IllegalTransition, Invalid, NotFound } from '../common/errors.js';
 import { PageQuery } from '../common/pagination.js';
 import { AuditService } from '../audit/audit.service.js';
+import type { AuthenticatedRequest } from '../auth/auth.guard.js';
+import { writeDecision, type WriteTarget } from '../auth/policy.js';
 import { InstrumentGatewayService } from '../lab/instrument-gateway.service.js';
 import { fromText } from '../lab/lab-messages.service.js';
 import { RejectedMessageEntity } from './rejected-message.entity.js';
@@ -73,7 +75,7 @@ export class RejectedMessagesController {
     },
   })
   @ApiNotFoundResponse()
-  async replay(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReplayDto, @Actor() actor: string) {
+  async replay(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReplayDto, @Actor() actor: string, @Req() req: AuthenticatedRequest) {
     const repo = this.dataSource.getRepository(RejectedMessageEntity);
     const message = await repo.findOneBy({ id });
     if (!message) throw new NotFound('rejected message', id);
@@ -81,8 +83,18 @@ export class RejectedMessagesController {
     if (message.channel !== 'mqtt' || !message.topic) {
       throw new Invalid(`only MQTT messages can be replayed; re-send ${message.channel} data through its endpoint`);
     }
-    const payload = body?.payload !== undefined ? Buffer.from(body.payload, 'utf8') : fromText(message.payload);
-    const outcome = await this.gateway.handle(message.topic, payload, { record: false });
+    const fixed = body?.payload !== undefined;
+    const payload = fixed ? Buffer.from(body.payload!, 'utf8') : fromText(message.payload);
+    // Authorise what the replay writes: the campaign of the job the payload names (not the stored
+    // message's), and for a fixed payload (or an instrument's key) the right to speak for the instrument.
+    const key = req.apiKey;
+    const speaksForInstrument = fixed || key?.role === 'instrument';
+    const authorize = (target: { campaignId: string | null; instrumentId: string }) => {
+      const write: WriteTarget = { campaignId: target.campaignId, ...(speaksForInstrument ? { asInstrument: target.instrumentId } : {}) };
+      const decision = key ? writeDecision(key, write) : { allowed: false as const, reason: 'no API key' };
+      if (!decision.allowed) throw new ForbiddenException({ statusCode: 403, error: 'Forbidden', message: `replay refused: ${decision.reason}` });
+    };
+    const outcome = await this.gateway.handle(message.topic, payload, { record: false, authorize });
     const result = outcome.ok ? outcome.detail : outcome.reason;
     await repo.update({ id }, { status: outcome.ok ? 'replayed' : 'pending', replayCount: message.replayCount + 1, lastReplayResult: result });
     await this.audit.record({

@@ -8,7 +8,8 @@ import { formatFormula, normalize } from '../core/chemistry/composition.js';
 import { ELEMENT_SYMBOLS } from '../core/chemistry/elements.js';
 import type { Composition } from '../core/chemistry/types.js';
 import { ExperimentEntity } from '../experiments/experiment.entity.js';
-import { IngestService, maxDeviation, type IngestOutcome } from '../lab/ingest.service.js';
+import { IngestService, maxDeviation, type IncomingResult, type IngestOutcome } from '../lab/ingest.service.js';
+import { claimIdempotencyKey, requestHash } from '../common/idempotency.js';
 import { RejectedStore } from '../lab/lab-messages.service.js';
 import { MeasurementEntity, PHASES, type Phase } from './measurement.entity.js';
 import type { CorrectionDto, ResultEntryDto } from './result-entry.dto.js';
@@ -41,7 +42,15 @@ export class TechnicianEntryService {
       });
       throw new Invalid(`invalid result: ${problems.join('; ')}`, problems);
     }
-    return this.ingest.ingest({
+    return this.dataSource.transaction(async (m) => {
+      // the key is bound to this request: the same key with other values is a 422, not a silent no-op
+      if (idempotencyKey) await claimIdempotencyKey(m, experiment.campaignId, idempotencyKey, requestHash({ experimentId, ...dto }));
+      return this.ingest.ingest(this.entryOf(experiment, dto, composition!, actor, idempotencyKey), m);
+    });
+  }
+
+  private entryOf(experiment: ExperimentEntity, dto: ResultEntryDto, composition: Composition, actor: string, idempotencyKey?: string): IncomingResult {
+    return {
       source: 'technician',
       experiment,
       jobId: null,
@@ -49,7 +58,7 @@ export class TechnicianEntryService {
       externalId: null,
       // Without a key every entry is new; with one, a retried request is stored once.
       idempotencyKey: idempotencyKey ?? null,
-      composition: composition!,
+      composition,
       phase: dto.phase,
       yieldStrengthMPa: dto.yieldStrengthMPa ?? null,
       elongationPct: dto.elongationPct ?? null,
@@ -57,7 +66,7 @@ export class TechnicianEntryService {
       raw: { enteredVia: 'rest', ...dto },
       enteredBy: actor,
       notes: dto.notes ?? null,
-    });
+    };
   }
 
   /** Bulk CSV: columns experiment (number or id), phase, yieldStrengthMPa, elongationPct, [composition], [measuredAt], [idempotencyKey]. */
@@ -188,7 +197,8 @@ function checkEntry(dto: ResultEntryDto): string[] {
   return problems;
 }
 
-function readComposition(raw: Record<string, unknown>, problems: string[]): Composition | null {
+/** A composition as the API takes it on its own writes: known elements, non-negative numbers, a sum of 100 (within 1 at.%), normalised; null with the problems otherwise. */
+export function readComposition(raw: Record<string, unknown>, problems: string[]): Composition | null {
   const c: Composition = {};
   for (const [el, v] of Object.entries(raw)) {
     if (!KNOWN.has(el)) problems.push(`unknown element "${el}" in composition`);

@@ -3,9 +3,15 @@
  * build). It reads the campaigns, progress and export endpoints, embeds the server-side SVG
  * charts, follows the campaign's live feed (EventSource on /api/v1/campaigns/{id}/events) and
  * calls the experiment approval routes (POST /api/v1/experiments/{id}/approve | reject,
- * PATCH /api/v1/experiments/{id}). With API keys on, the key entered in the page is kept in the
- * browser and sent as a bearer header (as ?access_token= where a header cannot go).
+ * PATCH /api/v1/experiments/{id}). With API keys on, the key entered in the page is kept for the
+ * tab (sessionStorage) and sent as a bearer header (as ?access_token= where a header cannot go).
+ *
+ * Every value from the API reaches the HTML through the page's one `esc()` helper (or as
+ * `textContent`), and DASHBOARD_CSP allows only this page's own script (by its hash): no inline
+ * handler, no injected script runs even if a value slipped through unescaped.
  */
+import { createHash } from 'node:crypto';
+
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -144,12 +150,12 @@ export const DASHBOARD_HTML = `<!doctype html>
   function time(iso) { if (!iso) return '–'; var d = new Date(iso); return d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' }) + ' ' + d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
   function duration(s) { if (s === null || s === undefined) return '–'; if (s === 0) return 'done'; var h = s / 3600; return h >= 48 ? (h / 24).toFixed(1) + ' d' : h >= 1 ? h.toFixed(1) + ' h' : Math.max(1, Math.round(s / 60)) + ' min'; }
   function actor() { return ($('#actor').value || 'pi').trim(); }
-  // API key (kept in this browser): a bearer header for fetch; ?access_token= for EventSource, <img> and links, which cannot send headers
-  function apiKey() { try { return localStorage.getItem('aimd.apiKey') || ''; } catch (e) { return ''; } }
+  // API key (kept for this tab only, in sessionStorage: not left behind in the browser): a bearer header for fetch; ?access_token= for EventSource, <img> and links, which cannot send headers
+  function apiKey() { try { return sessionStorage.getItem('aimd.apiKey') || ''; } catch (e) { return ''; } }
   function withToken(url) { var k = apiKey(); return k ? url + (url.indexOf('?') >= 0 ? '&' : '?') + 'access_token=' + encodeURIComponent(k) : url; }
   $('#apikey').value = apiKey();
   $('#apikey').addEventListener('change', function () {
-    try { localStorage.setItem('aimd.apiKey', $('#apikey').value.trim()); } catch (e) { /* private mode */ }
+    try { sessionStorage.setItem('aimd.apiKey', $('#apikey').value.trim()); } catch (e) { /* private mode */ }
     start();
   });
 
@@ -274,34 +280,34 @@ export const DASHBOARD_HTML = `<!doctype html>
     html += '<div class="kpis">';
     html += kpi('Measured', '<span data-testid="kpi-measured">' + fmt(p.budget.measured) + '</span> <span class="muted" style="font-size:14px">/ ' + fmt(p.budget.budget) + '</span>', '<div class="bar"><div style="width:' + Math.min(100, p.budget.fraction * 100).toFixed(1) + '%"></div></div>');
     html += kpi('Success rate', '<span data-testid="kpi-success">' + pct(p.success.overall.rate) + '</span>', fmt(p.success.overall.successes) + ' of ' + fmt(p.success.overall.measured) + ' meet every objective');
-    html += kpi('Best yield strength', fmt(ys.best, 0) + ' <span class="muted" style="font-size:13px">MPa</span>', ys.bestSequence ? 'experiment #' + ys.bestSequence + ' · seed best ' + fmt(ys.seedBest, 0) : 'seed best ' + fmt(ys.seedBest, 0));
-    html += kpi('Best elongation', fmt(el.best, 1) + ' <span class="muted" style="font-size:13px">%</span>', el.bestSequence ? 'experiment #' + el.bestSequence + ' · seed best ' + fmt(el.seedBest, 1) : 'seed best ' + fmt(el.seedBest, 1));
-    html += kpi('Hypervolume', '<span data-testid="kpi-hypervolume">' + fmt(p.pareto.hypervolume, 0) + '</span>', 'MPa·% beyond targets · ' + p.pareto.front.length + ' on front');
+    html += kpi('Best yield strength', fmt(ys.best, 0) + ' <span class="muted" style="font-size:13px">MPa</span>', ys.bestSequence ? 'experiment #' + esc(ys.bestSequence) + ' · seed best ' + fmt(ys.seedBest, 0) : 'seed best ' + fmt(ys.seedBest, 0));
+    html += kpi('Best elongation', fmt(el.best, 1) + ' <span class="muted" style="font-size:13px">%</span>', el.bestSequence ? 'experiment #' + esc(el.bestSequence) + ' · seed best ' + fmt(el.seedBest, 1) : 'seed best ' + fmt(el.seedBest, 1));
+    html += kpi('Hypervolume', '<span data-testid="kpi-hypervolume">' + fmt(p.pareto.hypervolume, 0) + '</span>', 'MPa·% beyond targets · ' + fmt(p.pareto.front.length) + ' on front');
     html += kpi('Time to budget', duration(p.pace.etaSeconds), p.pace.perHour ? fmt(p.pace.perHour, 2) + ' results / h' : 'pace not known yet');
     html += '</div>';
 
     html += '<div class="card states" data-testid="states"><span class="muted" style="margin-right:4px">Experiments</span>' + STATES.filter(function (s) { return p.experiments.byState[s]; }).map(function (s) {
-      return '<span class="pill ' + s + '">' + esc(s.replace('_', ' ')) + '<b>' + fmt(p.experiments.byState[s]) + '</b></span>';
+      return '<span class="pill ' + esc(s) + '">' + esc(s.replace('_', ' ')) + '<b>' + fmt(p.experiments.byState[s]) + '</b></span>';
     }).join('') + (p.experiments.total ? '' : '<span class="muted">none proposed yet</span>') + '</div>';
 
     var pending = state.experiments.filter(function (e) { return e.status === 'proposed'; });
     if (c.approvalRequired || pending.length) {
-      html += '<section class="card" data-testid="approvals"><h3>Pending approvals <span class="count">' + pending.length + '</span></h3>';
+      html += '<section class="card" data-testid="approvals"><h3>Pending approvals <span class="count">' + fmt(pending.length) + '</span></h3>';
       html += pending.length ? '<div class="scroll"><table><thead><tr><th>#</th><th>Batch</th><th>Composition</th><th class="num">P(glass)</th><th class="num">Pred. σy (MPa)</th><th class="num">Pred. ε (%)</th><th>Proposed</th><th></th></tr></thead><tbody>' +
         pending.map(function (e) {
           var pr = e.prediction || {};
-          return '<tr data-testid="proposal-' + e.sequence + '"><td>' + e.sequence + '</td><td>' + e.batchNumber + '</td><td class="formula">' + esc(e.formula) + '</td><td class="num">' + fmt(pr.pGlass, 2) + '</td><td class="num">' + fmt(pr.yieldStrengthMPa, 0) + '</td><td class="num">' + fmt(pr.elongationPct, 1) + '</td><td>' + esc(time(e.createdAt)) + '</td>' +
+          return '<tr data-testid="proposal-' + esc(e.sequence) + '"><td>' + esc(e.sequence) + '</td><td>' + esc(e.batchNumber) + '</td><td class="formula">' + esc(e.formula) + '</td><td class="num">' + fmt(pr.pGlass, 2) + '</td><td class="num">' + fmt(pr.yieldStrengthMPa, 0) + '</td><td class="num">' + fmt(pr.elongationPct, 1) + '</td><td>' + esc(time(e.createdAt)) + '</td>' +
             '<td class="actions"><button class="primary" data-act="approve" data-id="' + esc(e.id) + '">Approve</button><button data-act="edit" data-id="' + esc(e.id) + '">Edit</button><button class="danger" data-act="reject" data-id="' + esc(e.id) + '">Reject</button></td></tr>';
         }).join('') + '</tbody></table></div>' : '<div class="muted">Nothing waiting for approval.</div>';
       html += '</section>';
     }
 
     html += '<div class="grid2">' + PLOTS.map(function (pl) {
-      return '<div class="card chart"><img alt="' + esc(pl[1]) + '" data-plot="' + pl[0] + '" src="' + esc(withToken(API + '/campaigns/' + c.id + '/plots/' + pl[0] + '.svg?t=' + state.plotStamp)) + '"></div>';
+      return '<div class="card chart"><img alt="' + esc(pl[1]) + '" data-plot="' + esc(pl[0]) + '" src="' + esc(withToken(API + '/campaigns/' + c.id + '/plots/' + pl[0] + '.svg?t=' + state.plotStamp)) + '"></div>';
     }).join('') + '<section class="card" style="margin:0"><h3>Live activity</h3><ul class="activity" id="activity" data-testid="activity"></ul></section></div>';
 
     var rows = state.experiments.slice().sort(function (a, b) { return b.sequence - a.sequence; }).slice(0, 300);
-    html += '<section class="card"><h3>Experiments <span class="count">' + state.experiments.length + '</span>' +
+    html += '<section class="card"><h3>Experiments <span class="count">' + fmt(state.experiments.length) + '</span>' +
       '<span style="flex:1"></span>' + ['experiments.csv', 'measurements.csv', 'campaign.json'].map(function (f) {
         return '<a href="' + esc(withToken(API + '/campaigns/' + c.id + '/export/' + f)) + '">' + f + '</a>';
       }).join(' · ') + '</h3>';
@@ -310,30 +316,30 @@ export const DASHBOARD_HTML = `<!doctype html>
         var m = e.measurement, pr = e.prediction || {};
         var key = e.status + '|' + (m ? m.id : '');
         var changed = before && before[e.id] !== key;
-        return '<tr data-testid="experiment-' + e.sequence + '" data-status="' + esc(e.status) + '"' + (changed ? ' class="flash"' : '') + '><td>' + e.sequence + '</td><td>' + e.batchNumber + '</td><td class="formula">' + esc(e.formula) + '</td><td>' + pill(e.status) + '</td>' +
+        return '<tr data-testid="experiment-' + esc(e.sequence) + '" data-status="' + esc(e.status) + '"' + (changed ? ' class="flash"' : '') + '><td>' + esc(e.sequence) + '</td><td>' + esc(e.batchNumber) + '</td><td class="formula">' + esc(e.formula) + '</td><td>' + pill(e.status) + '</td>' +
           '<td class="num muted">' + fmt(pr.yieldStrengthMPa, 0) + '</td><td class="num muted">' + fmt(pr.elongationPct, 1) + '</td>' +
           '<td>' + (m ? (m.isGlass === true ? pill('yes') : m.isGlass === false ? pill('no') : '–') : '') + '</td>' +
-          '<td class="num" data-testid="ys-' + e.sequence + '">' + (m ? fmt(m.yieldStrengthMPa, 0) : '') + '</td><td class="num">' + (m ? fmt(m.elongationPct, 1) : '') + '</td>' +
+          '<td class="num" data-testid="ys-' + esc(e.sequence) + '">' + (m ? fmt(m.yieldStrengthMPa, 0) : '') + '</td><td class="num">' + (m ? fmt(m.elongationPct, 1) : '') + '</td>' +
           '<td>' + (e.meetsObjectives === null ? '' : e.meetsObjectives ? '<span class="ok">✓ success</span>' : '<span class="bad">✗</span>') + '</td>' +
           '<td class="muted">' + (m ? esc(m.source + (m.instrumentId ? ' · ' + m.instrumentId : m.enteredBy ? ' · ' + m.enteredBy : '')) : esc(e.instrumentId || '')) + '</td><td class="muted">' + esc(time(e.updatedAt)) + '</td></tr>';
       }).join('') + '</tbody></table></div>' : '<div class="muted">No experiments proposed yet.</div>';
     html += '</section>';
 
     var fleet = p.instruments.fleet;
-    html += '<div class="grid2"><section class="card" style="margin:0"><h3>Instruments <span class="count">' + fleet.length + '</span></h3>';
+    html += '<div class="grid2"><section class="card" style="margin:0"><h3>Instruments <span class="count">' + fmt(fleet.length) + '</span></h3>';
     html += fleet.length ? '<table data-testid="instruments"><thead><tr><th>Instrument</th><th>State</th><th>Utilisation</th><th class="num">Jobs / h</th><th class="num">Open</th><th class="num">Done</th><th>Last seen</th></tr></thead><tbody>' + fleet.map(function (i) {
       var u = i.utilisation === null ? null : i.utilisation;
-      return '<tr><td class="formula">' + esc(i.id) + '</td><td>' + (i.state ? pill(i.state) : '–') + '</td><td><span class="util"><div style="width:' + ((u || 0) * 100).toFixed(0) + '%"></div></span>' + pct(u) + '</td><td class="num">' + fmt(i.throughputPerHour, 2) + '</td><td class="num">' + i.open + '</td><td class="num">' + i.finished + '</td><td class="muted">' + esc(time(i.lastSeenAt)) + '</td></tr>';
+      return '<tr><td class="formula">' + esc(i.id) + '</td><td>' + (i.state ? pill(i.state) : '–') + '</td><td><span class="util"><div style="width:' + ((u || 0) * 100).toFixed(0) + '%"></div></span>' + pct(u) + '</td><td class="num">' + fmt(i.throughputPerHour, 2) + '</td><td class="num">' + fmt(i.open) + '</td><td class="num">' + fmt(i.finished) + '</td><td class="muted">' + esc(time(i.lastSeenAt)) + '</td></tr>';
     }).join('') + '</tbody></table>' : '<div class="muted">No instruments registered.</div>';
-    html += '</section><section class="card" style="margin:0"><h3>Recent instrument jobs <span class="count">' + p.instruments.recentJobs.length + '</span></h3>';
+    html += '</section><section class="card" style="margin:0"><h3>Recent instrument jobs <span class="count">' + fmt(p.instruments.recentJobs.length) + '</span></h3>';
     html += p.instruments.recentJobs.length ? '<div class="scroll" style="max-height:260px"><table><thead><tr><th>#</th><th>Instrument</th><th>Attempt</th><th>Status</th><th>Dispatched</th><th>Finished</th></tr></thead><tbody>' + p.instruments.recentJobs.map(function (j) {
-      return '<tr><td>' + j.sequence + '</td><td class="formula">' + esc(j.instrumentId) + '</td><td class="num">' + j.attempt + '</td><td>' + pill(j.status) + '</td><td class="muted">' + esc(time(j.dispatchedAt)) + '</td><td class="muted">' + esc(time(j.finishedAt)) + '</td></tr>';
+      return '<tr><td>' + esc(j.sequence) + '</td><td class="formula">' + esc(j.instrumentId) + '</td><td class="num">' + esc(j.attempt) + '</td><td>' + pill(j.status) + '</td><td class="muted">' + esc(time(j.dispatchedAt)) + '</td><td class="muted">' + esc(time(j.finishedAt)) + '</td></tr>';
     }).join('') + '</tbody></table></div>' : '<div class="muted">No jobs dispatched yet.</div>';
     html += '</section></div>';
 
-    html += '<section class="card"><h3>Model refinement events <span class="count">' + p.refinement.length + '</span></h3>';
+    html += '<section class="card"><h3>Model refinement events <span class="count">' + fmt(p.refinement.length) + '</span></h3>';
     html += p.refinement.length ? '<div class="scroll" style="max-height:300px"><table data-testid="refinement"><thead><tr><th>When</th><th class="num">Iteration</th><th>Reason</th><th class="num">Corr. before → after</th><th>Features chosen</th><th>Outcome</th><th>Provider</th><th>Rationale</th></tr></thead><tbody>' + p.refinement.slice().reverse().map(function (r) {
-      return '<tr><td class="muted">' + esc(time(r.createdAt)) + '</td><td class="num">' + r.iteration + '</td><td>' + esc(r.reason) + '</td><td class="num">' + fmt(r.correlationBefore, 2) + ' → ' + fmt(r.correlationAfter, 2) + '</td><td class="formula">' + esc(r.featuresChosen.join(', ')) + '</td><td>' + (r.accepted ? pill('yes') : pill('no')) + '</td><td class="muted">' + esc(r.provider) + '</td><td title="' + esc(r.rationale) + '">' + esc(r.rationale.length > 90 ? r.rationale.slice(0, 90) + '…' : r.rationale) + '</td></tr>';
+      return '<tr><td class="muted">' + esc(time(r.createdAt)) + '</td><td class="num">' + esc(r.iteration) + '</td><td>' + esc(r.reason) + '</td><td class="num">' + fmt(r.correlationBefore, 2) + ' → ' + fmt(r.correlationAfter, 2) + '</td><td class="formula">' + esc(r.featuresChosen.join(', ')) + '</td><td>' + (r.accepted ? pill('yes') : pill('no')) + '</td><td class="muted">' + esc(r.provider) + '</td><td title="' + esc(r.rationale) + '">' + esc(r.rationale.length > 90 ? r.rationale.slice(0, 90) + '…' : r.rationale) + '</td></tr>';
     }).join('') + '</tbody></table></div>' : '<div class="muted">No refinement triggered yet.</div>';
     html += '</section>';
 
@@ -362,21 +368,22 @@ export const DASHBOARD_HTML = `<!doctype html>
     d.showModal();
   }
   function openReject(e) {
-    dialog('<h4>Reject experiment #' + e.sequence + '</h4><div class="formula">' + esc(e.formula) + '</div><label for="reason">Reason (recorded in the audit trail)</label><textarea id="reason" name="reason" rows="3" required></textarea>' +
+    dialog('<h4>Reject experiment #' + esc(e.sequence) + '</h4><div class="formula">' + esc(e.formula) + '</div><label for="reason">Reason (recorded in the audit trail)</label><textarea id="reason" name="reason" rows="3" required></textarea>' +
       '<div class="buttons"><button value="cancel" formnovalidate>Cancel</button><button class="danger" value="ok" data-testid="confirm-reject">Reject</button></div>', function (f) {
       act('POST', '/experiments/' + e.id + '/reject', { reason: f.reason.value.trim() }, 'Experiment #' + e.sequence + ' rejected');
     });
   }
   function openEdit(e) {
+    // element symbols come from stored data: only escaped text reaches the HTML; ids and names are indexes
     var els = Object.keys(e.composition);
-    dialog('<h4>Edit composition of #' + e.sequence + '</h4><div class="muted">at.%; the fractions must sum to 100.</div><div class="els">' + els.map(function (s) {
-      return '<div><label for="el-' + s + '">' + esc(s) + '</label><input type="number" step="any" min="0" max="100" id="el-' + s + '" name="' + s + '" value="' + e.composition[s] + '"></div>';
+    dialog('<h4>Edit composition of #' + esc(e.sequence) + '</h4><div class="muted">at.%; the fractions must sum to 100.</div><div class="els">' + els.map(function (s, i) {
+      return '<div><label for="el-' + i + '">' + esc(s) + '</label><input type="number" step="any" min="0" max="100" id="el-' + i + '" name="el-' + i + '" data-element="' + esc(s) + '" value="' + esc(e.composition[s]) + '"></div>';
     }).join('') + '</div><label>Sum</label><div id="sum" class="formula"></div>' +
       '<div class="buttons"><button value="cancel" formnovalidate>Cancel</button><button class="primary" value="ok" data-testid="confirm-edit">Save</button></div>', function (f) {
-      var composition = {}; els.forEach(function (s) { var v = parseFloat(f[s].value); if (v > 0) composition[s] = v; });
+      var composition = {}; els.forEach(function (s, i) { var v = parseFloat(f.elements['el-' + i].value); if (v > 0) composition[s] = v; });
       act('PATCH', '/experiments/' + e.id, { composition: composition }, 'Experiment #' + e.sequence + ' updated');
     });
-    var sum = function () { var t = els.reduce(function (a, s) { return a + (parseFloat($('#el-' + s).value) || 0); }, 0); $('#sum').textContent = t.toFixed(2) + ' at.%'; };
+    var sum = function () { var t = els.reduce(function (a, s, i) { return a + (parseFloat($('#el-' + i).value) || 0); }, 0); $('#sum').textContent = t.toFixed(2) + ' at.%'; };
     $('#dialog-form').addEventListener('input', sum); sum();
   }
 
@@ -394,3 +401,17 @@ export const DASHBOARD_HTML = `<!doctype html>
 </body>
 </html>
 `;
+
+const SCRIPT = DASHBOARD_HTML.slice(DASHBOARD_HTML.indexOf('<script>') + '<script>'.length, DASHBOARD_HTML.indexOf('</script>'));
+
+/** The dashboard's Content-Security-Policy: its own script only (no inline handlers, no eval), API calls and images from this origin. */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  `script-src 'sha256-${createHash('sha256').update(SCRIPT, 'utf8').digest('base64')}'`,
+  "style-src 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');

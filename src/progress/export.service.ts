@@ -9,7 +9,7 @@ import type { Objectives } from '../campaigns/campaign.entity.js';
 import { CampaignsService, fromDesignSpace } from '../campaigns/campaigns.service.js';
 import { Invalid } from '../common/errors.js';
 import { isSuccess } from '../core/campaign/success.js';
-import { EXPERIMENT_STATUSES } from '../experiments/experiment.entity.js';
+import { compositionColumns, documentRowProblems, IN_FLIGHT_EXPERIMENT_STATUSES, OPEN_JOB_STATUSES } from './campaign-document.js';
 
 const CHUNK = 2000;
 const MEASUREMENT_COLUMNS = [
@@ -102,9 +102,15 @@ export const EXPERIMENT_CSV_COLUMNS = [
   'meetsObjectives',
 ];
 
+/**
+ * One CSV cell. Text that a spreadsheet would run as a formula (starting with = + - @, a tab or a
+ * carriage return) is prefixed with ' (OWASP's CSV-injection rule): user and instrument strings
+ * end up in these files. Numbers are written as numbers.
+ */
 export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = Array.isArray(v) ? v.join(';') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  let s = Array.isArray(v) ? v.join(';') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (typeof v !== 'number' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 export const csvLine = (values: unknown[]) => `${values.map(csvCell).join(',')}\n`;
@@ -283,13 +289,14 @@ export class ExportService {
     const checkpoints = list('agentCheckpoints');
     const refinement = list('refinementEvents');
     const measurements = list('measurements');
-    for (const e of experiments) {
-      if (!EXPERIMENT_STATUSES.includes(e.status)) throw new Invalid(`experiment ${String(e.sequence)}: unknown status ${String(e.status)}`);
-    }
+    // Same rules as the API's own writes, for every row, before anything is stored.
+    const problems = documentRowProblems(d);
+    if (problems.length > 0) throw new Invalid(`invalid campaign document: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`, problems);
 
     const dto = plainToInstance(CreateCampaignDto, {
       name: settings.name, description: settings.description, designSpace: settings.designSpace, objectives: settings.objectives,
       budget: settings.budget, batchSize: settings.batchSize, seed: settings.seed, approvalRequired: settings.approvalRequired,
+      strategy: settings.strategy ?? undefined,
     });
     const errors = await validate(dto, { whitelist: true, forbidUnknownValues: false });
     if (errors.length > 0) throw new Invalid(`invalid campaign settings: ${flattenErrors(errors).join('; ')}`, flattenErrors(errors));
@@ -312,7 +319,7 @@ export class ExportService {
           [
             campaignId,
             ['draft', 'paused', 'completed', 'aborted'].includes(status) ? status : 'draft',
-            json(settings.strategy ?? created.strategy),
+            json(created.strategy), // checked by CreateCampaignDto, defaults filled in
             settings.startedAt ?? null,
             settings.finishedAt ?? null,
             settings.completionReason ?? null,
@@ -329,18 +336,29 @@ export class ExportService {
         })));
         for (const e of experiments) map(e.id);
         for (const j of jobs) map(j.jobId);
-        await insertRows(m, 'experiment', experiments.map((e) => ({
-          id: map(e.id), campaign_id: campaignId, sequence: e.sequence, batch_number: e.batchNumber, status: e.status,
-          composition: json(e.composition), formula: e.formula, elements: e.elements ?? Object.keys(e.composition ?? {}).sort(),
-          prediction: json(e.prediction ?? null), model_version_id: known(e.modelVersionId), current_job_id: known(e.currentJobId) ?? e.currentJobId ?? null,
-          instrument_id: e.instrumentId ?? null, attempts: e.attempts ?? 0, deadline: e.deadline ?? null, status_reason: e.statusReason ?? null,
-          created_at: e.createdAt ?? new Date().toISOString(), updated_at: e.updatedAt ?? e.createdAt ?? new Date().toISOString(),
-        })));
-        await insertRows(m, 'instrument_job', jobs.filter((j) => known(j.experimentId)).map((j) => ({
-          job_id: map(j.jobId), experiment_id: known(j.experimentId), campaign_id: campaignId, instrument_id: j.instrumentId, attempt: j.attempt ?? 1,
-          status: j.status, stages: j.stages ?? [], dispatched_at: j.dispatchedAt, deadline: j.deadline ?? j.dispatchedAt,
-          last_event_at: j.lastEventAt ?? null, last_event: json(j.lastEvent ?? null), finished_at: j.finishedAt ?? null,
-        })));
+        // An import never hands work to an instrument: jobs still open in the document are closed
+        // (cancelled), and their experiments go back to the queue for a new dispatch once resumed.
+        const importedAt = new Date().toISOString();
+        await insertRows(m, 'experiment', experiments.map((e) => {
+          const inFlight = IN_FLIGHT_EXPERIMENT_STATUSES.includes(e.status);
+          const c = compositionColumns(e.composition);
+          return {
+            id: map(e.id), campaign_id: campaignId, sequence: e.sequence, batch_number: e.batchNumber,
+            status: inFlight ? 'queued' : e.status, composition: json(c.composition), formula: c.formula, elements: c.elements,
+            prediction: json(e.prediction ?? null), model_version_id: known(e.modelVersionId), current_job_id: inFlight ? null : known(e.currentJobId),
+            instrument_id: inFlight ? null : e.instrumentId ?? null, attempts: e.attempts ?? 0, deadline: inFlight ? null : e.deadline ?? null,
+            status_reason: inFlight ? `imported while ${String(e.status)}: its instrument job stays with the source service; queued for a new dispatch` : e.statusReason ?? null,
+            created_at: e.createdAt ?? importedAt, updated_at: e.updatedAt ?? e.createdAt ?? importedAt,
+          };
+        }));
+        await insertRows(m, 'instrument_job', jobs.filter((j) => known(j.experimentId)).map((j) => {
+          const open = OPEN_JOB_STATUSES.includes(j.status) || !j.finishedAt;
+          return {
+            job_id: map(j.jobId), experiment_id: known(j.experimentId), campaign_id: campaignId, instrument_id: j.instrumentId, attempt: j.attempt ?? 1,
+            status: open ? 'cancelled' : j.status, stages: j.stages ?? [], dispatched_at: j.dispatchedAt, deadline: j.deadline ?? j.dispatchedAt,
+            last_event_at: j.lastEventAt ?? null, last_event: json(j.lastEvent ?? null), finished_at: open ? importedAt : j.finishedAt,
+          };
+        }));
         await insertRows(m, 'agent_checkpoint', checkpoints.map((k) => ({
           id: map(k.id), campaign_id: campaignId, model_version_id: known(k.modelVersionId), iteration: k.iteration ?? 0,
           config: json(k.config ?? {}), training_curve: json(k.trainingCurve ?? []), weights: json(k.weights ?? null), env_steps: k.envSteps ?? 0,
@@ -372,8 +390,8 @@ export class ExportService {
           const clash = x.externalId && taken.has(`${x.instrumentId}\u0000${x.externalId}`);
           return {
             id: map(x.id), campaign_id: campaignId, experiment_id: known(x.experimentId), source: x.source, instrument_id: x.instrumentId ?? null,
-            job_id: known(x.jobId) ?? x.jobId ?? null, external_id: clash ? null : x.externalId ?? null, idempotency_key: x.idempotencyKey ?? null,
-            name: x.name ?? null, composition: json(x.composition), formula: x.formula, elements: x.elements ?? Object.keys(x.composition ?? {}).sort(),
+            job_id: known(x.jobId), external_id: clash ? null : x.externalId ?? null, idempotency_key: x.idempotencyKey ?? null,
+            name: x.name ?? null, ...compositionRow(x.composition),
             phase: x.phase ?? null, is_glass: x.isGlass ?? null, yield_strength_mpa: x.yieldStrengthMPa ?? null, elongation_pct: x.elongationPct ?? null,
             extra: json(clash ? { ...(x.extra ?? {}), importedExternalId: x.externalId } : x.extra ?? {}), raw: json(x.raw ?? null),
             composition_deviation: x.compositionDeviation ?? null, flags: x.flags ?? [], measured_at: x.measuredAt ?? null,
@@ -403,6 +421,12 @@ export class ExportService {
     this.log.log(`campaign ${campaignId} imported from ${String(d.sourceCampaignId)} by ${actor} (${JSON.stringify(counts)})`);
     return { campaignId, status: final.status, counts };
   }
+}
+
+/** composition, formula and elements columns of a checked composition. */
+function compositionRow(raw: Row): { composition: string | null; formula: string; elements: string[] } {
+  const c = compositionColumns(raw);
+  return { composition: json(c.composition), formula: c.formula, elements: c.elements };
 }
 
 function asObject(v: unknown, what: string): Row {

@@ -3,11 +3,13 @@ import {
   ApiBadRequestResponse, ApiBody, ApiCreatedResponse, ApiExcludeController, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam,
   ApiProduces, ApiQuery, ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
+import { ApiKeysService } from '../auth/api-keys.service.js';
+import { extractToken, type AuthenticatedRequest } from '../auth/auth.guard.js';
 import { Actor } from '../common/actor.js';
 import { Invalid } from '../common/errors.js';
 import { sendJsonOnce } from '../common/json-once.js';
-import { DASHBOARD_HTML } from './dashboard-page.js';
+import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
 import { EXPERIMENT_CSV_COLUMNS, ExportService, csvLine, experimentCsvRow } from './export.service.js';
 import { LiveFeed } from './live-feed.service.js';
 import { PLOT_FORMATS, PLOT_KINDS, renderPlot, type PlotFormat, type PlotKind } from './plots.js';
@@ -32,6 +34,7 @@ export class ProgressController {
     @Inject(ProgressService) private readonly progress: ProgressService,
     @Inject(LiveFeed) private readonly feed: LiveFeed,
     @Inject(ExportService) private readonly exports: ExportService,
+    @Inject(ApiKeysService) private readonly keys: ApiKeysService,
   ) {}
 
   @Get(':id/progress')
@@ -59,9 +62,21 @@ export class ProgressController {
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'server-sent events, one campaign event (JSON) per `data:` line', schema: { type: 'string' } })
   @ApiNotFoundResponse()
-  async events(@Param('id', ID) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async events(@Param('id', ID) id: string, @Req() req: AuthenticatedRequest, @Res() res: Response): Promise<void> {
     await this.progress.campaign(id);
-    this.feed.stream(id, req, res);
+    // the stream outlives the request's authorisation: it asks again while open
+    const principal = req.apiKey;
+    const token = extractToken(req, true);
+    const access = principal && token
+      ? {
+          key: principal.keyId,
+          stillAllowed: async () => {
+            const auth = await this.keys.authenticate(token);
+            return auth.ok && (auth.principal.campaignIds === null || auth.principal.campaignIds.includes(id.toLowerCase()));
+          },
+        }
+      : undefined;
+    this.feed.stream(id, req, res, access);
   }
 
   @Get(':id/export/:file')
@@ -155,6 +170,7 @@ export class DashboardController {
   @Get('dashboard')
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
+  @Header('Content-Security-Policy', DASHBOARD_CSP)
   page(): string {
     return DASHBOARD_HTML;
   }

@@ -116,8 +116,8 @@ describe('dashboard in headless Chromium', () => {
 
     // edit: one number input per element, the sum shown; Save sends the composition
     await page.locator(`button[data-act=edit][data-id="${proposal}"]`).click();
-    await page.locator('#el-Zr').fill('60');
-    await page.locator('#el-Cu').fill('30');
+    await page.locator('input[data-element=Zr]').fill('60');
+    await page.locator('input[data-element=Cu]').fill('30');
     expect(await page.locator('#sum').textContent()).toBe('100.00 at.%');
     const [edit, edited] = await Promise.all([
       page.waitForRequest((r) => r.url().endsWith(`/api/v1/experiments/${proposal}`) && r.method() === 'PATCH'),

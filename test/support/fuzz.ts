@@ -15,6 +15,8 @@ import { ADMIN_KEY } from './faults.js';
 import { MACHINE_MQTT, machineDatabase, startService, unique, type ServiceProcess } from './processes.js';
 
 export const DEFAULT_FUZZ_RUNS = 250;
+/** The properties that are attacks of issue 17 (what bench:faults counts as attacks tried and held). */
+export const ATTACK_PROPERTIES = ['campaign documents with one hostile row field', 'replay payloads'] as const;
 const BODY_LIMIT = 64 * 1024;
 
 const SQLI = [
@@ -153,6 +155,11 @@ interface Fixture {
   proposedId: string;
   measurementId: string;
   apiKeyId: string;
+  /** The running campaign as exported (with artifacts): the import fuzzer's valid document. */
+  document: Record<string, any>;
+  /** A pending rejected result of instrument fuzz-rig, which holds a job of the running campaign: the replay fuzzer's target. */
+  rejectedId: string;
+  jobId: string;
   /** Checksum of the fixture campaigns' rows and the count of their audit events. */
   fixtureSum: string;
   fixtureAudit: number;
@@ -171,7 +178,7 @@ async function snapshot(db: pg.Client): Promise<Record<string, string>> {
   return out;
 }
 
-async function fixture(base: string, db: pg.Client): Promise<Fixture> {
+async function fixture(base: string, db: pg.Client, prefix: string): Promise<Fixture> {
   const ok = <R extends { status: number; text: string }>(r: R, what: string): R => {
     if (r.status >= 300) throw new Error(`${what}: ${r.status} ${r.text}`);
     return r;
@@ -194,6 +201,17 @@ async function fixture(base: string, db: pg.Client): Promise<Fixture> {
   }, 60_000);
   const entered = ok(await api(base, 'POST', `/api/v1/experiments/${queued[0].id}/measurements`, entry), 'entry');
   const key = ok(await api(base, 'POST', '/api/v1/api-keys', { name: 'fuzz target', role: 'viewer' }), 'key');
+  // A job of the running campaign held by instrument fuzz-rig (far deadline), and a pending rejected
+  // result of that instrument: replays with any payload must write nothing (the admin is not fuzz-rig).
+  const [{ job_id: jobId }] = (await db.query(
+    `INSERT INTO instrument_job (experiment_id, campaign_id, instrument_id, attempt, status, stages, dispatched_at, deadline)
+     VALUES ($1, $2, 'fuzz-rig', 1, 'dispatched', '{synthesis,mechanical_test}', now(), now() + interval '7 days') RETURNING job_id`,
+    [queued[1].id, campaignId],
+  )).rows;
+  const [{ id: rejectedId }] = (await db.query(
+    `INSERT INTO rejected_message (channel, topic, instrument_id, payload, reason) VALUES ('mqtt', $1, 'fuzz-rig', '{}', 'fuzz fixture') RETURNING id`,
+    [`${prefix}/instruments/fuzz-rig/results`],
+  )).rows;
   // Let the design iterations the fixture caused finish, so nothing moves during the fuzzing.
   await until('background jobs settled', async () => {
     const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM background_job WHERE state IN ('queued','running')`)).rows;
@@ -201,9 +219,10 @@ async function fixture(base: string, db: pg.Client): Promise<Fixture> {
   }, 60_000, 200);
   await new Promise((r) => setTimeout(r, 500));
   const ids = [campaignId, draft.body.id, gated.body.id];
+  const document = (await api(base, 'GET', `/api/v1/campaigns/${campaignId}/export/campaign.json?artifacts=true`)).body as Record<string, any>;
   return {
     campaignId, draftId: draft.body.id, gatedId: gated.body.id, experimentId: queued[1].id, proposedId: proposed[0].id,
-    measurementId: entered.body.measurement.id, apiKeyId: key.body.id,
+    measurementId: entered.body.measurement.id, apiKeyId: key.body.id, document, rejectedId, jobId,
     fixtureSum: (await db.query(`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS sum FROM campaign t WHERE id = ANY($1::uuid[])`, [ids])).rows[0].sum,
     fixtureAudit: (await db.query(`SELECT count(*)::int AS n FROM audit_event WHERE campaign_id = ANY($1::uuid[])`, [ids])).rows[0].n,
   };
@@ -272,6 +291,42 @@ function restCases(f: Fixture): Record<string, fc.Arbitrary<Case>> {
         body: `experiment,phase,yieldStrengthMPa,elongationPct\n${rows.map(([e, p, y]) => [e, JSON.stringify(String(p).replace(/[\r\n]/g, ' ')), JSON.stringify(String(y).replace(/[\r\n]/g, ' ')), 'x'].join(',')).join('\n')}\n`, expect: 'any' as const,
       })),
     ),
+    // issue 17: an imported document goes through the API's own checks; any hostile row is a 400 and stores nothing
+    'campaign documents with one hostile row field': fc
+      .tuple(
+        fc.constantFrom('experiments', 'measurements'),
+        fc.oneof(
+          fc.tuple(fc.constant('composition'), anyString.filter((k) => !/^[A-Z][a-z]?$/.test(k)).map((k) => ({ [k]: 60, Cu: 40 }))),
+          fc.tuple(fc.constant('composition'), fc.oneof(anyString, notNumber.filter((v) => typeof v !== 'number')).map((v) => ({ Zr: v, Cu: 40 }))),
+          fc.tuple(fc.constant('instrumentId'), anyString.filter((v) => !/^[A-Za-z0-9_-]{1,64}$/.test(v))),
+          fc.tuple(fc.constantFrom('sequence', 'phase', 'status', 'source'), fc.oneof(anyString.filter((v) => !/^[a-z_]+$/.test(v)), fc.double({ noInteger: true }))),
+        ),
+      )
+      .filter(([list, [field]]) => !(list === 'experiments' && (field === 'phase' || field === 'source')) && !(list === 'measurements' && (field === 'sequence' || field === 'status')))
+      .map(([list, [field, value]]) => {
+        const doc = structuredClone(f.document);
+        doc[list][0][field] = value;
+        return { method: 'POST', path: '/api/v1/campaigns/import', body: JSON.stringify(doc), expect: 'bad' as const };
+      }),
+    // issue 17: a replay writes nothing the key may not write (the admin is not instrument fuzz-rig); no 5xx
+    'replay payloads': fc
+      .oneof(
+        // results the protocol accepts, for the job fuzz-rig holds: each one is refused (403), none stored
+        {
+          weight: 3,
+          arbitrary: fc.record({
+            jobId: fc.constant(f.jobId), measurementId: fc.stringMatching(/^[a-z0-9-]{1,20}$/), composition: fc.constant({ Zr: 60, Cu: 30, Al: 10 }),
+            phase: fc.constantFrom('amorphous', 'partially_crystalline'), yieldStrengthMPa: fc.integer({ min: 1, max: 9000 }), elongationPct: fc.integer({ min: 0, max: 90 }),
+            measuredAt: fc.constant('2026-11-25T18:30:00Z'),
+          }).map((r) => JSON.stringify(r)),
+        },
+        { weight: 1, arbitrary: anyString },
+        {
+          weight: 1,
+          arbitrary: fc.record({ jobId: fc.oneof(fc.constant(f.jobId), anyString), measurementId: anyString, phase: anyString, yieldStrengthMPa: notNumber }).map((r) => JSON.stringify(r)),
+        },
+      )
+      .map((payload) => ({ method: 'POST', path: `/api/v1/rejected-messages/${f.rejectedId}/replay`, body: JSON.stringify({ payload }), expect: 'any' as const })),
     'hostile ids in paths': fc
       .tuple(
         hostileId,
@@ -375,7 +430,7 @@ export async function fuzzScenario(options: FuzzOptions = {}): Promise<ScenarioR
     const base = service.baseUrl;
     db = new pg.Client({ connectionString: database.url });
     await db.connect();
-    const f = await fixture(base, db);
+    const f = await fixture(base, db, prefix);
     const before = await snapshot(db);
 
     // REST properties

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { directCampaign, splitSource } from '../../src/auth/campaign-resolver.js';
 import { extractToken } from '../../src/auth/auth.guard.js';
 import {
-  CAMPAIGN_LOOKUPS, campaignDecision, campaignLimitProblem, POLICY, ROLES, roleDecision, routeKey, type CampaignSource,
+  CAMPAIGN_LOOKUPS, campaignDecision, campaignLimitProblem, POLICY, ROLES, roleDecision, routeKey, writeDecision, type CampaignSource,
 } from '../../src/auth/policy.js';
 import { TokenBucketLimiter } from '../../src/auth/rate-limiter.js';
 
@@ -41,9 +41,9 @@ describe('the policy table', () => {
     expect(allowed('POST /api/v1/campaigns/:id/:action')).toBe('admin,pi');
     expect(allowed('POST /api/v1/campaigns/:id/measurements/import')).toBe('admin,pi,technician');
     expect(allowed('GET /api/v1/campaigns/:id')).toBe('admin,pi,technician,viewer');
-    // the instrument role talks MQTT: over REST it only learns who it is
+    // the instrument role talks MQTT: over REST it learns who it is and may replay its own rejected messages
     const instrumentRoutes = Object.entries(POLICY).filter(([, p]) => p.roles !== 'public' && p.roles.includes('instrument'));
-    expect(instrumentRoutes.map(([k]) => k)).toEqual(['GET /api/v1/me']);
+    expect(instrumentRoutes.map(([k]) => k)).toEqual(['GET /api/v1/me', 'POST /api/v1/rejected-messages/:id/replay']);
     // viewers never change anything
     for (const [key, p] of Object.entries(POLICY)) {
       if (p.roles !== 'public' && p.roles.includes('viewer')) expect(key.startsWith('GET '), key).toBe(true);
@@ -102,6 +102,25 @@ describe('decisions', () => {
     expect(campaignLimitProblem('pi', [])).toContain('must not be empty');
     expect(campaignLimitProblem('pi', null)).toBeNull();
     expect(campaignLimitProblem('viewer', [A])).toBeNull();
+  });
+});
+
+describe('write decisions (what a request writes)', () => {
+  const A = '11111111-1111-4111-8111-111111111111';
+  const B = '22222222-2222-4222-8222-222222222222';
+  it('keeps a campaign-limited key to its campaigns and off lab-wide state', () => {
+    const tech = { role: 'technician' as const, name: 't', campaignIds: [A] };
+    expect(writeDecision(tech, { campaignId: A }).allowed).toBe(true);
+    expect(writeDecision(tech, { campaignId: B }).allowed).toBe(false);
+    expect(writeDecision(tech, { campaignId: null }).allowed).toBe(false);
+    expect(writeDecision({ role: 'pi', name: 'p', campaignIds: null }, { campaignId: B }).allowed).toBe(true);
+  });
+  it("needs the instrument's own key to write as that instrument", () => {
+    expect(writeDecision({ role: 'instrument', name: 'rig-1', campaignIds: null }, { campaignId: A, asInstrument: 'rig-1' }).allowed).toBe(true);
+    expect(writeDecision({ role: 'instrument', name: 'rig-2', campaignIds: null }, { campaignId: A, asInstrument: 'rig-1' }).allowed).toBe(false);
+    for (const role of ['admin', 'pi', 'technician'] as const) {
+      expect(writeDecision({ role, name: 'rig-1', campaignIds: null }, { campaignId: null, asInstrument: 'rig-1' }).allowed).toBe(false);
+    }
   });
 });
 
