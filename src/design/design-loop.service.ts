@@ -53,6 +53,11 @@ export class DesignLoopService implements OnModuleInit {
       if (event.type === 'campaign.state' && event.to === 'running') this.trigger(event.campaignId, `campaign ${event.from} -> running`);
       if (event.type === 'campaign.state' && event.to === 'running') this.dispatcher.request();
       if (event.type === 'measurements.added' && event.source !== 'seed') this.trigger(event.campaignId, 'new measurement');
+      // Budget, batch size or objectives changed by a PI: the next iteration runs on them now.
+      if (event.type === 'campaign.settings') {
+        this.trigger(event.campaignId, `settings changed (${event.fields.join(', ')})`);
+        void this.checkCompletion(event.campaignId).catch(() => undefined);
+      }
     });
     this.gateway.onMeasurement = (campaignId) => this.trigger(campaignId, 'lab update');
   }
