@@ -136,6 +136,7 @@ export class AimatdesignStrategy implements DesignStrategy {
           rates: result.training.rates,
           predictionsPerSecond: result.training.predictionsPerSecond,
           wallSeconds: result.training.wallSeconds,
+          amrChecks: result.training.refinementChecks,
         } satisfies TrainingCurve,
         weights: result.checkpoint,
         envSteps: result.training.envSteps,

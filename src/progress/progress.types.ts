@@ -3,6 +3,7 @@
  * demo can use them without the service.
  */
 import type { BestSoFarPoint, PaceEstimate, Rate } from '../core/campaign/analytics.js';
+import type { RefinementCheck } from '../core/refinement/amr.js';
 import type { SuccessRates } from '../core/rl/environment.js';
 import type { TrainingCurvePoint } from '../core/rl/training-curve.js';
 import type { SuccessObjectives, SuccessProperty } from '../core/campaign/success.js';
@@ -89,6 +90,8 @@ export interface ProgressReport {
     points: TrainingCurvePoint[];
     /** SR_legal, SR_cls, SR_80 per target, SR_done over the iteration's whole training run (null for old checkpoints). */
     rates: SuccessRates | null;
+    /** AMR's checks in this iteration, fired or not (the lab check, then those during training). */
+    amrChecks: RefinementCheck[];
   }>;
   refinement: Array<{
     id: string;

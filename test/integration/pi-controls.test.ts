@@ -30,7 +30,7 @@ describe('PI controls on a running campaign', () => {
     await until('instrument registered', async () => (await api(t.baseUrl, 'GET', `/api/v1/instruments/${instrumentId}`)).body.state === 'online');
     const { body: c } = await api(t.baseUrl, 'POST', '/api/v1/campaigns', demoCampaign({
       name: 'gated', approvalRequired: true, budget: 6, batchSize: 2,
-      strategy: { method: 'aimatdesign', episodesPerIteration: 8, refreshEpisodes: 4, stepsPerEpisode: 16 },
+      strategy: { method: 'aimatdesign', episodesPerIteration: 8, refreshEpisodes: 8, stepsPerEpisode: 16 },
     }));
     id = c.id;
     expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/measurements/import`, seedRows(20))).status).toBe(201);
@@ -151,9 +151,42 @@ describe('PI controls on a running campaign', () => {
     expect(full.body.message).toContain(`budget of ${counted} experiments is allocated`);
     expect((await api(t.baseUrl, 'PATCH', `/api/v1/campaigns/${id}`, { budget: counted + 1 })).status).toBe(200);
     expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/experiments`, { composition: own })).status).toBe(201);
+    // room for a few more design iterations (one proposal each) for the AMR checks below
+    expect((await api(t.baseUrl, 'PATCH', `/api/v1/campaigns/${id}`, { budget: counted + 5 })).status).toBe(200);
 
     // dispatched like a proposal once the campaign runs
     expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/resume`, {})).status).toBe(200);
     await until('PI experiment dispatched', async () => (await jobs()).some((j) => j.experiment_id === added.body.id));
   });
+
+  it('records AMR\'s checks in every iteration, the lab check against the returned results included', async () => {
+    // each result triggers an iteration (one proposal each, budget left for four): find one that compared results
+    const checkpoints = async () =>
+      t.infra.dataSource.query(`SELECT iteration, config, training_curve FROM agent_checkpoint WHERE campaign_id = $1 ORDER BY created_at`, [id]);
+    const rows = await until('an iteration with returned results to compare', async () => {
+      const all = await checkpoints();
+      return all.some((k: { training_curve: { amrChecks: Array<{ kind: string; results?: number }> } }) => k.training_curve.amrChecks.some((c) => c.kind === 'lab' && c.results! > 0)) ? all : null;
+    }, 150_000);
+    const training = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/progress`)).body.training;
+    expect(training.length).toBe(rows.length);
+    for (const k of training) {
+      // 8 x 16 = 128 steps per iteration (two vector steps of 64): the schedule is scaled to the run, so every iteration checks
+      const rollouts = k.amrChecks.filter((c: { kind: string }) => c.kind === 'rollouts');
+      expect(rollouts.length, `iteration ${k.iteration}`).toBeGreaterThanOrEqual(1);
+      for (const c of rollouts) expect(c).toMatchObject({ envSteps: expect.any(Number), pairs: expect.any(Number), relativeStd: expect.any(Number) });
+    }
+    expect(training[0].amrChecks.some((c: { kind: string }) => c.kind === 'lab')).toBe(false); // nothing to compare before the first iteration
+    expect(training.slice(1).every((k: { amrChecks: Array<{ kind: string }> }) => k.amrChecks[0].kind === 'lab')).toBe(true);
+    // the figures of the first check with results: every result since the previous iteration started
+    const i = training.findIndex((k: { amrChecks: Array<{ kind: string; results?: number }> }) => k.amrChecks[0]?.kind === 'lab' && k.amrChecks[0].results! > 0);
+    const lab = training[i].amrChecks[0];
+    const [{ n }] = await t.infra.dataSource.query(
+      `SELECT count(*)::int AS n FROM experiment e JOIN measurement m ON m.experiment_id = e.id AND m.is_current
+        WHERE e.campaign_id = $1 AND e.prediction IS NOT NULL AND m.created_at > $2 AND m.created_at < $3`,
+      [id, rows[i - 1].config.iterationStartedAt, rows[i].config.iterationStartedAt],
+    );
+    expect(lab).toMatchObject({ kind: 'lab', results: n, threshold: 0.5 });
+    expect(lab.outsideShare).toBe(lab.outside / lab.results);
+    expect(lab.fired).toBe(lab.outsideShare > 0.5 ? 'lab-disagreement' : null);
+  }, 180_000);
 });

@@ -4,6 +4,7 @@
  * series. The progress API feeds them rows it aggregated in SQL; the unit tests feed them
  * hand-computed cases.
  */
+import type { RefinementCheck } from '../refinement/amr.js';
 import type { SuccessRates } from '../rl/environment.js';
 import type { TrainingCurvePoint } from '../rl/training-curve.js';
 import { QUALITY_METRICS, type SurrogateCvMetrics } from './model-metrics.js';
@@ -229,4 +230,10 @@ export function trainingRates(curve: unknown): SuccessRates | null {
   const r = rates as Record<string, unknown>;
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   return { srLegal: n(r.srLegal), srCls: n(r.srCls), sr80: Array.isArray(r.sr80) ? r.sr80.map(n) : [], srDone: n(r.srDone), srEpisodes: n(r.srEpisodes) };
+}
+
+/** AMR's checks of one iteration as stored with its training curve (TrainingCurve.amrChecks); [] when not recorded. */
+export function amrChecks(curve: unknown): RefinementCheck[] {
+  const checks = curve && typeof curve === 'object' && !Array.isArray(curve) ? (curve as { amrChecks?: unknown }).amrChecks : null;
+  return Array.isArray(checks) ? checks.filter((c): c is RefinementCheck => !!c && typeof c === 'object' && ((c as RefinementCheck).kind === 'rollouts' || (c as RefinementCheck).kind === 'lab')) : [];
 }

@@ -12,6 +12,7 @@ import { PrioritizedReplayBuffer, ReplayBuffer, allocBatch, type PrioritizedRepl
 import { knowledgeWeightAt, DEFAULT_KNOWLEDGE_SCHEDULE, type KnowledgeSchedule } from './reward.js';
 import { DEFAULT_EXPLORATION, ExplorationNoise, type ExplorationConfig, type Td3Agent } from './td3.js';
 import { TrainingCurveRecorder, type TrainingCurvePoint } from './training-curve.js';
+import type { RefinementCheck } from '../refinement/amr.js';
 import type { Surrogates } from './types.js';
 
 export interface TrainConfig {
@@ -51,6 +52,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 export interface StepObservation {
   progress: number;
   envSteps: number;
+  /** Environment steps of the whole run (a monitor scales its schedule to it). */
+  totalSteps?: number;
   result: StepResult;
   /** Q1(s, a) for every env of this step (null before learning starts or for the random policy). */
   qValues: Float64Array | null;
@@ -61,6 +64,8 @@ export interface RefinementHook {
   observe(o: StepObservation): void;
   /** Called after observe; returns replacement surrogates when a refinement was accepted. */
   maybeRefine(o: StepObservation): Promise<Surrogates | null>;
+  /** Every check the monitor made, fired or not (AMR's RefinementCheck). */
+  readonly checks?: readonly RefinementCheck[];
 }
 
 export interface TrainReport {
@@ -72,6 +77,8 @@ export interface TrainReport {
   predictionsPerSecond: number;
   /** One point per 10 % of the run: episodes, mean reward, mean Q, corr(Q, reward), SR_legal/cls/80/done. */
   curve: TrainingCurvePoint[];
+  /** The refinement monitor's checks during this run (empty without one). */
+  refinementChecks: RefinementCheck[];
 }
 
 /** Curve points per training run, and Q samples wanted per point (Q costs a critic pass, so it is sampled). */
@@ -156,7 +163,7 @@ export async function trainAgent(opts: {
       }
     }
     if (opts.refinement) {
-      const obs: StepObservation = { progress, envSteps, result, qValues };
+      const obs: StepObservation = { progress, envSteps, totalSteps: cfg.totalSteps, result, qValues };
       opts.refinement.observe(obs);
       const replacement = await opts.refinement.maybeRefine(obs);
       if (replacement) {
@@ -176,6 +183,7 @@ export async function trainAgent(opts: {
     wallSeconds,
     predictionsPerSecond: env.stats.predictions / Math.max(wallSeconds, 1e-9),
     curve: curve.points,
+    refinementChecks: [...(opts.refinement?.checks ?? [])],
   };
 }
 

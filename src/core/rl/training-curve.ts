@@ -7,6 +7,7 @@
  * SR_done (successful ends / all ends).
  */
 import { pearson } from '../surrogates/metrics.js';
+import type { RefinementCheck } from '../refinement/amr.js';
 import type { EnvStats, SuccessRates } from './environment.js';
 
 export interface TrainingCurvePoint {
@@ -33,6 +34,8 @@ export interface TrainingCurve {
   rates: SuccessRates;
   predictionsPerSecond: number;
   wallSeconds: number;
+  /** AMR's checks of this iteration, fired or not: the lab check first (when results came back), then those during training. */
+  amrChecks: RefinementCheck[];
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
