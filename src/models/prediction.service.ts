@@ -7,9 +7,8 @@ import type { Objective } from '../core/rl/types.js';
 import { SurrogateBundle, type BundleJSON } from '../core/surrogates/bundle.js';
 import { predictionOf } from '../design/strategy.js';
 import type { Prediction } from '../experiments/experiment.entity.js';
+import { Z95 } from '../core/util/normal.js';
 
-/** z of the two-sided 95 % normal interval. */
-const Z95 = 1.959963984540054;
 /** Deserialised bundles kept per model version (the artifact is megabytes of JSON). */
 const CACHED_MODELS = 16;
 

@@ -5,8 +5,8 @@
  * prediction. The check fires when the share outside exceeds the campaign's threshold.
  */
 import type { RefinementCheck } from './amr.js';
+import { Z95 } from '../util/normal.js';
 
-const Z95 = 1.959963984540054;
 
 export interface PredictedOutcome {
   predicted: { yieldStrengthMPa: number; yieldStrengthStd: number; elongationPct: number; elongationStd: number };
