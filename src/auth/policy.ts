@@ -105,7 +105,7 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/campaigns/:id/experiments': p(STEER, 'param:id'),
   'POST /api/v1/campaigns/:id/experiments/approve': p(STEER, 'param:id'),
   'POST /api/v1/campaigns/:id/experiments/reject': p(STEER, 'param:id'),
-  'POST /api/v1/campaigns/:id/predict': p(READ, 'param:id'),
+  'POST /api/v1/campaigns/:id/predict': p(STEER, 'param:id'),
 
   // measurements and corrections
   'POST /api/v1/experiments/:id/measurements': p(ENTER, 'experiment:id'),
