@@ -109,8 +109,7 @@ export class ExperimentsService {
     return this.dataSource.transaction(async (m) => {
       const e = await this.lock(m, id);
       if (e.status !== 'proposed') throw new IllegalTransition(`experiment ${id} is ${e.status}; only proposed experiments can be approved`);
-      await this.transition(m, e, 'approved', { cause: reason ?? 'approved', actor });
-      return this.transition(m, e, 'queued', { cause: 'approved; waiting for an instrument', actor });
+      return this.decide(m, e, 'approve', actor, reason);
     });
   }
 
@@ -118,7 +117,7 @@ export class ExperimentsService {
     return this.dataSource.transaction(async (m) => {
       const e = await this.lock(m, id);
       if (e.status !== 'proposed') throw new IllegalTransition(`experiment ${id} is ${e.status}; only proposed experiments can be rejected`);
-      return this.transition(m, e, 'rejected', { cause: reason, actor });
+      return this.decide(m, e, 'reject', actor, reason);
     });
   }
 
@@ -138,16 +137,16 @@ export class ExperimentsService {
       });
       if (problems.length > 0) throw new IllegalTransition(`nothing ${decision === 'approve' ? 'approved' : 'rejected'}: ${problems.join('; ')}`, { problems });
       const out: ExperimentEntity[] = [];
-      for (const id of unique) {
-        const e = byId.get(id)!;
-        if (decision === 'reject') out.push(await this.transition(m, e, 'rejected', { cause: reason!, actor }));
-        else {
-          await this.transition(m, e, 'approved', { cause: reason ?? 'approved', actor });
-          out.push(await this.transition(m, e, 'queued', { cause: 'approved; waiting for an instrument', actor }));
-        }
-      }
+      for (const id of unique) out.push(await this.decide(m, byId.get(id)!, decision, actor, reason));
       return out.sort((a, b) => a.sequence - b.sequence);
     });
+  }
+
+  /** A PI's decision on a proposal: approved (then queued for dispatch) or rejected. */
+  private async decide(m: EntityManager, e: ExperimentEntity, decision: 'approve' | 'reject', actor: string, reason?: string): Promise<ExperimentEntity> {
+    if (decision === 'reject') return this.transition(m, e, 'rejected', { cause: reason ?? 'rejected', actor });
+    await this.transition(m, e, 'approved', { cause: reason ?? 'approved', actor });
+    return this.transition(m, e, 'queued', { cause: 'approved; waiting for an instrument', actor });
   }
 
   /**
