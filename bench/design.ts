@@ -294,8 +294,8 @@ async function main() {
   console.log('\nSR_done per 10 % of the training budget (mean over seeds, %):');
   for (const variant of args.variants) {
     const rs = rows.filter((r) => r.variant === variant);
-    const n = Math.min(...rs.map((r) => r.report.doneCurve.length));
-    const curve = Array.from({ length: n }, (_, i) => rs.reduce((a, r) => a + r.report.doneCurve[i], 0) / rs.length);
+    const n = Math.min(...rs.map((r) => r.report.curve.length));
+    const curve = Array.from({ length: n }, (_, i) => rs.reduce((a, r) => a + (r.report.curve[i].srDone ?? 0), 0) / rs.length);
     const firstAbove = (level: number) => {
       const i = curve.findIndex((v) => v >= level);
       return i < 0 ? 'never' : `${(i + 1) * 10} %`;

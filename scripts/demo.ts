@@ -473,6 +473,8 @@ export async function runDemo(partial: Partial<DemoOptions> = {}, out?: Partial<
       ['best-so-far', 'Best so far by experiment number'],
       ['pareto', 'Yield strength vs elongation: Pareto front and targets'],
       ['success-rate', 'Success rate per batch'],
+      ['model-quality', 'Surrogate cross-validation per model version'],
+      ['training', "The agent's training curves per design iteration"],
     ];
     for (const [kind] of plots) {
       write(`${kind}.svg`, await renderPlot(kind, report, 'svg'));

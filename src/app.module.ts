@@ -24,6 +24,7 @@ import { InstrumentGatewayService } from './lab/instrument-gateway.service.js';
 import { RejectedStore } from './lab/lab-messages.service.js';
 import { MeasurementsController } from './measurements/measurements.controller.js';
 import { TechnicianEntryService } from './measurements/technician-entry.service.js';
+import { PredictionService } from './models/prediction.service.js';
 
 /** The Nest shell: controllers and services around the core, given already-started infrastructure. */
 @Module({})
@@ -49,6 +50,7 @@ export class AppModule {
         CampaignEvents,
         CampaignsService,
         ExperimentsService,
+        PredictionService,
         RejectedStore,
         IngestService,
         DispatcherService,

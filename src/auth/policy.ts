@@ -104,6 +104,10 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/experiments/:id/approve': p(STEER, 'experiment:id'),
   'POST /api/v1/experiments/:id/reject': p(STEER, 'experiment:id'),
   'POST /api/v1/experiments/:id/cancel': p(STEER, 'experiment:id'),
+  'POST /api/v1/campaigns/:id/experiments': p(STEER, 'param:id'),
+  'POST /api/v1/campaigns/:id/experiments/approve': p(STEER, 'param:id'),
+  'POST /api/v1/campaigns/:id/experiments/reject': p(STEER, 'param:id'),
+  'POST /api/v1/campaigns/:id/predict': p(STEER, 'param:id'),
 
   // measurements and corrections
   'POST /api/v1/experiments/:id/measurements': p(ENTER, 'experiment:id'),

@@ -4,6 +4,7 @@ import { Subject } from 'rxjs';
 /** In-process domain events; the loop, the live feed and the dashboard subscribe. */
 export type CampaignEvent =
   | { type: 'campaign.state'; campaignId: string; from: string; to: string; actor: string; at: string }
+  | { type: 'campaign.settings'; campaignId: string; fields: string[]; actor: string; at: string }
   | { type: 'measurements.added'; campaignId: string; count: number; source: string; at: string; experimentId?: string; measurementId?: string }
   | { type: 'experiment.state'; campaignId: string; experimentId: string; sequence: number; from: string; to: string; cause: string | null; at: string }
   | { type: 'proposals.created'; campaignId: string; batchNumber: number; count: number; experimentIds: string[]; at: string }

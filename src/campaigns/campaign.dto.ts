@@ -86,6 +86,9 @@ export class StrategyDto {
   amrEnabled?: boolean;
   @ApiPropertyOptional({ default: 0.2 }) @IsOptional() @IsNumber() @Min(-1) @Max(1)
   amrCorrelationThreshold?: number;
+  @ApiPropertyOptional({ default: 0.5, description: "AMR's lab trigger: share of the latest results outside their predictions' 95 % intervals above which it fires" })
+  @IsOptional() @IsNumber() @Min(0) @Max(1)
+  amrDisagreementShare?: number;
   @ApiPropertyOptional({ default: 2, description: 'min L1 distance between proposals, at.%' }) @IsOptional() @IsNumber() @Min(0) @Max(200)
   minProposalDistance?: number;
   @ApiPropertyOptional({ default: true, description: 'a composition meeting every objective ends the training episode (false: the agent walks on from it)' })

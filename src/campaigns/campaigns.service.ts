@@ -11,6 +11,7 @@ import { validateAgainstDesignSpace } from '../core/chemistry/composition.js';
 import { ELEMENT_SYMBOLS } from '../core/chemistry/elements.js';
 import type { DesignSpace } from '../core/chemistry/types.js';
 import { checkDesignSpace } from '../core/campaign/design-space.js';
+import { NOT_COUNTED } from '../core/campaign/experiment-lifecycle.js';
 import { allowedActions, campaignTransition, type CampaignAction } from '../core/campaign/lifecycle.js';
 import { withStrategyDefaults } from '../core/campaign/strategy.js';
 import { MeasurementEntity } from '../measurements/measurement.entity.js';
@@ -34,6 +35,9 @@ const INSERT_CHUNK = 500;
 const LIST_FRESH_MS = 1000;
 const LIST_STALE_MS = 5000;
 const CAMPAIGN_LISTS = 'campaign-lists';
+
+/** Settings a PI may change while a campaign runs or is paused; the next design iteration uses them. */
+const LIVE_FIELDS = ['budget', 'batchSize', 'objectives', 'name', 'description'];
 
 @Injectable()
 export class CampaignsService {
@@ -114,17 +118,32 @@ export class CampaignsService {
   }
 
   async update(id: string, dto: UpdateCampaignDto, actor: string): Promise<CampaignView> {
-    const updated = await this.dataSource.transaction(async (manager) => {
+    const changed = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
+    const { row, live } = await this.dataSource.transaction(async (manager) => {
       const campaign = await this.lock(id, manager);
-      if (campaign.status !== 'draft') {
-        throw new IllegalTransition(`campaign ${id} is ${campaign.status}: settings can be changed only while it is a draft`);
+      // A running or paused campaign can be steered: budget, batch size, objectives (and its name).
+      const live = campaign.status === 'running' || campaign.status === 'paused';
+      if (live) {
+        const fixed = changed.filter((k) => !LIVE_FIELDS.includes(k));
+        if (fixed.length > 0) {
+          throw new IllegalTransition(
+            `campaign ${id} is ${campaign.status}: only ${LIVE_FIELDS.join(', ')} can change now, not ${fixed.join(', ')}`,
+            { status: campaign.status, changeable: LIVE_FIELDS },
+          );
+        }
+      } else if (campaign.status !== 'draft') {
+        throw new IllegalTransition(`campaign ${id} is ${campaign.status}: settings can be changed only while it is a draft, running or paused`);
       }
       const designSpace = dto.designSpace ? toDesignSpace(dto.designSpace) : campaign.designSpace;
       const objectives = dto.objectives ? toObjectives(dto.objectives) : campaign.objectives;
       const budget = dto.budget ?? campaign.budget;
       const batchSize = dto.batchSize ?? campaign.batchSize;
       this.validate(designSpace, objectives, budget, batchSize);
-      const changed = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
+      if (live && dto.budget !== undefined) {
+        const [{ used }] = await manager.query(`SELECT count(*)::int AS used FROM experiment WHERE campaign_id = $1 AND NOT (status = ANY($2))`, [id, NOT_COUNTED]);
+        if (budget < used) throw new Invalid(`budget ${budget} is below the ${used} experiments already proposed or measured`);
+      }
+      const before = { budget: campaign.budget, batchSize: campaign.batchSize, objectives: campaign.objectives };
       Object.assign(campaign, {
         name: dto.name?.trim() ?? campaign.name,
         description: dto.description ?? campaign.description,
@@ -138,13 +157,18 @@ export class CampaignsService {
       });
       const row = await manager.save(campaign);
       await this.audit.record(
-        { entityType: 'campaign', entityId: id, campaignId: id, action: 'update', actor, details: { fields: changed } },
+        {
+          entityType: 'campaign', entityId: id, campaignId: id, action: 'update', actor, fromState: campaign.status, toState: campaign.status,
+          details: { fields: changed, ...(live ? { before, after: { budget, batchSize, objectives } } : {}) },
+        },
         manager,
       );
-      return row;
+      return { row, live };
     });
     this.pages.invalidate(CAMPAIGN_LISTS);
-    return this.get(updated.id);
+    // The design loop takes the new settings from its next iteration (it reads the campaign each time).
+    if (live) this.events.emit({ type: 'campaign.settings', campaignId: id, fields: changed, actor, at: new Date().toISOString() });
+    return this.get(row.id);
   }
 
   async act(id: string, action: CampaignAction, actor: string, reason?: string): Promise<CampaignView> {

@@ -12,6 +12,8 @@ import type { KnowledgeProvider } from '../core/knowledge/types.js';
 import type { RetrainResult } from '../core/refinement/amr.js';
 import { DEFAULT_KNOWLEDGE_SCHEDULE } from '../core/rl/reward.js';
 import type { Td3Checkpoint } from '../core/rl/td3.js';
+import type { TrainingCurve } from '../core/rl/training-curve.js';
+import type { SurrogateCvMetrics } from '../core/campaign/model-metrics.js';
 import type { Objective } from '../core/rl/types.js';
 import { SurrogateBundle, type BundleCrossValidation } from '../core/surrogates/bundle.js';
 import { calibrateDomainUncertainty, withDomainUncertainty } from '../core/surrogates/domain-uncertainty.js';
@@ -133,12 +135,12 @@ export class AimatdesignStrategy implements DesignStrategy {
       agent: {
         config: { episodes: strategy.episodesPerIteration, stepsPerEpisode: strategy.stepsPerEpisode, backend: result.backend, trustRegion: region },
         trainingCurve: {
-          rewardCurve: result.training.rewardCurve,
-          doneCurve: result.training.doneCurve,
+          points: result.training.curve,
           rates: result.training.rates,
           predictionsPerSecond: result.training.predictionsPerSecond,
           wallSeconds: result.training.wallSeconds,
-        },
+          amrChecks: result.training.refinementChecks,
+        } satisfies TrainingCurve,
         weights: result.checkpoint,
         envSteps: result.training.envSteps,
       },
@@ -239,7 +241,7 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
       kind: 'surrogates',
       features: [...featureNames],
       hyperparameters: { folds: CV_FOLDS, seed, domainCalibration: calibration },
-      metrics: { ...metrics, cvError: error, folds: CV_FOLDS },
+      metrics: { ...metrics, cvError: error, folds: CV_FOLDS } satisfies SurrogateCvMetrics,
       dataCounts: {
         alloys: alloys.length,
         crossValidated: data.validate.length,
@@ -275,7 +277,7 @@ function cvError(cv: BundleCrossValidation, alloys: MeasuredAlloy[]) {
       elongationR2: cv.elongation.mean.r2,
       elongationRmse: cv.elongation.mean.rmse,
       elongationMae: cv.elongation.mean.mae,
-    } as Record<string, number>,
+    } satisfies Omit<SurrogateCvMetrics, 'cvError' | 'folds'>,
   };
 }
 

@@ -4,7 +4,9 @@ import type { AppConfig } from '../config/config.js';
 import type { MeasuredAlloy } from '../core/chemistry/types.js';
 import { NOT_COUNTED, OPEN_STATES } from '../core/campaign/experiment-lifecycle.js';
 import { withStrategyDefaults } from '../core/campaign/strategy.js';
+import { labDisagreement } from '../core/refinement/lab-disagreement.js';
 import { hashString } from '../core/util/random.js';
+import type { Prediction } from '../experiments/experiment.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
@@ -53,6 +55,11 @@ export class DesignLoopService implements OnModuleInit {
       if (event.type === 'campaign.state' && event.to === 'running') this.trigger(event.campaignId, `campaign ${event.from} -> running`);
       if (event.type === 'campaign.state' && event.to === 'running') this.dispatcher.request();
       if (event.type === 'measurements.added' && event.source !== 'seed') this.trigger(event.campaignId, 'new measurement');
+      // Budget, batch size or objectives changed by a PI: the next iteration runs on them now.
+      if (event.type === 'campaign.settings') {
+        this.trigger(event.campaignId, `settings changed (${event.fields.join(', ')})`);
+        void this.checkCompletion(event.campaignId).catch(() => undefined);
+      }
     });
     this.gateway.onMeasurement = (campaignId) => this.trigger(campaignId, 'lab update');
   }
@@ -148,6 +155,14 @@ export class DesignLoopService implements OnModuleInit {
       order: { iteration: 'DESC' },
     });
     const settings = withStrategyDefaults(campaign.strategy);
+    // Results since the previous iteration started (those that arrived while it trained included).
+    const previousStart = (previousAgent?.config as { iterationStartedAt?: string } | undefined)?.iterationStartedAt;
+    const since = previousAgent ? new Date(previousStart ?? previousAgent.createdAt) : null;
+    const iterationStartedAt = new Date().toISOString();
+    const labCheck = since && settings.method === 'aimatdesign' && settings.amrEnabled ? await this.labCheck(campaignId, since, settings.amrDisagreementShare) : null;
+    if (labCheck?.results) {
+      this.log.log(`campaign ${campaignId}: AMR lab check: ${labCheck.outside} of ${labCheck.results} results outside their 95 % intervals${labCheck.fired ? ' (fired)' : ''}`);
+    }
     const strategy = STRATEGIES[settings.method]?.(this.config, this.dataSource);
     if (!strategy) throw new Error(`unknown strategy method ${settings.method}`);
     this.log.log(`campaign ${campaignId}: iteration ${iteration} (${strategy.name}) on ${measured.length} measurements, proposing ${count}`);
@@ -162,6 +177,7 @@ export class DesignLoopService implements OnModuleInit {
       count,
       seed: (campaign.seed ^ hashString(`iteration:${iteration}`)) >>> 0,
       iteration,
+      labCheck,
       previous: {
         featureNames: previousModel?.features ?? null,
         agentCheckpoint: previousAgent?.weights ?? null,
@@ -190,7 +206,11 @@ export class DesignLoopService implements OnModuleInit {
         this.events.emit({ type: 'model.trained', campaignId, modelVersionId: row.id, version: row.version, at: new Date().toISOString() });
       }
       if (outcome.agent) {
-        await m.save(m.create(AgentCheckpointEntity, { ...outcome.agent, campaignId, modelVersionId, iteration }));
+        // The iteration's AMR record: the lab check first, then the checks during training.
+        const curve = outcome.agent.trainingCurve as { amrChecks?: unknown[] } | null;
+        const trainingCurve = labCheck && curve && typeof curve === 'object' ? { ...curve, amrChecks: [labCheck, ...(curve.amrChecks ?? [])] } : outcome.agent.trainingCurve;
+        const config = { ...outcome.agent.config, iterationStartedAt };
+        await m.save(m.create(AgentCheckpointEntity, { ...outcome.agent, config, trainingCurve, campaignId, modelVersionId, iteration }));
       }
       for (const r of outcome.refinements) {
         const row = await m.save(m.create(RefinementEventEntity, { ...r, campaignId, iteration, modelVersionId: r.accepted ? modelVersionId : null }));
@@ -203,6 +223,21 @@ export class DesignLoopService implements OnModuleInit {
     const seconds = (Date.now() - started) / 1000;
     this.log.log(`campaign ${campaignId}: iteration ${iteration} proposed ${saved.experiments.length} in ${seconds.toFixed(1)} s`);
     return { iteration, proposed: saved.experiments.length, seconds, modelVersionId: saved.modelVersionId, ...outcome.summary };
+  }
+
+  /** AMR's lab check: results measured since the last iteration against the predictions they were proposed with. */
+  private async labCheck(campaignId: string, since: Date, threshold: number) {
+    const rows: Array<{ prediction: Prediction; yield_strength_mpa: number | null; elongation_pct: number | null }> = await this.dataSource.query(
+      `SELECT e.prediction, m.yield_strength_mpa, m.elongation_pct
+         FROM experiment e JOIN measurement m ON m.experiment_id = e.id AND m.is_current
+        WHERE e.campaign_id = $1 AND e.prediction IS NOT NULL AND m.created_at > $2`,
+      [campaignId, since],
+    );
+    const num = (v: number | string | null) => (v === null ? null : Number(v));
+    return labDisagreement(
+      rows.map((r) => ({ predicted: r.prediction, measured: { yieldStrengthMPa: num(r.yield_strength_mpa), elongationPct: num(r.elongation_pct) } })),
+      threshold,
+    );
   }
 
   private async counts(campaignId: string) {

@@ -1,5 +1,6 @@
 import type { Composition, DesignSpace, MeasuredAlloy } from '../core/chemistry/types.js';
 import type { StrategySettings } from '../core/campaign/strategy.js';
+import type { RefinementCheck } from '../core/refinement/amr.js';
 import type { Objectives } from '../campaigns/campaign.entity.js';
 import type { Prediction } from '../experiments/experiment.entity.js';
 
@@ -18,6 +19,11 @@ export interface DesignContext {
   /** Campaign seed mixed with the iteration number: same seed, same proposals. */
   seed: number;
   iteration: number;
+  /**
+   * AMR's lab check for this iteration (the latest results against their predictions), null for
+   * strategies without AMR; when it fired, the strategy should refine its surrogates' features.
+   */
+  labCheck?: Extract<RefinementCheck, { kind: 'lab' }> | null;
   /** The previous iteration's persisted state (surrogate features, agent checkpoint, trust region). */
   previous: { featureNames: string[] | null; agentCheckpoint: unknown | null; trustRegion?: unknown | null };
   progress(fraction: number, message: string): Promise<void>;

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiOkResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiConsumes, ApiBody } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor.js';
 import { IllegalTransition, Invalid } from '../common/errors.js';
@@ -10,7 +10,8 @@ import { DispatcherService } from '../lab/dispatcher.service.js';
 import { ResultEntryDto } from '../measurements/result-entry.dto.js';
 import { TechnicianEntryService } from '../measurements/technician-entry.service.js';
 import { EXPERIMENT_STATUSES, ExperimentEntity, InstrumentJobEntity } from './experiment.entity.js';
-import { ExperimentsService } from './experiments.service.js';
+import { compositionInSpace, ExperimentsService } from './experiments.service.js';
+import { PredictionService } from '../models/prediction.service.js';
 import { arrayOf, entityRef, entityWith, pageOf } from '../common/openapi.js';
 import { MeasurementEntity } from '../measurements/measurement.entity.js';
 
@@ -50,6 +51,34 @@ class EditDto {
   composition: Record<string, number>;
 }
 
+class AddExperimentDto {
+  @ApiProperty({ example: { Zr: 62.5, Cu: 22.5, Al: 10, Ni: 5 }, description: 'at.%; normalised to 100 and rounded to the campaign step' })
+  @IsObject()
+  composition: Record<string, number>;
+}
+
+class BatchApproveDto {
+  @ApiProperty({ type: [String], description: 'proposals of this campaign waiting for approval (all or none are approved)' })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(500) @IsUUID('all', { each: true })
+  experimentIds: string[];
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1000)
+  reason?: string;
+}
+
+class BatchRejectDto {
+  @ApiProperty({ type: [String], description: 'proposals of this campaign waiting for approval (all or none are rejected)' })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(500) @IsUUID('all', { each: true })
+  experimentIds: string[];
+  @ApiProperty({ example: 'too close to known brittle alloys' }) @IsString() @MaxLength(1000)
+  reason: string;
+}
+
+class PredictDto {
+  @ApiProperty({ example: [{ Zr: 62.5, Cu: 22.5, Al: 10, Ni: 5 }], description: 'at.% compositions inside the campaign\'s design space (1-200)' })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsObject({ each: true })
+  compositions: Record<string, number>[];
+}
+
 @ApiTags('experiments')
 @Controller('api/v1')
 export class ExperimentsController {
@@ -59,7 +88,64 @@ export class ExperimentsController {
     @Inject(TechnicianEntryService) private readonly entries: TechnicianEntryService,
     @Inject(DispatcherService) private readonly dispatcher: DispatcherService,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(PredictionService) private readonly predictions: PredictionService,
   ) {}
+
+  @Post('campaigns/:id/experiments')
+  @ApiOperation({
+    summary: 'PI adds a composition of their own as an experiment',
+    description: 'Checked against the design space, predicted by the current surrogates, queued for dispatch like an approved proposal and counted in the budget.',
+  })
+  @ApiBadRequestResponse({ description: 'composition invalid or outside the design space' })
+  @ApiConflictResponse({ description: 'budget allocated, or the campaign is completed or aborted' })
+  async add(@Param('id', ID) id: string, @Body() body: AddExperimentDto, @Actor() actor: string) {
+    const e = await this.experiments.addOwn(id, body.composition, actor);
+    this.dispatcher.request();
+    return e;
+  }
+
+  @Post('campaigns/:id/experiments/approve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'PI approves several proposals at once (all or none)' })
+  @ApiConflictResponse({ description: 'some id is not a proposal of this campaign waiting for approval; nothing changed' })
+  async approveMany(@Param('id', ID) id: string, @Body() body: BatchApproveDto, @Actor() actor: string) {
+    await this.campaigns.find(id);
+    const items = await this.experiments.decideMany(id, body.experimentIds, 'approve', actor, body.reason);
+    this.dispatcher.request();
+    return { items };
+  }
+
+  @Post('campaigns/:id/experiments/reject')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'PI rejects several proposals at once (all or none; they do not count against the budget)' })
+  @ApiConflictResponse({ description: 'some id is not a proposal of this campaign waiting for approval; nothing changed' })
+  async rejectMany(@Param('id', ID) id: string, @Body() body: BatchRejectDto, @Actor() actor: string) {
+    await this.campaigns.find(id);
+    return { items: await this.experiments.decideMany(id, body.experimentIds, 'reject', actor, body.reason) };
+  }
+
+  @Post('campaigns/:id/predict')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "The current surrogates' predictions for compositions",
+    description: 'P(glass), yield strength and elongation with their standard deviations and 95 % intervals, and the probability of meeting every objective, from the active model version.',
+  })
+  @ApiBadRequestResponse({ description: 'a composition is invalid or outside the design space (its index is named)' })
+  @ApiConflictResponse({ description: 'no surrogate model trained for this campaign yet' })
+  async predict(@Param('id', ID) id: string, @Body() body: PredictDto) {
+    const campaign = await this.campaigns.find(id);
+    const compositions = body.compositions.map((c, i) => {
+      try {
+        return compositionInSpace(c, campaign.designSpace);
+      } catch (error) {
+        const response = (error as Invalid).getResponse?.() as { message?: string; problems?: unknown[] } | undefined;
+        throw new Invalid(`compositions[${i}]: ${response?.message ?? (error as Error).message}`, response?.problems ?? []);
+      }
+    });
+    const out = await this.predictions.predict(campaign, compositions);
+    if (!out) throw new IllegalTransition(`campaign ${id} has no trained surrogate model yet: it gets one with its first AIMatDesign design iteration`);
+    return { model: out.model, items: compositions.map((composition, i) => ({ composition, prediction: out.predictions[i] })) };
+  }
 
   @Get('campaigns/:id/experiments')
   @ApiOperation({ summary: 'Experiments of a campaign in experiment-number order (filter by state)' })

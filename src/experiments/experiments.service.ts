@@ -6,8 +6,10 @@ import { IllegalTransition, Invalid, NotFound } from '../common/errors.js';
 import type { Page } from '../common/pagination.js';
 import { formatFormula, normalize, roundToStep, validateAgainstDesignSpace } from '../core/chemistry/composition.js';
 import type { Composition } from '../core/chemistry/types.js';
-import { transitionProblem, type ExperimentState } from '../core/campaign/experiment-lifecycle.js';
+import { NOT_COUNTED, transitionProblem, type ExperimentState } from '../core/campaign/experiment-lifecycle.js';
+import type { DesignSpace } from '../core/chemistry/types.js';
 import { CampaignEntity } from '../campaigns/campaign.entity.js';
+import { PredictionService, type ModelRef, type PredictionWithIntervals } from '../models/prediction.service.js';
 import { ExperimentEntity, InstrumentJobEntity, type Prediction } from './experiment.entity.js';
 
 export interface TransitionOptions {
@@ -25,6 +27,7 @@ export class ExperimentsService {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CampaignEvents) private readonly events: CampaignEvents,
+    @Inject(PredictionService) private readonly predictions: PredictionService,
   ) {}
 
   async transition(manager: EntityManager, experiment: ExperimentEntity, to: ExperimentState, options: TransitionOptions): Promise<ExperimentEntity> {
@@ -63,6 +66,7 @@ export class ExperimentsService {
     proposals: { composition: Composition; prediction: Prediction | null }[],
     modelVersionId: string | null,
     actor: string,
+    options: { byPi?: boolean } = {},
   ): Promise<ExperimentEntity[]> {
     if (proposals.length === 0) return [];
     const [{ max_seq, max_batch }] = await manager.query(
@@ -70,7 +74,9 @@ export class ExperimentsService {
       [campaign.id],
     );
     const batchNumber = Number(max_batch) + 1;
-    const status: ExperimentState = campaign.approvalRequired ? 'proposed' : 'queued';
+    // A PI's own composition needs no approval: it is queued like an approved proposal.
+    const gated = campaign.approvalRequired && !options.byPi;
+    const status: ExperimentState = gated ? 'proposed' : 'queued';
     const rows = proposals.map((p, i) =>
       manager.create(ExperimentEntity, {
         campaignId: campaign.id,
@@ -82,13 +88,13 @@ export class ExperimentsService {
         elements: Object.keys(p.composition).sort(),
         prediction: p.prediction,
         modelVersionId,
-        statusReason: campaign.approvalRequired ? 'waiting for approval' : 'proposed by the design agent',
+        statusReason: options.byPi ? `added by ${actor}` : gated ? 'waiting for approval' : 'proposed by the design agent',
       }),
     );
     const saved = await manager.save(rows);
     for (const e of saved) {
       await this.audit.record(
-        { entityType: 'experiment', entityId: e.id, campaignId: campaign.id, action: 'create', toState: status, cause: `batch ${batchNumber}`, actor },
+        { entityType: 'experiment', entityId: e.id, campaignId: campaign.id, action: 'create', toState: status, cause: options.byPi ? `added by ${actor} (batch ${batchNumber})` : `batch ${batchNumber}`, actor },
         manager,
       );
     }
@@ -103,8 +109,7 @@ export class ExperimentsService {
     return this.dataSource.transaction(async (m) => {
       const e = await this.lock(m, id);
       if (e.status !== 'proposed') throw new IllegalTransition(`experiment ${id} is ${e.status}; only proposed experiments can be approved`);
-      await this.transition(m, e, 'approved', { cause: reason ?? 'approved', actor });
-      return this.transition(m, e, 'queued', { cause: 'approved; waiting for an instrument', actor });
+      return this.decide(m, e, 'approve', actor, reason);
     });
   }
 
@@ -112,7 +117,58 @@ export class ExperimentsService {
     return this.dataSource.transaction(async (m) => {
       const e = await this.lock(m, id);
       if (e.status !== 'proposed') throw new IllegalTransition(`experiment ${id} is ${e.status}; only proposed experiments can be rejected`);
-      return this.transition(m, e, 'rejected', { cause: reason, actor });
+      return this.decide(m, e, 'reject', actor, reason);
+    });
+  }
+
+  /**
+   * Approve or reject several proposals of one campaign at once, all or none: every id must name
+   * a proposal of this campaign waiting for approval, else nothing changes and the answer says which.
+   */
+  async decideMany(campaignId: string, ids: string[], decision: 'approve' | 'reject', actor: string, reason?: string): Promise<ExperimentEntity[]> {
+    return this.dataSource.transaction(async (m) => {
+      const unique = [...new Set(ids)].sort(); // lock order: by id
+      const rows = await m.find(ExperimentEntity, { where: { id: In(unique) }, lock: { mode: 'pessimistic_write' }, order: { id: 'ASC' } });
+      const byId = new Map(rows.map((e) => [e.id, e]));
+      const problems = unique.flatMap((id) => {
+        const e = byId.get(id);
+        if (!e || e.campaignId !== campaignId) return [`${id}: not an experiment of campaign ${campaignId}`];
+        return e.status === 'proposed' ? [] : [`${id} (#${e.sequence}) is ${e.status}, not a proposal waiting for approval`];
+      });
+      if (problems.length > 0) throw new IllegalTransition(`nothing ${decision === 'approve' ? 'approved' : 'rejected'}: ${problems.join('; ')}`, { problems });
+      const out: ExperimentEntity[] = [];
+      for (const id of unique) out.push(await this.decide(m, byId.get(id)!, decision, actor, reason));
+      return out.sort((a, b) => a.sequence - b.sequence);
+    });
+  }
+
+  /** A PI's decision on a proposal: approved (then queued for dispatch) or rejected. */
+  private async decide(m: EntityManager, e: ExperimentEntity, decision: 'approve' | 'reject', actor: string, reason?: string): Promise<ExperimentEntity> {
+    if (decision === 'reject') return this.transition(m, e, 'rejected', { cause: reason ?? 'rejected', actor });
+    await this.transition(m, e, 'approved', { cause: reason ?? 'approved', actor });
+    return this.transition(m, e, 'queued', { cause: 'approved; waiting for an instrument', actor });
+  }
+
+  /**
+   * A PI's own composition as an experiment: checked against the design space, predicted by the
+   * current surrogates (when there are any), queued for dispatch like an approved proposal, and
+   * counted in the budget (refused once the budget is allocated).
+   */
+  async addOwn(campaignId: string, composition: Composition, actor: string): Promise<ExperimentEntity & { model: ModelRef | null }> {
+    return this.dataSource.transaction(async (m) => {
+      const campaign = await m.findOne(CampaignEntity, { where: { id: campaignId }, lock: { mode: 'pessimistic_write' } });
+      if (!campaign) throw new NotFound('campaign', campaignId);
+      if (!['draft', 'running', 'paused'].includes(campaign.status)) {
+        throw new IllegalTransition(`campaign ${campaignId} is ${campaign.status}: experiments can be added while it is a draft, running or paused`);
+      }
+      const normalized = compositionInSpace(composition, campaign.designSpace);
+      const [{ used }] = await m.query(`SELECT count(*)::int AS used FROM experiment WHERE campaign_id = $1 AND NOT (status = ANY($2))`, [campaignId, NOT_COUNTED]);
+      if (used >= campaign.budget) {
+        throw new IllegalTransition(`the budget of ${campaign.budget} experiments is allocated (${used} counted): raise it first (PATCH /campaigns/${campaignId})`);
+      }
+      const predicted = await this.predictions.predict(campaign, [normalized], m);
+      const [saved] = await this.createProposals(m, campaign, [{ composition: normalized, prediction: predicted ? strip(predicted.predictions[0]) : null }], predicted?.model.id ?? null, actor, { byPi: true });
+      return { ...saved, model: predicted?.model ?? null };
     });
   }
 
@@ -122,19 +178,16 @@ export class ExperimentsService {
       const e = await this.lock(m, id);
       if (e.status !== 'proposed') throw new IllegalTransition(`experiment ${id} is ${e.status}; only proposed experiments can be edited`);
       const campaign = await m.findOneByOrFail(CampaignEntity, { id: e.campaignId });
-      let normalized: Composition;
-      try {
-        normalized = roundToStep(normalize(composition), campaign.designSpace.step);
-      } catch (error) {
-        throw new Invalid(`invalid composition: ${(error as Error).message}`);
-      }
-      const problems = validateAgainstDesignSpace(normalized, campaign.designSpace);
-      if (problems.length > 0) throw new Invalid(`composition outside the design space: ${problems.join('; ')}`, problems);
+      const normalized = compositionInSpace(composition, campaign.designSpace);
       const before = e.formula;
-      Object.assign(e, { composition: normalized, formula: formatFormula(normalized), elements: Object.keys(normalized).sort(), prediction: null });
-      await m.update(ExperimentEntity, { id }, { composition: normalized, formula: e.formula, elements: e.elements, prediction: null });
+      // The edited composition gets the current surrogates' prediction (none before the first model).
+      const predicted = await this.predictions.predict(campaign, [normalized], m);
+      const prediction = predicted ? strip(predicted.predictions[0]) : null;
+      const modelVersionId = predicted?.model.id ?? e.modelVersionId;
+      Object.assign(e, { composition: normalized, formula: formatFormula(normalized), elements: Object.keys(normalized).sort(), prediction, modelVersionId });
+      await m.update(ExperimentEntity, { id }, { composition: normalized, formula: e.formula, elements: e.elements, prediction, modelVersionId });
       await this.audit.record(
-        { entityType: 'experiment', entityId: id, campaignId: e.campaignId, action: 'edit', cause: `${before} -> ${e.formula}`, actor },
+        { entityType: 'experiment', entityId: id, campaignId: e.campaignId, action: 'edit', cause: `${before} -> ${e.formula}`, actor, details: { predictedBy: predicted?.model.id ?? null } },
         m,
       );
       return e;
@@ -157,4 +210,23 @@ export class ExperimentsService {
     });
     return { items, total, limit: filter.limit, offset: filter.offset };
   }
+}
+
+/** A composition a PI typed, normalised to 100 at.%, rounded to the campaign's step and checked against its design space (400 otherwise). */
+export function compositionInSpace(composition: Composition, space: DesignSpace): Composition {
+  let normalized: Composition;
+  try {
+    normalized = roundToStep(normalize(composition), space.step);
+  } catch (error) {
+    throw new Invalid(`invalid composition: ${(error as Error).message}`);
+  }
+  const problems = validateAgainstDesignSpace(normalized, space);
+  if (problems.length > 0) throw new Invalid(`composition outside the design space: ${problems.join('; ')}`, problems);
+  return normalized;
+}
+
+/** The stored prediction (Prediction) without the intervals the API adds. */
+function strip(p: PredictionWithIntervals): Prediction {
+  const { yieldStrengthInterval95: _y, elongationInterval95: _e, ...prediction } = p;
+  return prediction;
 }

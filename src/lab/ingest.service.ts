@@ -5,7 +5,7 @@ import type { ResultMessage } from '../../adapters/mqtt/protocol.js';
 import type { AppConfig } from '../config/config.js';
 import { formatFormula } from '../core/chemistry/composition.js';
 import type { Composition } from '../core/chemistry/types.js';
-import { canTransition } from '../core/campaign/experiment-lifecycle.js';
+import { CANCELLED_RESULT_FLAG, canTransition } from '../core/campaign/experiment-lifecycle.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
@@ -58,6 +58,7 @@ export class IngestService {
       if (deviation > this.config.lab.compositionTolerancePct) flags.push('composition_deviation');
       const isLate = experiment.status !== 'measured' && !['dispatched', 'accepted', 'running', 'queued'].includes(experiment.status);
       if (isLate) flags.push('late_result');
+      if (experiment.status === 'cancelled') flags.push(CANCELLED_RESULT_FLAG);
       if (experiment.status === 'measured') flags.push('replicate');
       if (r.jobId && experiment.currentJobId && r.jobId !== experiment.currentJobId) flags.push('superseded_job');
       const values: QueryDeepPartialEntity<MeasurementEntity> = {
@@ -94,7 +95,7 @@ export class IngestService {
       const id: string = inserted.raw[0].id;
       const measurement = r.source === 'technician' ? await m.findOneByOrFail(MeasurementEntity, { id }) : ({ id } as MeasurementEntity);
       if (r.jobId) {
-        await m.query(`UPDATE instrument_job SET status = 'completed', finished_at = coalesce(finished_at, now()) WHERE job_id = $1 AND status NOT IN ('completed')`, [r.jobId]);
+        await m.query(`UPDATE instrument_job SET status = 'completed', finished_at = coalesce(finished_at, now()) WHERE job_id = $1 AND status NOT IN ('completed', 'cancelled')`, [r.jobId]);
       }
       let experimentClosed = false;
       if (experiment.status !== 'measured' && canTransition(experiment.status, 'measured')) {
@@ -143,6 +144,7 @@ export class IngestService {
         const flags: string[] = [];
         if (deviation > this.config.lab.compositionTolerancePct) flags.push('composition_deviation');
         if (e.status !== 'measured' && !['dispatched', 'accepted', 'running', 'queued'].includes(e.status)) flags.push('late_result');
+        if (e.status === 'cancelled') flags.push(CANCELLED_RESULT_FLAG);
         if (e.status === 'measured') flags.push('replicate');
         if (e.current_job_id && e.current_job_id !== job.jobId) flags.push('superseded_job');
         values.push({
@@ -156,7 +158,7 @@ export class IngestService {
       const new_: { id: string; instrument_id: string; external_id: string; experiment_id: string; job_id: string }[] = inserted.raw;
       const storedKeys = new Set(new_.map((r) => `${r.instrument_id}\u0000${r.external_id}`));
       if (new_.length > 0) {
-        await m.query(`UPDATE instrument_job SET status = 'completed', finished_at = coalesce(finished_at, now()) WHERE job_id = ANY($1::uuid[]) AND status <> 'completed'`, [
+        await m.query(`UPDATE instrument_job SET status = 'completed', finished_at = coalesce(finished_at, now()) WHERE job_id = ANY($1::uuid[]) AND status NOT IN ('completed', 'cancelled')`, [
           [...new Set(new_.map((r) => r.job_id))],
         ]);
         // Close each experiment once, with the first new result for it.

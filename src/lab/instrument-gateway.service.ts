@@ -309,6 +309,8 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
         `UPDATE instrument_job SET deadline = least(deadline, $2) WHERE instrument_id = $1 AND finished_at IS NULL`,
         [instrumentId, grace],
       );
+    } else {
+      await this.restoreDeadlines(instrumentId);
     }
     this.dispatcher.request();
     return { ok: true, detail: `status ${msg.state}` };
@@ -348,6 +350,24 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
       first.job_id === msg.jobId && first.phase === msg.phase && num(first.yield_strength_mpa) === msg.yieldStrengthMPa && num(first.elongation_pct) === msg.elongationPct &&
       Object.keys({ ...first.composition, ...msg.composition }).every((el) => first.composition[el] === msg.composition[el]);
     return same ? null : `measurementId ${msg.measurementId} of ${instrumentId} is stored already (measurement ${first.id}) with other values; this copy was not stored`;
+  }
+
+  /**
+   * An instrument that is back (online, busy, or reporting on a job) gets its open jobs' original
+   * deadlines back: the grace cut of an offline spell is lifted, so a one-second blip does not
+   * cancel a six-hour synthesis. The original is the experiment's deadline, set with the job's at
+   * dispatch (and moved with it after a database outage); only the grace cut touches the job's.
+   */
+  private async restoreDeadlines(instrumentId: string): Promise<void> {
+    const restored: unknown[] = await this.dataSource.query(
+      `UPDATE instrument_job j SET deadline = e.deadline FROM experiment e
+        WHERE e.current_job_id = j.job_id::text AND j.instrument_id = $1 AND j.finished_at IS NULL
+          AND e.deadline IS NOT NULL AND e.deadline > j.deadline
+        RETURNING j.job_id`,
+      [instrumentId],
+    );
+    const n = Array.isArray(restored[0]) ? (restored[0] as unknown[]).length : restored.length;
+    if (n > 0) this.log.log(`instrument ${instrumentId} is back: ${n} open job deadline(s) restored`);
   }
 
   private async findJob(jobId: string): Promise<InstrumentJobEntity | null> {
@@ -415,6 +435,8 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     if (capacityFreed) {
       this.dispatcher.request();
       this.onMeasurement(job.campaignId);
+    } else if (msg.type === 'job.accepted' || msg.type === 'job.started' || msg.type === 'job.progress') {
+      await this.restoreDeadlines(instrumentId); // it is working, whatever its last status said
     }
     return { ok: true, detail };
   }

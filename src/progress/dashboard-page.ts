@@ -306,6 +306,19 @@ export const DASHBOARD_HTML = `<!doctype html>
       return '<div class="card chart"><img alt="' + esc(pl[1]) + '" data-plot="' + esc(pl[0]) + '" src="' + esc(withToken(API + '/campaigns/' + c.id + '/plots/' + pl[0] + '.svg?t=' + state.plotStamp)) + '"></div>';
     }).join('') + '<section class="card" style="margin:0"><h3>Live activity</h3><ul class="activity" id="activity" data-testid="activity"></ul></section></div>';
 
+    // The agent's success rates per design iteration (the paper's SR_legal, SR_cls, SR_80 per target, SR_done).
+    var trained = p.training.filter(function (k) { return k.rates; }).slice().reverse();
+    if (trained.length) {
+      var tnames = p.campaign.objectives.targets.map(function (t) { return t.property === 'yieldStrengthMPa' ? 'σy' : 'ε'; });
+      html += '<section class="card"><h3>Agent training per iteration <span class="count">' + trained.length + '</span></h3><div class="scroll"><table data-testid="training"><thead><tr><th>Iteration</th><th class="num">Steps</th><th class="num">SR_legal</th><th class="num">SR_cls</th>' +
+        tnames.map(function (n) { return '<th class="num">SR_80 ' + esc(n) + '</th>'; }).join('') + '<th class="num">SR_done</th><th class="num">Final corr(Q, r)</th></tr></thead><tbody>' +
+        trained.map(function (k) {
+          var last = k.points.length ? k.points[k.points.length - 1] : {};
+          return '<tr data-testid="training-' + esc(k.iteration) + '"><td>' + esc(k.iteration) + '</td><td class="num">' + fmt(k.envSteps) + '</td><td class="num">' + pct(k.rates.srLegal) + '</td><td class="num">' + pct(k.rates.srCls) + '</td>' +
+            tnames.map(function (_, i) { return '<td class="num">' + pct(k.rates.sr80[i]) + '</td>'; }).join('') + '<td class="num">' + pct(k.rates.srDone) + '</td><td class="num">' + fmt(last.qRewardCorrelation, 2) + '</td></tr>';
+        }).join('') + '</tbody></table></div></section>';
+    }
+
     var rows = state.experiments.slice().sort(function (a, b) { return b.sequence - a.sequence; }).slice(0, 300);
     html += '<section class="card"><h3>Experiments <span class="count">' + fmt(state.experiments.length) + '</span>' +
       '<span style="flex:1"></span>' + ['experiments.csv', 'measurements.csv', 'campaign.json'].map(function (f) {

@@ -189,26 +189,25 @@ function modelQualitySpec(d: PlotData): TopLevelSpec {
 }
 
 function trainingSpec(d: PlotData): TopLevelSpec {
+  const series = ['meanReward', 'meanQ', 'qRewardCorrelation', 'srDone'] as const;
   const values = d.training.flatMap((k) =>
     k.points.flatMap((p) =>
-      (['meanReward', 'meanQ', 'qRewardCorrelation'] as const)
-        .filter((s) => p[s] !== null)
-        .map((series) => ({ iteration: `iteration ${k.iteration}`, episode: p.episode, series, value: p[series] })),
+      series.filter((s) => p[s] !== null).map((s) => ({ iteration: `iteration ${k.iteration}`, episode: p.episode, series: s, value: p[s] })),
     ),
   );
-  const titles: Record<string, string> = { meanReward: 'Mean reward', meanQ: 'Mean Q-value', qRewardCorrelation: 'Q / reward correlation' };
+  const titles: Record<(typeof series)[number], string> = { meanReward: 'Mean reward', meanQ: 'Mean Q-value', qRewardCorrelation: 'Q / reward corr.', srDone: 'SR_done' };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config,
-    title: { text: 'Agent training curves', subtitle: `${d.training.length} checkpoint(s)` },
-    vconcat: (['meanReward', 'meanQ', 'qRewardCorrelation'] as const).map((series) => ({
+    title: { text: 'Agent training curves', subtitle: `${d.training.length} checkpoint(s), ${values.length} recorded values` },
+    vconcat: series.map((s) => ({
       width: 520,
-      height: 80,
-      data: { values: values.filter((v) => v.series === series) },
-      mark: { type: 'line', strokeWidth: 1.8 },
+      height: 70,
+      data: { values: values.filter((v) => v.series === s) },
+      mark: { type: 'line', point: { size: 12 }, strokeWidth: 1.8 },
       encoding: {
         x: { field: 'episode', type: 'quantitative', title: 'Episode' },
-        y: { field: 'value', type: 'quantitative', title: titles[series], scale: { zero: false } },
+        y: { field: 'value', type: 'quantitative', title: titles[s], scale: { zero: false } },
         color: { field: 'iteration', type: 'nominal', title: null, scale: { scheme: 'tableau10' }, legend: { orient: 'top' } },
       },
     })),

@@ -3,7 +3,7 @@ import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { DataSource } from 'typeorm';
 import { NotFound } from '../common/errors.js';
 import {
-  bestSoFar, estimateTimeToBudget, flattenMetrics, hypervolume2d, paretoFront, qualityMetrics, successRates, trainingPoints,
+  bestSoFar, estimateTimeToBudget, flattenMetrics, hypervolume2d, paretoFront, qualityMetrics, successRates, trainingPoints, trainingRates, amrChecks,
   type MeasuredExperiment,
 } from '../core/campaign/analytics.js';
 import type { SuccessProperty } from '../core/campaign/success.js';
@@ -261,7 +261,7 @@ export class ProgressService {
       })),
       training: checkpoints.map((k: Record<string, any>) => ({
         id: k.id, iteration: k.iteration, modelVersionId: k.model_version_id, envSteps: k.env_steps, createdAt: iso(k.created_at)!,
-        points: trainingPoints(k.training_curve),
+        points: trainingPoints(k.training_curve), rates: trainingRates(k.training_curve), amrChecks: amrChecks(k.training_curve),
       })),
       refinement: refinement.map((r: Record<string, any>) => ({
         id: r.id, iteration: r.iteration, reason: r.reason, accepted: r.accepted,

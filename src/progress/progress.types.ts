@@ -2,7 +2,10 @@
  * The shape of GET /api/v1/campaigns/{id}/progress. Plain types (no NestJS) so plots and the
  * demo can use them without the service.
  */
-import type { BestSoFarPoint, PaceEstimate, Rate, TrainingPoint } from '../core/campaign/analytics.js';
+import type { BestSoFarPoint, PaceEstimate, Rate } from '../core/campaign/analytics.js';
+import type { RefinementCheck } from '../core/refinement/amr.js';
+import type { SuccessRates } from '../core/rl/environment.js';
+import type { TrainingCurvePoint } from '../core/rl/training-curve.js';
 import type { SuccessObjectives, SuccessProperty } from '../core/campaign/success.js';
 
 export interface ParetoPoint {
@@ -75,10 +78,21 @@ export interface ProgressReport {
     dataCounts: Record<string, number>;
     /** Every numeric CV metric, flattened (e.g. yieldStrength.rmse). */
     metrics: Record<string, number>;
-    /** The score-like ones (r2, accuracy, rocAuc, f1, pearson). */
+    /** The score-like ones (QUALITY_METRICS: classifier AUC and accuracy, the regressors' R²). */
     quality: Record<string, number>;
   }>;
-  training: Array<{ id: string; iteration: number; modelVersionId: string | null; envSteps: number; createdAt: string; points: TrainingPoint[] }>;
+  training: Array<{
+    id: string;
+    iteration: number;
+    modelVersionId: string | null;
+    envSteps: number;
+    createdAt: string;
+    points: TrainingCurvePoint[];
+    /** SR_legal, SR_cls, SR_80 per target, SR_done over the iteration's whole training run (null for old checkpoints). */
+    rates: SuccessRates | null;
+    /** AMR's checks in this iteration, fired or not (the lab check, then those during training). */
+    amrChecks: RefinementCheck[];
+  }>;
   refinement: Array<{
     id: string;
     iteration: number;

@@ -107,9 +107,11 @@ describe('campaigns API on real PostgreSQL, Mosquitto and Redis', () => {
     const janeKey = await keyHeaders(t.baseUrl, 'pi.jane', 'pi');
     expect((await api(t.baseUrl, 'POST', `${path}/start`, {}, { ...janeKey, 'x-actor': 'someone.else' })).body.status).toBe('running');
     expect((await api(t.baseUrl, 'POST', `${path}/start`)).status).toBe(409);
-    const locked = await api(t.baseUrl, 'PATCH', path, { budget: 10 });
+    // running: budget, batch size and objectives can be steered; the design space cannot
+    expect((await api(t.baseUrl, 'PATCH', path, { budget: 10 })).body.budget).toBe(10);
+    const locked = await api(t.baseUrl, 'PATCH', path, { seed: 3 });
     expect(locked.status).toBe(409);
-    expect(locked.body.message).toContain('only while it is a draft');
+    expect(locked.body.message).toContain('only budget, batchSize, objectives, name, description can change now, not seed');
     expect((await api(t.baseUrl, 'POST', `${path}/pause`)).body.status).toBe('paused');
     expect((await api(t.baseUrl, 'POST', `${path}/pause`)).status).toBe(409);
     expect((await api(t.baseUrl, 'POST', `${path}/resume`)).body.status).toBe('running');
@@ -122,8 +124,9 @@ describe('campaigns API on real PostgreSQL, Mosquitto and Redis', () => {
     expect((await api(t.baseUrl, 'POST', `${path}/explode`)).status).toBe(400);
 
     const audit = await api(t.baseUrl, 'GET', `${path}/audit`);
-    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['create', 'update', 'update', 'import', 'start', 'pause', 'resume', 'complete']);
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['create', 'update', 'update', 'import', 'start', 'update', 'pause', 'resume', 'complete']);
     expect(audit.body.items[4]).toMatchObject({ fromState: 'draft', toState: 'running', actor: 'pi.jane' });
+    expect(audit.body.items[5]).toMatchObject({ action: 'update', details: { fields: ['budget'], before: { budget: 64 }, after: { budget: 10 } } });
   });
 
   it('answers 404 for unknown campaigns and 400 for malformed ids', async () => {

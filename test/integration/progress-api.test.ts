@@ -3,14 +3,18 @@ import { CampaignEvents } from '../../src/campaigns/campaign-events.js';
 import { LiveFeed } from '../../src/progress/live-feed.service.js';
 import { authHeaders, HOUR, seedKnownCampaign } from '../support/progress-fixture.js';
 import { api, startTestApp, type TestApp } from '../support/services.js';
+import type { DesignOutcome } from '../../src/design/strategy.js';
 
 describe('progress API, live feed, exports and plots on real PostgreSQL', () => {
   let t: TestApp;
   let id: string;
   let t0: Date;
+  let design: DesignOutcome;
   beforeAll(async () => {
-    t = await startTestApp();
-    const seeded = await seedKnownCampaign(t.baseUrl, t.infra.dataSource);
+    // a real agent checkpoint makes the export with artifacts ~30 MB, over the default 10 MB body limit
+    t = await startTestApp({ env: { MAX_BODY_BYTES: String(64 * 1024 * 1024) } });
+    const seeded = await seedKnownCampaign(t.baseUrl, t.infra.dataSource, t.config);
+    design = seeded.design;
     id = seeded.campaign.id;
     t0 = seeded.t0;
   });
@@ -49,13 +53,33 @@ describe('progress API, live feed, exports and plots on real PostgreSQL', () => 
     expect(ys.history[2]).toEqual({ sequence: 3, value: null, best: 1800, improved: false }); // not a glass
     expect(el).toMatchObject({ property: 'elongationPct', threshold: 10, best: 15, bestSequence: 7, seedBest: 2 });
 
+    // what the strategy wrote is what the report reads: CV metrics and the training curve
+    const written = design.modelVersions[0].metrics as Record<string, number>;
     expect(p.modelQuality).toHaveLength(1);
-    expect(p.modelQuality[0]).toMatchObject({ version: 1, isActive: true, quality: { 'classifier.accuracy': 0.9, 'yieldStrength.r2': 0.71 } });
-    expect(p.modelQuality[0].metrics['yieldStrength.rmse']).toBe(120);
-    expect(p.training[0].points).toEqual([
-      { episode: 1, meanReward: 0.1, meanQ: 0.5, qRewardCorrelation: 0.2 },
-      { episode: 2, meanReward: 0.4, meanQ: 0.7, qRewardCorrelation: 0.6 },
-    ]);
+    expect(p.modelQuality[0]).toMatchObject({ version: 1, isActive: true, kind: 'surrogates' });
+    expect(p.modelQuality[0].quality).toEqual({
+      classifierRocAuc: written.classifierRocAuc, classifierAccuracy: written.classifierAccuracy, yieldR2: written.yieldR2, elongationR2: written.elongationR2,
+    });
+    expect(p.modelQuality[0].metrics.yieldRmse).toBe(written.yieldRmse);
+    expect(p.modelQuality[0].metrics.cvError).toBe(written.cvError);
+    const curve = p.training[0].points;
+    expect(curve).toHaveLength(10); // one point per tenth of the 640 steps
+    expect(curve.map((x: { envSteps: number }) => x.envSteps)).toEqual([64, 128, 192, 256, 320, 384, 448, 512, 576, 640]);
+    for (const [i, point] of curve.entries()) {
+      expect(point.episode).toBeGreaterThanOrEqual(i > 0 ? curve[i - 1].episode : 0);
+      expect(Number.isFinite(point.meanReward)).toBe(true);
+      expect(point.srLegal).toBeGreaterThan(0);
+      expect(point.srLegal).toBeLessThanOrEqual(1);
+      expect(point.sr80).toHaveLength(2); // one per target
+    }
+    expect(curve.at(-1).episode).toBeGreaterThan(0);
+    // Q is recorded once learning has started (after 80 steps), with its correlation to the reward
+    expect(curve[0].meanQ).toBeNull();
+    expect(curve.slice(2).every((x: { meanQ: number | null }) => Number.isFinite(x.meanQ))).toBe(true);
+    expect(curve.slice(2).some((x: { qRewardCorrelation: number | null }) => x.qRewardCorrelation !== null)).toBe(true);
+    expect(p.training[0].rates).toMatchObject({ srLegal: expect.any(Number), srCls: expect.any(Number), srDone: expect.any(Number) });
+    expect(p.training[0].rates.sr80).toHaveLength(2);
+    expect(p.training[0].envSteps).toBe(640);
     expect(p.refinement).toEqual([expect.objectContaining({ iteration: 2, accepted: true, correlationBefore: 0.35, featuresChosen: ['vec', 'delta'] })]);
 
     // xrd-1: 1 h for job 1 + 0.5 h (still running) for job 9 over the 4 h since the start
@@ -161,7 +185,7 @@ describe('progress API, live feed, exports and plots on real PostgreSQL', () => 
     expect(doc.measurements).toHaveLength(11);
     expect(doc.modelVersions[0].artifact).toBeUndefined();
     expect(doc.agentCheckpoints[0].weights).toBeUndefined();
-    expect(doc.agentCheckpoints[0].trainingCurve).toHaveLength(2);
+    expect(doc.agentCheckpoints[0].trainingCurve.points).toHaveLength(10);
     const withArtifacts = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/export/campaign.json?artifacts=true`)).body;
     expect(withArtifacts.modelVersions[0].artifact.kind).toBe('surrogate-bundle');
 
@@ -236,6 +260,11 @@ describe('progress API, live feed, exports and plots on real PostgreSQL', () => 
       expect(svg.startsWith('<svg')).toBe(true);
       expect(svg.trim().endsWith('</svg>')).toBe(true);
     }
+    // the training and model-quality charts draw the strategy's real curves
+    const training = await (await fetch(`${t.baseUrl}/api/v1/campaigns/${id}/plots/training.svg`, { headers: authHeaders() })).text();
+    expect(Number(/(\d+) recorded values/.exec(training)?.[1])).toBeGreaterThanOrEqual(30);
+    const quality = await (await fetch(`${t.baseUrl}/api/v1/campaigns/${id}/plots/model-quality.svg`, { headers: authHeaders() })).text();
+    for (const metric of ['classifierRocAuc', 'yieldR2', 'elongationR2']) expect(quality).toContain(metric);
     const pareto = await (await fetch(`${t.baseUrl}/api/v1/campaigns/${id}/plots/pareto.svg`, { headers: authHeaders() })).text();
     expect(pareto).toContain('350.0 MPa'); // the hypervolume in the subtitle
     const png = await fetch(`${t.baseUrl}/api/v1/campaigns/${id}/plots/success-rate.png`, { headers: authHeaders() });

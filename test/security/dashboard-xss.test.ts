@@ -20,7 +20,7 @@ describe('stored script in the dashboard', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    const seeded = await seedKnownCampaign(t.baseUrl, t.infra.dataSource, { name: 'source campaign' });
+    const seeded = await seedKnownCampaign(t.baseUrl, t.infra.dataSource, t.config, { name: 'source campaign' });
     sourceId = seeded.campaign.id;
     // the real export writer makes the document the attacks start from
     const exported = await api(t.baseUrl, 'GET', `/api/v1/campaigns/${sourceId}/export/campaign.json?artifacts=true`);

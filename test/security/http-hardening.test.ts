@@ -13,7 +13,7 @@ describe('HTTP hardening', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    campaign = (await seedKnownCampaign(t.baseUrl, t.infra.dataSource)).campaign.id; // an open job on xrd-1
+    campaign = (await seedKnownCampaign(t.baseUrl, t.infra.dataSource, t.config)).campaign.id; // an open job on xrd-1
     other = (await api(t.baseUrl, 'POST', '/api/v1/campaigns', zrCampaign({ name: 'other' }))).body.id;
   });
   afterAll(async () => {

@@ -1,4 +1,10 @@
 import type { DataSource } from 'typeorm';
+import { CampaignEntity } from '../../src/campaigns/campaign.entity.js';
+import type { AppConfig } from '../../src/config/config.js';
+import { withStrategyDefaults } from '../../src/core/campaign/strategy.js';
+import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
+import { AimatdesignStrategy } from '../../src/design/aimatdesign-strategy.js';
+import type { DesignOutcome } from '../../src/design/strategy.js';
 import * as services from './services.js';
 import { api, zrCampaign } from './services.js';
 
@@ -29,9 +35,10 @@ export const HOUR = 3_600_000;
  * targets (1800, 10): 4 gives 100 x 2 = 200, 7 adds 50 x 3 = 150: 350 MPa·%. Seeds: a glass
  * at 1800/1.5, one at 1650/2 and a crystal at 2500/20 (no glass: excluded).
  * Started 4 h ago; result k arrived at start + k·30 min, so 7 results in 3.5 h = 2 per hour and
- * the 41 left take 20.5 h.
+ * the 41 left take 20.5 h. The surrogate model version and the agent's training curve are not
+ * hand-made: the fixture runs one short AIMatDesign iteration on these measurements.
  */
-export async function seedKnownCampaign(baseUrl: string, db: DataSource, overrides: Record<string, unknown> = {}) {
+export async function seedKnownCampaign(baseUrl: string, db: DataSource, config: AppConfig, overrides: Record<string, unknown> = {}) {
   const { body: c } = await api(baseUrl, 'POST', '/api/v1/campaigns', zrCampaign({ name: 'Known progress', ...overrides }), { 'x-actor': 'pi.jane' });
   const csv = [
     'name,composition,phase,yieldStrengthMPa,elongationPct',
@@ -107,16 +114,24 @@ export async function seedKnownCampaign(baseUrl: string, db: DataSource, overrid
       await insertMeasurement(seq, glass, ys, el);
     }
   }
-  const [{ id: modelId }] = await db.query(
-    `INSERT INTO model_version (campaign_id, version, kind, features, hyperparameters, metrics, data_counts, seed, trigger, is_active, artifact, created_at)
-     VALUES ($1, 1, 'surrogate-bundle', $2, '{}', $3, $4, 7, 'campaign-start', true, $5, $6) RETURNING id`,
-    [c.id, ['vec', 'dHmix'], JSON.stringify({ classifier: { n: 3, mean: { accuracy: 0.9, rocAuc: 0.95, f1: 0.88 } }, yieldStrength: { n: 2, mean: { r2: 0.71, rmse: 120 } } }),
-      JSON.stringify({ glass: 3, yieldStrength: 2 }), JSON.stringify({ kind: 'surrogate-bundle', big: 'x'.repeat(2000) }), at(0)],
-  );
+  // Model versions and the agent's training curve come from running the real strategy on this
+  // campaign's data (a short training run), stored the way the design loop stores them.
+  const design = await runStrategyOnce(db, await db.getRepository(CampaignEntity).findOneByOrFail({ id: c.id }), config);
+  const modelIds: string[] = [];
+  for (const [i, mv] of design.modelVersions.entries()) {
+    const [{ id }] = await db.query(
+      `INSERT INTO model_version (campaign_id, version, kind, features, hyperparameters, metrics, data_counts, seed, trigger, is_active, artifact, training_seconds, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 7, $8, $9, $10, $11, $12) RETURNING id`,
+      [c.id, i + 1, mv.kind, mv.features, JSON.stringify(mv.hyperparameters), JSON.stringify(mv.metrics), JSON.stringify(mv.dataCounts), mv.trigger,
+        i === design.modelVersions.length - 1, JSON.stringify(mv.artifact), mv.trainingSeconds, at(0)],
+    );
+    modelIds.push(id);
+  }
+  const modelId = modelIds.at(-1)!;
   await db.query(
     `INSERT INTO agent_checkpoint (campaign_id, model_version_id, iteration, config, training_curve, weights, env_steps, created_at)
-     VALUES ($1, $2, 1, '{}', $3, '{"actor": [1, 2, 3]}', 1000, $4)`,
-    [c.id, modelId, JSON.stringify([{ episode: 1, meanReward: 0.1, meanQ: 0.5, qRewardCorrelation: 0.2 }, { episode: 2, meanReward: 0.4, meanQ: 0.7, qRewardCorrelation: 0.6 }]), at(HOUR / 4)],
+     VALUES ($1, $2, 1, $3, $4, $5, $6, $7)`,
+    [c.id, modelId, JSON.stringify(design.agent!.config), JSON.stringify(design.agent!.trainingCurve), JSON.stringify(design.agent!.weights), design.agent!.envSteps, at(HOUR / 4)],
   );
   await db.query(
     `INSERT INTO refinement_event (campaign_id, iteration, reason, correlation_before, correlation_after, variance, features_before, features_chosen,
@@ -124,5 +139,25 @@ export async function seedKnownCampaign(baseUrl: string, db: DataSource, overrid
      VALUES ($1, 2, 'low Q/reward correlation', 0.35, 0.72, 0.1, $2, $3, 'delta and VEC explain ductility', 'rules', '{}', '{}', true, $4, $5)`,
     [c.id, ['vec'], ['vec', 'delta'], modelId, at(2 * HOUR)],
   );
-  return { campaign: c, ids, t0 };
+  return { campaign: c, ids, t0, design };
+}
+
+/** Short training settings for the fixture: 20 episodes of 32 steps (10 vector steps of 64 environments). */
+export const FIXTURE_STRATEGY = { episodesPerIteration: 20, refreshEpisodes: 20, stepsPerEpisode: 32, amrEnabled: false, trustRegion: false };
+
+/** One AIMatDesign iteration on the campaign's current measurements, as the design loop runs it (inline). */
+async function runStrategyOnce(db: DataSource, c: CampaignEntity, config: AppConfig): Promise<DesignOutcome> {
+  const rows: Array<{ composition: Record<string, number>; is_glass: boolean | null; yield_strength_mpa: number | null; elongation_pct: number | null }> = await db.query(
+    `SELECT composition, is_glass, yield_strength_mpa, elongation_pct FROM measurement WHERE campaign_id = $1 AND is_current ORDER BY created_at, id`,
+    [c.id],
+  );
+  const measured: MeasuredAlloy[] = rows.map((r) => ({
+    composition: r.composition, isGlass: r.is_glass, yieldStrengthMPa: r.yield_strength_mpa === null ? null : Number(r.yield_strength_mpa),
+    elongationPct: r.elongation_pct === null ? null : Number(r.elongation_pct),
+  }));
+  return new AimatdesignStrategy(config, null).propose({
+    campaignId: c.id, space: c.designSpace, objectives: c.objectives, strategy: withStrategyDefaults(FIXTURE_STRATEGY),
+    measured, pending: [], count: 2, seed: 7, iteration: 1, previous: { featureNames: null, agentCheckpoint: null, trustRegion: null },
+    progress: async () => undefined, log: () => undefined,
+  });
 }

@@ -107,11 +107,19 @@ describe('model quality and training curves', () => {
     });
     expect(qualityMetrics(null)).toEqual({});
   });
-  it('keeps curve points with an episode number', () => {
-    expect(trainingPoints([{ episode: 1, meanReward: 0.5, meanQ: 1 }, { meanReward: 2 }, 'x', { episode: 2, qRewardCorrelation: 0.8 }])).toEqual([
-      { episode: 1, meanReward: 0.5, meanQ: 1, qRewardCorrelation: null },
-      { episode: 2, meanReward: null, meanQ: null, qRewardCorrelation: 0.8 },
+  it('keeps curve points with an episode number, from the stored curve or a bare list', () => {
+    const full = { episode: 3, envSteps: 64, meanReward: 0.5, meanQ: 1, qRewardCorrelation: 0.4, srLegal: 0.9, srCls: 0.5, sr80: [0.2, null], srDone: 0.1 };
+    expect(trainingPoints({ points: [full, { meanReward: 2 }, 'x'], rates: {} })).toEqual([full]);
+    expect(trainingPoints([{ episode: 2, qRewardCorrelation: 0.8 }])).toEqual([
+      { episode: 2, envSteps: 0, meanReward: null, meanQ: null, qRewardCorrelation: 0.8, srLegal: null, srCls: null, sr80: [], srDone: null },
     ]);
     expect(trainingPoints(undefined)).toEqual([]);
+  });
+  it('reads the per-tenth curves of checkpoints written before the curve had points', () => {
+    expect(trainingPoints({ rewardCurve: [0.1, 0.3], doneCurve: [0, 0.5] }).map((p) => [p.episode, p.meanReward, p.srDone])).toEqual([[1, 0.1, 0], [2, 0.3, 0.5]]);
+  });
+  it('picks the quality scores out of the strategy\'s flat CV metrics', () => {
+    const metrics = { classifierRocAuc: 0.93, classifierAccuracy: 0.88, yieldR2: 0.61, yieldRmse: 140, elongationR2: 0.3, elongationRmse: 3, cvError: 0.4, folds: 3 };
+    expect(qualityMetrics(metrics)).toEqual({ classifierRocAuc: 0.93, classifierAccuracy: 0.88, yieldR2: 0.61, elongationR2: 0.3 });
   });
 });

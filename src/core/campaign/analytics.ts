@@ -4,6 +4,10 @@
  * series. The progress API feeds them rows it aggregated in SQL; the unit tests feed them
  * hand-computed cases.
  */
+import type { RefinementCheck } from '../refinement/amr.js';
+import type { SuccessRates } from '../rl/environment.js';
+import type { TrainingCurvePoint } from '../rl/training-curve.js';
+import { QUALITY_METRICS, type SurrogateCvMetrics } from './model-metrics.js';
 import { isSuccess, type MeasuredValues, type SuccessObjectives, type SuccessProperty } from './success.js';
 
 export interface Point2 {
@@ -149,15 +153,22 @@ export function estimateTimeToBudget(input: {
   return { ...base, perHour, etaSeconds, etaAt: new Date(input.now.getTime() + etaSeconds * 1000).toISOString() };
 }
 
-/** Score-like CV metrics (higher is better, 0..1) picked out of a model version's metrics. */
-const QUALITY_KEYS = new Set(['r2', 'accuracy', 'rocAuc', 'auc', 'f1', 'pearson']);
+/** Score-like CV metrics of older, nested metrics documents ({yieldStrength: {mean: {r2}}}). */
+const NESTED_QUALITY_KEYS = new Set(['r2', 'accuracy', 'rocAuc', 'auc', 'f1', 'pearson']);
 
 /**
- * Numeric leaves of a metrics document as `path -> value`, e.g. {yieldStrength: {mean: {r2: 0.8}}}
- * gives {'yieldStrength.r2': 0.8}. "mean" segments are dropped; std / per-fold entries skipped.
+ * The score-like CV metrics of a model version: those of SurrogateCvMetrics named in
+ * QUALITY_METRICS, or for nested documents the r2/accuracy/rocAuc/... leaves by path
+ * ({yieldStrength: {mean: {r2: 0.8}}} gives {'yieldStrength.r2': 0.8}).
  */
 export function qualityMetrics(metrics: unknown): Record<string, number> {
-  return flattenMetrics(metrics, QUALITY_KEYS);
+  const flat: Record<string, number> = {};
+  const doc = (metrics && typeof metrics === 'object' ? metrics : {}) as Partial<Record<keyof SurrogateCvMetrics, unknown>>;
+  for (const key of QUALITY_METRICS) {
+    const v = doc[key];
+    if (typeof v === 'number' && Number.isFinite(v)) flat[key] = v;
+  }
+  return { ...flattenMetrics(metrics, NESTED_QUALITY_KEYS), ...flat };
 }
 
 /** Every finite numeric leaf of a metrics document (or only those named in `keys`), as in qualityMetrics. */
@@ -179,18 +190,50 @@ export function flattenMetrics(metrics: unknown, keys?: ReadonlySet<string>): Re
   return out;
 }
 
-export interface TrainingPoint {
-  episode: number;
-  meanReward: number | null;
-  meanQ: number | null;
-  qRewardCorrelation: number | null;
+/**
+ * The points of a stored training curve (TrainingCurve, agent_checkpoint.training_curve).
+ * Checkpoints written before the curve had points stored {rewardCurve, doneCurve} per tenth of
+ * the run: those become points with the mean reward and SR_done only. Anything else gives [].
+ */
+export function trainingPoints(curve: unknown): TrainingCurvePoint[] {
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  if (!curve || typeof curve !== 'object') return [];
+  const doc = curve as Record<string, unknown>;
+  const rows = Array.isArray(curve) ? curve : Array.isArray(doc.points) ? doc.points : null;
+  if (rows) {
+    return rows
+      .filter((p): p is Record<string, unknown> => !!p && typeof p === 'object' && num((p as Record<string, unknown>).episode) !== null)
+      .map((p) => ({
+        episode: p.episode as number,
+        envSteps: num(p.envSteps) ?? 0,
+        meanReward: num(p.meanReward),
+        meanQ: num(p.meanQ),
+        qRewardCorrelation: num(p.qRewardCorrelation),
+        srLegal: num(p.srLegal),
+        srCls: num(p.srCls),
+        sr80: Array.isArray(p.sr80) ? p.sr80.map(num) : [],
+        srDone: num(p.srDone),
+      }));
+  }
+  const rewards = Array.isArray(doc.rewardCurve) ? doc.rewardCurve : [];
+  const done = Array.isArray(doc.doneCurve) ? doc.doneCurve : [];
+  return Array.from({ length: Math.max(rewards.length, done.length) }, (_, i) => ({
+    episode: i + 1, envSteps: 0, meanReward: num(rewards[i]), meanQ: null, qRewardCorrelation: null,
+    srLegal: null, srCls: null, sr80: [], srDone: num(done[i]),
+  }));
 }
 
-/** The points of a stored training curve that have an episode number; anything else is dropped. */
-export function trainingPoints(curve: unknown): TrainingPoint[] {
-  if (!Array.isArray(curve)) return [];
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  return curve
-    .filter((p): p is Record<string, unknown> => !!p && typeof p === 'object' && num((p as Record<string, unknown>).episode) !== null)
-    .map((p) => ({ episode: p.episode as number, meanReward: num(p.meanReward), meanQ: num(p.meanQ), qRewardCorrelation: num(p.qRewardCorrelation) }));
+/** The success rates over a whole stored training run (TrainingCurve.rates), or null when not recorded. */
+export function trainingRates(curve: unknown): SuccessRates | null {
+  const rates = curve && typeof curve === 'object' && !Array.isArray(curve) ? (curve as { rates?: unknown }).rates : null;
+  if (!rates || typeof rates !== 'object') return null;
+  const r = rates as Record<string, unknown>;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  return { srLegal: n(r.srLegal), srCls: n(r.srCls), sr80: Array.isArray(r.sr80) ? r.sr80.map(n) : [], srDone: n(r.srDone), srEpisodes: n(r.srEpisodes) };
+}
+
+/** AMR's checks of one iteration as stored with its training curve (TrainingCurve.amrChecks); [] when not recorded. */
+export function amrChecks(curve: unknown): RefinementCheck[] {
+  const checks = curve && typeof curve === 'object' && !Array.isArray(curve) ? (curve as { amrChecks?: unknown }).amrChecks : null;
+  return Array.isArray(checks) ? checks.filter((c): c is RefinementCheck => !!c && typeof c === 'object' && ((c as RefinementCheck).kind === 'rollouts' || (c as RefinementCheck).kind === 'lab')) : [];
 }

@@ -6,14 +6,16 @@
  * with side exits rejected (by a PI), failed, timed_out, cancelled and abandoned. A retryable
  * failure, an instrument's rejection or a timeout sends the experiment back to queued for a new
  * dispatch (new job id) while attempts remain. A result is data whenever it arrives: a late
- * result still closes an experiment that had timed out, failed or been cancelled.
+ * result still closes an experiment that had timed out, failed or been abandoned. Cancelled is
+ * the PI's decision and final: a result for a cancelled experiment is stored and flagged
+ * (CANCELLED_RESULT_FLAG), and the experiment stays cancelled.
  */
 export type ExperimentState =
   | 'proposed' | 'approved' | 'queued' | 'dispatched' | 'accepted' | 'running' | 'measured'
   | 'rejected' | 'failed' | 'timed_out' | 'cancelled' | 'abandoned';
 
 const IN_FLIGHT: ExperimentState[] = ['dispatched', 'accepted', 'running'];
-const LATE_RESULT_FROM: ExperimentState[] = ['queued', ...IN_FLIGHT, 'failed', 'timed_out', 'cancelled', 'abandoned'];
+const LATE_RESULT_FROM: ExperimentState[] = ['queued', ...IN_FLIGHT, 'failed', 'timed_out', 'abandoned'];
 
 const ALLOWED: Record<ExperimentState, ExperimentState[]> = {
   proposed: ['approved', 'queued', 'rejected', 'cancelled', 'abandoned'],
@@ -26,7 +28,7 @@ const ALLOWED: Record<ExperimentState, ExperimentState[]> = {
   rejected: [],
   failed: ['measured'],
   timed_out: ['measured'],
-  cancelled: ['measured'],
+  cancelled: [],
   abandoned: ['measured'],
 };
 
@@ -51,3 +53,5 @@ export const OPEN_STATES: ExperimentState[] = ['proposed', 'approved', 'queued',
 /** States whose experiments do not count against the budget (never consumed lab work). */
 export const NOT_COUNTED: ExperimentState[] = ['rejected', 'cancelled'];
 export const LATE_RESULT_STATES = LATE_RESULT_FROM;
+/** The flag on a measurement that arrived for a cancelled experiment (stored, the experiment stays cancelled). */
+export const CANCELLED_RESULT_FLAG = 'cancelled_experiment';

@@ -25,6 +25,8 @@ export interface StrategySettings {
   amrEnabled: boolean;
   /** AMR triggers when the Q-value / reward Pearson correlation drops below this. */
   amrCorrelationThreshold: number;
+  /** AMR's lab trigger: fires when more than this share of the latest results fall outside their predictions' 95 % intervals. */
+  amrDisagreementShare: number;
   /** Minimum composition distance (at.%, L1) between proposals of one batch. */
   minProposalDistance: number;
   /**
@@ -63,6 +65,7 @@ export const DEFAULT_STRATEGY: StrategySettings = {
   knowledgeWeight: 0.2,
   amrEnabled: true,
   amrCorrelationThreshold: 0.2,
+  amrDisagreementShare: 0.5,
   minProposalDistance: 2,
   successEndsEpisode: true,
   safetyLayer: false,

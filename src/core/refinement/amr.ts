@@ -72,9 +72,53 @@ export interface RefinementEvent {
   error?: string;
 }
 
+/**
+ * One AMR check with its figures, whether it fired or not. 'rollouts': the correlation/variance
+ * check during training; 'lab': the latest measurements against their predictions (see
+ * labDisagreement), checked once per design iteration.
+ */
+export type RefinementCheck =
+  | {
+      kind: 'rollouts';
+      envSteps: number;
+      progress: number;
+      /** (Q, reward) pairs in the window, and the window the check needs. */
+      pairs: number;
+      window: number;
+      correlation: number | null;
+      relativeStd: number;
+      /** The trigger that fired, or null. */
+      fired: RefinementEvent['reason'] | null;
+      /** Why no trigger could fire (cool-down, window not full, refinements used up), or null. */
+      skipped: string | null;
+    }
+  | {
+      kind: 'lab';
+      /** Measured experiments compared with the predictions they were proposed with. */
+      results: number;
+      /** Of those, results outside the 95 % interval of yield strength or elongation. */
+      outside: number;
+      outsideShare: number | null;
+      /** Mean |z| over both properties. */
+      meanAbsZ: number | null;
+      threshold: number;
+      fired: 'lab-disagreement' | null;
+    };
+
+/** The check schedule for a run of `totalSteps`: at least two checks after the warm-up, however short the run. */
+export function scaledSchedule(config: AmrConfig, totalSteps: number | undefined): { checkEvery: number; window: number; cooldown: number } {
+  if (!totalSteps) return { checkEvery: config.checkEvery, window: config.window, cooldown: config.cooldown };
+  const span = Math.max(1, Math.floor(totalSteps * (1 - config.warmupProgress)));
+  const checkEvery = Math.min(config.checkEvery, Math.max(1, Math.floor(span / 2)));
+  const shrink = checkEvery / config.checkEvery;
+  return { checkEvery, window: Math.min(config.window, Math.max(32, Math.floor(span / 8))), cooldown: Math.max(checkEvery, Math.round(config.cooldown * shrink)) };
+}
+
 export class AutomaticModelRefinement implements RefinementHook {
   readonly config: AmrConfig;
   readonly events: RefinementEvent[] = [];
+  /** Every check made, fired or not. */
+  readonly checks: RefinementCheck[] = [];
   private q: number[] = [];
   private r: number[] = [];
   private relStd: number[] = [];
@@ -138,24 +182,42 @@ export class AutomaticModelRefinement implements RefinementHook {
     if (last && last.correlationAfter === null && this.q.length >= W) last.correlationAfter = this.correlation();
   }
 
-  /** The trigger reason now, or null. */
-  check(o: { progress: number; envSteps: number }): { reason: RefinementEvent['reason']; correlation: number; relativeStd: number } | null {
+  /** The trigger reason now, or null (with the schedule scaled to the run when `totalSteps` is known). */
+  check(o: { progress: number; envSteps: number; totalSteps?: number }): { reason: RefinementEvent['reason']; correlation: number; relativeStd: number } | null {
+    const result = this.evaluate(o);
+    return result.fired ? { reason: result.fired, correlation: result.correlation ?? Number.NaN, relativeStd: result.relativeStd } : null;
+  }
+
+  private evaluate(o: { progress: number; envSteps: number; totalSteps?: number }): Extract<RefinementCheck, { kind: 'rollouts' }> {
     const c = this.config;
-    if (o.progress < c.warmupProgress || this.events.length >= c.maxRefinements) return null;
-    if (o.envSteps - this.lastRefinement < c.cooldown || this.q.length < c.window) return null;
-    const correlation = this.correlation();
+    const { window, cooldown } = scaledSchedule(c, o.totalSteps);
+    const pairs = Math.min(this.q.length, window);
+    const correlation = pairs >= 32 ? pearson(this.q.slice(-pairs), this.r.slice(-pairs)) : Number.NaN;
     const relativeStd = this.relativeStd();
-    if (Number.isFinite(correlation) && correlation < c.minCorrelation) return { reason: 'low-correlation', correlation, relativeStd };
-    if (relativeStd > c.maxRelativeStd) return { reason: 'high-variance', correlation, relativeStd };
-    return null;
+    const skipped =
+      o.progress < c.warmupProgress ? 'warm-up'
+        : this.events.length >= c.maxRefinements ? `${c.maxRefinements} refinement(s) used`
+          : o.envSteps - this.lastRefinement < cooldown ? 'cool-down after a refinement'
+            : this.q.length < window ? `window not full (${this.q.length} of ${window} pairs)`
+              : null;
+    let fired: RefinementEvent['reason'] | null = null;
+    if (!skipped && Number.isFinite(correlation) && correlation < c.minCorrelation) fired = 'low-correlation';
+    else if (!skipped && relativeStd > c.maxRelativeStd) fired = 'high-variance';
+    return {
+      kind: 'rollouts', envSteps: o.envSteps, progress: o.progress, pairs, window,
+      correlation: Number.isFinite(correlation) ? correlation : null, relativeStd, fired, skipped,
+    };
   }
 
   async maybeRefine(o: StepObservation): Promise<Surrogates | null> {
-    if (o.envSteps - this.lastCheck < this.config.checkEvery) return null;
+    const { checkEvery } = scaledSchedule(this.config, o.totalSteps);
+    if (o.envSteps - this.lastCheck < checkEvery) return null;
     this.lastCheck = o.envSteps;
-    const trigger = this.check(o);
-    if (!trigger) return null;
-    return this.refine(o, trigger);
+    if (o.progress < this.config.warmupProgress) return null; // not a check yet: the critic has not learnt
+    const result = this.evaluate(o);
+    this.checks.push(result);
+    if (!result.fired) return null;
+    return this.refine(o, { reason: result.fired, correlation: result.correlation ?? Number.NaN, relativeStd: result.relativeStd });
   }
 
   /** Choose descriptors, retrain, accept or reject; records the event. */

@@ -11,6 +11,8 @@ import { successRates, type EnvStats, type SuccessRates, type StepResult, type V
 import { PrioritizedReplayBuffer, ReplayBuffer, allocBatch, type PrioritizedReplayConfig } from './replay-buffer.js';
 import { knowledgeWeightAt, DEFAULT_KNOWLEDGE_SCHEDULE, type KnowledgeSchedule } from './reward.js';
 import { DEFAULT_EXPLORATION, ExplorationNoise, type ExplorationConfig, type Td3Agent } from './td3.js';
+import { TrainingCurveRecorder, type TrainingCurvePoint } from './training-curve.js';
+import type { RefinementCheck } from '../refinement/amr.js';
 import type { Surrogates } from './types.js';
 
 export interface TrainConfig {
@@ -50,6 +52,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 export interface StepObservation {
   progress: number;
   envSteps: number;
+  /** Environment steps of the whole run (a monitor scales its schedule to it). */
+  totalSteps?: number;
   result: StepResult;
   /** Q1(s, a) for every env of this step (null before learning starts or for the random policy). */
   qValues: Float64Array | null;
@@ -60,6 +64,8 @@ export interface RefinementHook {
   observe(o: StepObservation): void;
   /** Called after observe; returns replacement surrogates when a refinement was accepted. */
   maybeRefine(o: StepObservation): Promise<Surrogates | null>;
+  /** Every check the monitor made, fired or not (AMR's RefinementCheck). */
+  readonly checks?: readonly RefinementCheck[];
 }
 
 export interface TrainReport {
@@ -69,11 +75,15 @@ export interface TrainReport {
   updates: number;
   wallSeconds: number;
   predictionsPerSecond: number;
-  /** Mean reward per 10 % of the run (learning curve). */
-  rewardCurve: number[];
-  /** The paper's SR_done (successful ends / all ends) per 10 % of the run. */
-  doneCurve: number[];
+  /** One point per 10 % of the run: episodes, mean reward, mean Q, corr(Q, reward), SR_legal/cls/80/done. */
+  curve: TrainingCurvePoint[];
+  /** The refinement monitor's checks during this run (empty without one). */
+  refinementChecks: RefinementCheck[];
 }
+
+/** Curve points per training run, and Q samples wanted per point (Q costs a critic pass, so it is sampled). */
+const CURVE_POINTS = 10;
+const Q_SAMPLES_PER_POINT = 8;
 
 function uniformAction(dim: number, rng: Random): Float64Array {
   const u = new Float64Array(dim);
@@ -100,14 +110,13 @@ export async function trainAgent(opts: {
   const noise = new ExplorationNoise(cfg.exploration, N, K, rng.fork());
   const batchSize = agent?.config.batchSize ?? 0;
   const batch = agent ? allocBatch(batchSize, K) : null;
-  const curveBins = 10;
-  const rewardSum = new Float64Array(curveBins);
-  const rewardCount = new Float64Array(curveBins);
-  const doneSnapshots: number[][] = [];
+  const curve = new TrainingCurveRecorder(env.stats);
+  const vectorSteps = Math.ceil(cfg.totalSteps / N);
+  const qStride = Math.max(1, Math.floor(vectorSteps / (CURVE_POINTS * Q_SAMPLES_PER_POINT)));
   let envSteps = 0;
   let vectorStep = 0;
   let updates = 0;
-  let lastBin = -1;
+  let lastBin = 0;
 
   while (envSteps < cfg.totalSteps) {
     const progress = envSteps / cfg.totalSteps;
@@ -124,17 +133,18 @@ export async function trainAgent(opts: {
         for (let k = 0; k < K; k++) u[i][k] = Math.max(-1, Math.min(1, u[i][k] + n[k]));
       }
     }
+    const bin = Math.min(CURVE_POINTS - 1, Math.floor(progress * CURVE_POINTS));
+    if (bin !== lastBin) {
+      curve.close(env.stats, envSteps);
+      lastBin = bin;
+    }
     const result = await env.step(u);
     envSteps += N;
     vectorStep++;
-    const bin = Math.min(curveBins - 1, Math.floor(progress * curveBins));
-    if (bin !== lastBin) {
-      doneSnapshots.push([env.stats.doneSuccesses, env.stats.doneFailures]);
-      lastBin = bin;
-    }
+    // Q-values: every step when AMR watches (it needs them), else every qStride-th step for the curve.
+    const qValues = learning && (opts.refinement || vectorStep % qStride === 0) ? agent!.qValues(result.states, result.actions) : null;
+    curve.step(result.rewards, qValues ? legalPairs(qValues, result) : null);
     for (let i = 0; i < N; i++) {
-      rewardSum[bin] += result.rewards[i];
-      rewardCount[bin]++;
       if (result.terminals[i] || result.truncated[i]) noise.reset(i);
       if (agent && !cfg.randomPolicy) {
         replay.add({ state: result.states[i], action: result.actions[i], reward: result.learnRewards[i], nextState: result.nextStates[i], terminal: result.terminals[i] });
@@ -153,7 +163,7 @@ export async function trainAgent(opts: {
       }
     }
     if (opts.refinement) {
-      const obs: StepObservation = { progress, envSteps, result, qValues: learning ? agent!.qValues(result.states, result.actions) : null };
+      const obs: StepObservation = { progress, envSteps, totalSteps: cfg.totalSteps, result, qValues };
       opts.refinement.observe(obs);
       const replacement = await opts.refinement.maybeRefine(obs);
       if (replacement) {
@@ -163,13 +173,7 @@ export async function trainAgent(opts: {
     }
     opts.onProgress?.(Math.min(1, envSteps / cfg.totalSteps), env.stats);
   }
-  doneSnapshots.push([env.stats.doneSuccesses, env.stats.doneFailures]);
-  const doneCurve: number[] = [];
-  for (let b = 0; b + 1 < doneSnapshots.length; b++) {
-    const successes = doneSnapshots[b + 1][0] - doneSnapshots[b][0];
-    const failures = doneSnapshots[b + 1][1] - doneSnapshots[b][1];
-    doneCurve.push(successes + failures ? successes / (successes + failures) : 0);
-  }
+  curve.close(env.stats, envSteps);
   const wallSeconds = (performance.now() - t0) / 1000;
   return {
     stats: { ...env.stats, met: [...env.stats.met] },
@@ -178,9 +182,20 @@ export async function trainAgent(opts: {
     updates,
     wallSeconds,
     predictionsPerSecond: env.stats.predictions / Math.max(wallSeconds, 1e-9),
-    rewardCurve: Array.from(rewardSum, (s, i) => (rewardCount[i] ? s / rewardCount[i] : 0)),
-    doneCurve,
+    curve: curve.points,
+    refinementChecks: [...(opts.refinement?.checks ?? [])],
   };
+}
+
+/** (Q, surrogate reward) of the legal steps, the pairs AMR's correlation is computed on. */
+function legalPairs(q: Float64Array, result: StepResult): { q: number[]; reward: number[] } {
+  const out = { q: [] as number[], reward: [] as number[] };
+  for (let i = 0; i < q.length; i++) {
+    if (!result.predictions[i]) continue;
+    out.q.push(q[i]);
+    out.reward.push(result.surrogateRewards[i]);
+  }
+  return out;
 }
 
 /** Run the policy (plus optional fixed-scale noise) without learning; returns the env's rates. */

@@ -1,5 +1,8 @@
 /** The standard normal distribution: density, CDF, and the mean of a normal below a threshold. */
 
+/** z of the two-sided 95 % interval of a normal: mean ± Z95 sd. */
+export const Z95 = 1.959963984540054;
+
 /** Standard normal density. */
 export function normalPdf(z: number): number {
   return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
