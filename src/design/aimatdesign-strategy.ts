@@ -83,6 +83,7 @@ export class AimatdesignStrategy implements DesignStrategy {
           ? {
               candidates: DESCRIPTOR_NAMES.filter((d) => !featureNames.includes(d)),
               current: { featureNames: [...featureNames], cvError: trained.cvError, metrics: trained.metrics },
+              labDisagreement: ctx.labCheck?.fired === 'lab-disagreement',
               retrain: async (names: string[]): Promise<RetrainResult> => {
                 const refined = trainSurrogates(training, names, ctx.seed);
                 modelVersions.push(refined.record('AMR feature re-selection'));

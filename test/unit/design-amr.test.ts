@@ -28,7 +28,7 @@ function observation(envSteps: number, r: number[], q: number[], rng: Random): S
   return { progress: envSteps / 100_000, envSteps, result, qValues: Float64Array.from(q) };
 }
 
-async function run(diverge: boolean, cvErrorAfter = 0.9) {
+async function run(diverge: boolean, cvErrorAfter = 0.9, labDisagreement = false) {
   const retrained: string[][] = [];
   const amr = new AutomaticModelRefinement({
     provider: new RulesKnowledgeProvider(),
@@ -40,6 +40,7 @@ async function run(diverge: boolean, cvErrorAfter = 0.9) {
       return { surrogates: toySurrogates(), featureNames, cvError: cvErrorAfter, metrics: { rmse: cvErrorAfter } };
     },
     config: { window: 512, warmupProgress: 0.2, checkEvery: 1024, cooldown: 4096, minCorrelation: 0.3, maxRelativeStd: 10 },
+    labDisagreement,
   });
   const rng = new Random(5);
   let replaced = 0;
@@ -89,5 +90,16 @@ describe('Automatic Model Refinement', () => {
     expect(amr.events.every((e) => !e.accepted)).toBe(true);
     expect(replaced).toBe(0);
     expect(amr.featureNames).toEqual(['delta']);
+  });
+
+  it('refines once at the first check after the warm-up when the lab disagreed with the predictions', async () => {
+    const { amr, retrained } = await run(false, 0.9, true);
+    expect(amr.events).toHaveLength(1); // a clean run: only the lab's trigger
+    const e = amr.events[0];
+    expect(e.reason).toBe('lab-disagreement');
+    expect(e.progress).toBeGreaterThanOrEqual(0.2);
+    expect(e.progress).toBeLessThan(0.25);
+    expect(e.accepted).toBe(true);
+    expect(retrained).toHaveLength(1);
   });
 });

@@ -33,6 +33,8 @@ export interface DesignIterationInput {
     candidates: readonly string[];
     current: { featureNames: string[]; cvError: number; metrics: Record<string, number> };
     retrain: (featureNames: string[]) => Promise<RetrainResult>;
+    /** The lab check fired: the latest results disagree with their predictions, so AMR re-selects features in this run. */
+    labDisagreement?: boolean;
   } | null;
   /** Trust region: training starts and proposals concentrate around these anchors (null = the paper's starts). */
   trustRegion?: ActiveTrustRegion | null;
@@ -92,6 +94,7 @@ export async function runDesignIteration(input: DesignIterationInput): Promise<D
           candidates: input.refinement.candidates,
           current: input.refinement.current,
           retrain: input.refinement.retrain,
+          labDisagreement: input.refinement.labDisagreement ?? false,
           config: cfg.amr,
           log: input.log,
         })

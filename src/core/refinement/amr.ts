@@ -55,7 +55,8 @@ export interface RetrainResult {
 export interface RefinementEvent {
   envSteps: number;
   progress: number;
-  reason: 'low-correlation' | 'high-variance';
+  /** low-correlation / high-variance: the rollout check; lab-disagreement: the lab's last results fell outside their predicted intervals. */
+  reason: 'low-correlation' | 'high-variance' | 'lab-disagreement';
   correlationBefore: number;
   /** Filled once the window has refilled after the refinement (null until then / if training ended). */
   correlationAfter: number | null;
@@ -125,6 +126,7 @@ export class AutomaticModelRefinement implements RefinementHook {
   private samples: { x: Float64Array; reward: number }[] = [];
   private lastCheck = 0;
   private lastRefinement = -Infinity;
+  private labTriggerUsed = false;
   private current: { featureNames: string[]; cvError: number; metrics: Record<string, number> };
   private readonly describe: Featurizer;
 
@@ -137,6 +139,8 @@ export class AutomaticModelRefinement implements RefinementHook {
       current: { featureNames: string[]; cvError: number; metrics: Record<string, number> };
       retrain: (featureNames: string[]) => Promise<RetrainResult>;
       config?: Partial<AmrConfig>;
+      /** The lab check fired before this run (the latest results disagree with their predictions): refine at the first check after the warm-up. */
+      labDisagreement?: boolean;
       log?: (line: string) => void;
     },
   ) {
@@ -216,6 +220,10 @@ export class AutomaticModelRefinement implements RefinementHook {
     if (o.progress < this.config.warmupProgress) return null; // not a check yet: the critic has not learnt
     const result = this.evaluate(o);
     this.checks.push(result);
+    if (this.opts.labDisagreement && !this.labTriggerUsed && this.samples.length > 0) {
+      this.labTriggerUsed = true;
+      return this.refine(o, { reason: 'lab-disagreement', correlation: result.correlation ?? Number.NaN, relativeStd: result.relativeStd });
+    }
     if (!result.fired) return null;
     return this.refine(o, { reason: result.fired, correlation: result.correlation ?? Number.NaN, relativeStd: result.relativeStd });
   }
