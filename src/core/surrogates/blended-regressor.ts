@@ -1,7 +1,7 @@
 /**
  * Two model families averaged: w * edRVFL + (1 - w) * oblivious boosting, with the weight w chosen
- * by inner cross-validation on the training rows only (the blend that wins there, including the
- * pure models w = 1 and w = 0). The two families fail differently: edRVFL extrapolates smoothly,
+ * by inner cross-validation on the training rows only (the blend that wins there, edRVFL alone
+ * included). The two families fail differently: edRVFL extrapolates smoothly,
  * sometimes far off for unusual compositions; boosting is piecewise constant and never leaves
  * the range of its training targets.
  *
@@ -13,8 +13,12 @@ import { EdRVFLRegressor, type EdRVFLConfig, type EdRVFLJSON } from './edrvfl.js
 import { ObliviousBoostingRegressor, type ObliviousBoostingRegressorConfig, type ObliviousBoostingRegressorJSON } from './oblivious-boosting.js';
 import type { FeatureMatrix } from './types.js';
 
-/** The candidate weights of edRVFL tried by inner cross-validation. */
-export const BLEND_WEIGHTS: readonly number[] = Object.freeze([0, 0.25, 0.5, 0.75, 1]);
+/**
+ * The candidate weights of edRVFL tried by inner cross-validation. Boosting alone (0) is not one:
+ * a single boosted model has no spread of its own, and the blend's spread comes from edRVFL's
+ * ensemble and the disagreement between the two.
+ */
+export const BLEND_WEIGHTS: readonly number[] = Object.freeze([0.25, 0.5, 0.75, 1]);
 
 export interface BlendedRegressorJSON {
   kind: 'blended-regressor';
