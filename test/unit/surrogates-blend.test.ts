@@ -16,6 +16,18 @@ describe('blended regressor', () => {
     expect(all.mae[all.mae.indexOf(Math.min(...all.mae))]).toBeCloseTo(Math.min(...all.mae), 12);
   });
 
+  it('prefers the even blend when the best candidate wins by less than its noise', () => {
+    const rng = new Random(5);
+    const y = Array.from({ length: 200 }, () => rng.normal(0, 1));
+    // Two models equally good, with independent errors: any weight is within noise of the best.
+    const a = y.map((v) => v + rng.normal(0, 1));
+    const b = y.map((v) => v + rng.normal(0, 1));
+    expect(chooseBlendWeight(a, b, y).weight).toBe(0.5);
+    // One model clearly better: the data argue against the even blend.
+    const good = y.map((v) => v + rng.normal(0, 0.05));
+    expect(chooseBlendWeight(good, b, y).weight).toBe(1);
+  });
+
   it('predicts the mixture mean and spread of its members and round-trips through JSON', () => {
     const rng = new Random(2);
     const X = Array.from({ length: 120 }, () => [rng.uniform(0, 1), rng.uniform(0, 1)]);
