@@ -302,13 +302,17 @@ export function calibrateDomainUncertainty(alloys: readonly MeasuredAlloy[], opt
 // Applying: nearest reference alloy of a design state, fast
 
 /**
- * Reference alloys projected on the campaign's elements: at.% inside (row-major, m per alloy)
- * and the squared at.% outside, sorted by the latter so a scan can stop once the outside part
- * alone exceeds the best distance found.
+ * Reference alloys projected on the campaign's elements: at.% inside (row-major, m per alloy) and
+ * the squared at.% outside, sorted by one inside coordinate (the one that varies most, e.g. the
+ * base element's at.%): |x_key - r_key| is a lower bound on the distance, so a search can scan
+ * outward from the state's key and stop once that bound exceeds the best distance found.
  */
 interface ReferenceSet {
   inside: Float64Array;
   outside2: Float64Array;
+  /** The sort coordinate of each reference (ascending) and its column. */
+  key: Float64Array;
+  keyColumn: number;
   size: number;
 }
 
@@ -334,10 +338,29 @@ function referenceSet(compositions: readonly Composition[], elements: readonly s
     seen.add(key);
     rows.push({ inside, outside2 });
   }
-  rows.sort((a, b) => a.outside2 - b.outside2);
+  // The coordinate with the largest variance over the references.
+  let keyColumn = 0;
+  let bestVar = -1;
+  for (let j = 0; j < m; j++) {
+    let s = 0;
+    let s2 = 0;
+    for (const r of rows) {
+      s += r.inside[j];
+      s2 += r.inside[j] * r.inside[j];
+    }
+    const v = rows.length ? s2 / rows.length - (s / rows.length) ** 2 : 0;
+    if (v > bestVar) [bestVar, keyColumn] = [v, j];
+  }
+  rows.sort((a, b) => a.inside[keyColumn] - b.inside[keyColumn]);
   const inside = new Float64Array(rows.length * m);
   rows.forEach((r, i) => inside.set(r.inside, i * m));
-  return { inside, outside2: Float64Array.from(rows, (r) => r.outside2), size: rows.length };
+  return {
+    inside,
+    outside2: Float64Array.from(rows, (r) => r.outside2),
+    key: Float64Array.from(rows, (r) => r.inside[keyColumn]),
+    keyColumn,
+    size: rows.length,
+  };
 }
 
 /** The largest Euclidean distance between two compositions in at.% (two different pure elements). */
@@ -345,15 +368,31 @@ export const MAX_COMPOSITION_DISTANCE = 100 * Math.SQRT2;
 
 /** Distance (at.%) from each state (fractions over the campaign's elements) to the nearest reference (MAX_COMPOSITION_DISTANCE for an empty set). */
 function nearest(ref: ReferenceSet, m: number, states: readonly Float64Array[], out: Float64Array): Float64Array {
-  const { inside, outside2, size } = ref;
+  const { inside, outside2, key, size } = ref;
   const x = new Float64Array(m);
   for (let s = 0; s < states.length; s++) {
     const st = states[s];
     for (let j = 0; j < m; j++) x[j] = 100 * st[j];
+    const xk = x[ref.keyColumn];
+    // First reference with key >= xk.
+    let lo = 0;
+    let hi = size;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (key[mid] < xk) lo = mid + 1;
+      else hi = mid;
+    }
+    let up = lo;
+    let down = lo - 1;
     let best = Infinity;
-    for (let r = 0; r < size; r++) {
+    // Scan outward, nearer key first, until the key gap alone rules out the rest.
+    while (up < size || down >= 0) {
+      const gapUp = up < size ? key[up] - xk : Infinity;
+      const gapDown = down >= 0 ? xk - key[down] : Infinity;
+      const r = gapUp <= gapDown ? up++ : down--;
+      const gap = gapUp <= gapDown ? gapUp : gapDown;
+      if (gap * gap >= best) break;
       let d2 = outside2[r];
-      if (d2 >= best) break; // sorted by outside2: no later reference can be nearer
       const o = r * m;
       for (let j = 0; j < m && d2 < best; j++) {
         const d = x[j] - inside[o + j];
