@@ -2,7 +2,7 @@
  * Surrogate benchmark (issues 3 and 13): k-fold CV of the glass classifier and the yield-strength
  * and elongation regressors on the AIMatDesign data, each against baselines on the same folds.
  *
- *   npm run bench:surrogates -- --data ../shared/data/aimatdesign [--folds 5] [--seed 42] [--short] [--seed-spread 32]
+ *   npm run bench:surrogates -- --data ../shared/data/aimatdesign [--folds 5] [--seed 42] [--short] [--seed-spread 32] [--model-seeds 3]
  *
  * Repeated measurements of one composition are grouped into one fold (so a test alloy never has
  * its twin in training); classifier folds are also stratified by class. The regressors share one
@@ -20,7 +20,7 @@ import cliProgress from 'cli-progress';
 import { RandomForestClassifier, RandomForestRegression } from 'ml-random-forest';
 import { DESCRIPTOR_NAMES, elementFractionFeatures, featurize } from '../src/core/chemistry/descriptors.js';
 import type { Composition, MeasuredAlloy } from '../src/core/chemistry/types.js';
-import { compositionKey } from '../src/core/chemistry/composition.js';
+import { baseElementOf, compositionKey } from '../src/core/chemistry/composition.js';
 import { surrogatesFromBundle } from '../src/core/design/bundle-surrogates.js';
 import { DEFAULT_ELONGATION_CONFIG, SurrogateBundle, type BundleTrainOptions } from '../src/core/surrogates/bundle.js';
 import {
@@ -53,10 +53,12 @@ interface Args {
   short: boolean;
   /** Also cross-validate the yield edRVFL with this many other model seeds (0: no). */
   seedSpread: number;
+  /** Model seeds of the Zr-based MAE comparison (bundle, forest, boosting on the same folds). */
+  modelSeeds: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { data: '../shared/data/aimatdesign', folds: 5, seed: 42, short: false, seedSpread: 0 };
+  const args: Args = { data: '../shared/data/aimatdesign', folds: 5, seed: 42, short: false, seedSpread: 0, modelSeeds: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -69,22 +71,21 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--seed') args.seed = Number(value());
     else if (a === '--short') args.short = true;
     else if (a === '--seed-spread') args.seedSpread = Number(value());
+    else if (a === '--model-seeds') args.modelSeeds = Number(value());
     else if (a === '--help' || a === '-h') {
-      console.log('usage: bench/surrogates.ts --data DIR [--folds 5] [--seed 42] [--short] [--seed-spread 32]');
+      console.log('usage: bench/surrogates.ts --data DIR [--folds 5] [--seed 42] [--short] [--seed-spread 32] [--model-seeds 3]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
   if (!Number.isInteger(args.folds) || args.folds < 2) throw new Error('--folds must be an integer >= 2');
   if (!Number.isInteger(args.seedSpread) || args.seedSpread < 0) throw new Error('--seed-spread must be an integer >= 0');
+  if (!Number.isInteger(args.modelSeeds) || args.modelSeeds < 1) throw new Error('--model-seeds must be an integer >= 1');
   if (args.short && !argv.includes('--folds')) args.folds = 3;
   return args;
 }
 
 // ---------- data ----------
 
-function baseElement(c: Composition): string {
-  return Object.keys(c).reduce((a, b) => (c[b] > c[a] ? b : a));
-}
 
 // ---------- reporting ----------
 
@@ -222,7 +223,7 @@ function main(): void {
   const rvflConfig: Partial<EdRVFLConfig> = args.short ? { ensembles: 3, hiddenUnits: 64 } : {};
   const boostRegConfig: Partial<ObliviousBoostingRegressorConfig> = args.short ? { iterations: 300, learningRate: 0.1 } : {};
   const rfRegTrees = args.short ? 20 : 100;
-  const progress = new Progress(k * 3 + k * 7 + k * 7 + k + k * args.seedSpread);
+  const progress = new Progress(k * 3 + k * 7 + k * 7 + k + k * args.seedSpread + (args.modelSeeds - 1) * k * 5);
 
   console.log(
     `data: ${clsData.length} classification rows (${clsData.filter((r) => r.label === 1).length} BMG), ` +
@@ -280,21 +281,26 @@ function main(): void {
   // the bundle included, so all of them are compared on the same held-out rows.
   const prop = regData.map((r, i) => ({ ...r, i })).filter((r) => r.yieldMPa !== null || r.elongation !== null);
   const propFolds = kFold(prop.length, k, { seed: args.seed, groups: prop.map((r) => compositionKey(r.c)) });
-  const nested = nestedBundle(
-    prop.map((r) => ({ composition: r.c, isGlass: r.label === null ? null : r.label === 1, yieldStrengthMPa: r.yieldMPa, elongationPct: r.elongation })),
-    propFolds,
-    k,
-    {
-      featureNames,
-      regressorFeatureNames: DESCRIPTOR_NAMES,
-      classifier: boostConfig,
-      regressor: rvflConfig,
-      yieldBoosting: boostRegConfig,
-      seed: args.seed,
-    },
-    elements,
-    (f) => progress.tick(`bundle (nested) fold ${f + 1}`),
-  );
+  const nestedFor = (seed: number) =>
+    nestedBundle(
+      prop.map((r) => ({ composition: r.c, isGlass: r.label === null ? null : r.label === 1, yieldStrengthMPa: r.yieldMPa, elongationPct: r.elongation })),
+      propFolds,
+      k,
+      {
+        featureNames,
+        regressorFeatureNames: DESCRIPTOR_NAMES,
+        // The glass classifier is evaluated on ALL_data_cls.csv above; here it only has to exist.
+        classifier: { iterations: 100, learningRate: 0.2 },
+        regressor: rvflConfig,
+        yieldBoosting: boostRegConfig,
+        // Campaigns design Zr-based alloys: the blend is chosen on those (training folds only).
+        focusBaseElement: 'Zr',
+        seed,
+      },
+      elements,
+      (f) => progress.tick(`bundle (nested, seed ${seed}) fold ${f + 1}`),
+    );
+  const nested = nestedFor(args.seed);
 
   // 'desc' = the chemistry descriptors only (the bundle's regressor default), 'all' = + fractions.
   const descColumns = DESCRIPTOR_NAMES.map((_, j) => j);
@@ -304,12 +310,12 @@ function main(): void {
   type Variant =
     | { name: string; features: 'desc' | 'all'; config?: Partial<EdRVFLConfig>; boost?: Partial<ObliviousBoostingRegressorConfig>; forest?: true; seedBase?: number }
     | { name: string; blend: [string, string] }
-    | { name: string; bundle: true };
+    | { name: string; bundle: ReturnType<typeof nestedBundle> };
   const regress = (target: 'yieldMPa' | 'elongation', variants: Variant[]) => {
     const rows = prop.map((r, p) => ({ ...r, p })).filter((r) => r[target] !== null);
     const y = rows.map((r) => r[target] as number);
     const folds = Int32Array.from(rows, (r) => propFolds[r.p]);
-    const zr = rows.map((r, j) => (baseElement(r.c) === 'Zr' ? j : -1)).filter((j) => j >= 0);
+    const zr = rows.map((r, j) => (baseElementOf(r.c) === 'Zr' ? j : -1)).filter((j) => j >= 0);
     const results: { name: string; cv: CrossValidationResult; zr: ReturnType<typeof regressionMetrics> }[] = [];
     const fromOof = (oof: Float64Array, fitSeconds: number[]): CrossValidationResult => {
       const perFold = foldSplits(folds, k).map(({ test }) =>
@@ -328,10 +334,10 @@ function main(): void {
           zr.map((j) => cv.oof[j]),
         );
       if ('bundle' in variant) {
-        const mean = target === 'yieldMPa' ? nested.yieldStrength.mean : nested.elongation.mean;
+        const mean = target === 'yieldMPa' ? variant.bundle.yieldStrength.mean : variant.bundle.elongation.mean;
         const cv = fromOof(
           Float64Array.from(rows, (r) => mean[r.p]),
-          nested.fitSeconds,
+          variant.bundle.fitSeconds,
         );
         results.push({ name, cv, zr: zrOf(cv) });
         continue;
@@ -359,7 +365,7 @@ function main(): void {
               replacement: false,
               useSampleBagging: true,
               noOOB: true,
-              seed: args.seed + fold,
+              seed: (seedBase ?? args.seed) + fold,
             });
             rf.train(
               Xt.map((row) => Array.from(row)),
@@ -368,7 +374,7 @@ function main(): void {
             return { predict: (Xp: FeatureMatrix) => rf.predict(Xp.map((row) => Array.from(row))) };
           }
           if (boost !== undefined) {
-            const b = new ObliviousBoostingRegressor({ ...boost, ...boostRegConfig, seed: args.seed + fold }).fit(Xt, yt);
+            const b = new ObliviousBoostingRegressor({ ...boost, ...boostRegConfig, seed: (seedBase ?? args.seed) + fold }).fit(Xt, yt);
             return { predict: (Xp: FeatureMatrix) => b.predict(Xp).mean };
           }
           if (config === undefined) return new RidgeRegression().fit(Xt, yt);
@@ -384,7 +390,7 @@ function main(): void {
     return { n: rows.length, nZr: zr.length, results };
   };
   const yieldRes = regress('yieldMPa', [
-    { name: 'bundle', bundle: true },
+    { name: 'bundle', bundle: nested },
     { name: 'edRVFL desc', features: 'desc', config: {} },
     { name: 'edRVFL all', features: 'all', config: {} },
     { name: 'boosting desc', features: 'desc', boost: {} },
@@ -395,7 +401,7 @@ function main(): void {
     { name: 'ridge all', features: 'all' },
   ]);
   const elongRes = regress('elongation', [
-    { name: 'bundle', bundle: true },
+    { name: 'bundle', bundle: nested },
     { name: 'edRVFL log1p', features: 'desc', config: { ...DEFAULT_ELONGATION_CONFIG } },
     { name: 'edRVFL raw', features: 'desc', config: { ...DEFAULT_ELONGATION_CONFIG, targetTransform: 'identity' } },
     { name: 'edRVFL raw*', features: 'desc', config: {} },
@@ -416,6 +422,25 @@ function main(): void {
     seedSpread =
       `\nYield edRVFL desc over ${r2.length} model seeds (same folds): R² mean ${fmt(r2.reduce((a, b) => a + b, 0) / r2.length)}, ` +
       `median ${fmt(r2[Math.floor(r2.length / 2)])}, min ${fmt(r2[0])}, max ${fmt(r2[r2.length - 1])}`;
+  }
+  // Zr-based MAE of the bundle, the forest and boosting over several model seeds, same folds:
+  // single-seed differences of a few MPa are within the models' own seed noise.
+  const zrBySeed: { yield: Record<string, number[]>; elongation: Record<string, number[]> } = { yield: {}, elongation: {} };
+  const record = (into: Record<string, number[]>, res: ReturnType<typeof regress>) => {
+    for (const r of res.results) if (['bundle', 'forest all', 'boosting all'].includes(r.name)) (into[r.name] ??= []).push(r.zr.mae);
+  };
+  record(zrBySeed.yield, yieldRes);
+  record(zrBySeed.elongation, elongRes);
+  for (let s = 1; s < args.modelSeeds; s++) {
+    const seedBase = args.seed + 1000 * s;
+    const other = nestedFor(seedBase);
+    const variants = (): Variant[] => [
+      { name: 'bundle', bundle: other },
+      { name: 'boosting all', features: 'all', boost: {}, seedBase },
+      { name: 'forest all', features: 'all', forest: true, seedBase },
+    ];
+    record(zrBySeed.yield, regress('yieldMPa', variants()));
+    record(zrBySeed.elongation, regress('elongation', variants()));
   }
   progress.stop();
 
@@ -447,9 +472,19 @@ function main(): void {
   );
 
   console.log(
-    `(bundle = SurrogateBundle nested: yield blend weight of edRVFL chosen by the bundle's CV on the training folds, per fold ${nested.weights.join(' ')};\n` +
+    `(bundle = SurrogateBundle nested: yield blend weight of edRVFL chosen by the bundle's CV on the training folds' Zr-based alloys, per fold ${nested.weights.join(' ')};\n` +
       ` forest all = ml-random-forest regression, ${rfTrees === 4 ? 'short: ' : ''}${rfRegTrees} trees, a third of the features per split)`,
   );
+
+  const meanSd = (v: number[], digits: number) => {
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : 0;
+    return `${fmt(m, digits)} ± ${fmt(sd, digits)}`;
+  };
+  console.log(`\nZr-based MAE over ${args.modelSeeds} model seed(s), same folds, mean ± sd (per seed: ${zrBySeed.yield.bundle.map((v) => fmt(v, 1)).join(' ')} MPa for the bundle)`);
+  for (const name of ['bundle', 'forest all', 'boosting all']) {
+    console.log(`${pad(name, 16)}yield ${pad(meanSd(zrBySeed.yield[name], 1) + ' MPa', 22)}elongation ${meanSd(zrBySeed.elongation[name], 2)} %`);
+  }
 
   // ----- interval coverage on the held-out folds -----
   const coverageRows: { name: string; cov: Record<'model' | 'flat' | 'calibrated', ReturnType<typeof intervalCoverage>> }[] = [];
@@ -461,7 +496,7 @@ function main(): void {
     const rows = prop.map((r, p) => ({ r, p })).filter(({ r }) => r[target] !== null);
     for (const [subset, keep] of [
       ['all', () => true],
-      ['Zr-based', (c: Composition) => baseElement(c) === 'Zr'],
+      ['Zr-based', (c: Composition) => baseElementOf(c) === 'Zr'],
     ] as const) {
       const sel = rows.filter(({ r }) => keep(r.c));
       const y = sel.map(({ r }) => r[target] as number);
@@ -475,11 +510,11 @@ function main(): void {
       coverageRows.push({ name: `${pad(title, 12)}${pad(subset, 10)}${pad(String(sel.length), 6)}`, cov: { model: of(h.modelStd), flat: of(h.flatStd), calibrated: of(h.calibratedStd) } });
     }
   }
-  const covCell = (c: ReturnType<typeof intervalCoverage>) => pad(`${fmt(100 * c.coverage80, 1)} / ${fmt(100 * c.coverage95, 1)}  ${fmt(c.nll, 2)}`, 24);
+  const covCell = (c: ReturnType<typeof intervalCoverage>) => pad(`${fmt(100 * c.coverage80, 1)} / ${fmt(100 * c.coverage95, 1)}  ${c.nll > 1e4 ? '>1e4' : fmt(c.nll, 2)}`, 25);
   console.log(
     `\nInterval coverage on held-out folds (nested: calibrated on the training folds' out-of-fold predictions), % inside the 80 / 95 % interval, Gaussian NLL`,
   );
-  console.log(`${pad('property', 12)}${pad('subset', 10)}${pad('n', 6)}${pad('model spread', 24)}${pad('calibrated, no distance', 24)}calibrated + distance`);
+  console.log(`${pad('property', 12)}${pad('subset', 10)}${pad('n', 6)}${pad('model spread', 25)}${pad('calibrated, no distance', 25)}calibrated + distance`);
   for (const r of coverageRows) console.log(`${r.name}${covCell(r.cov.model)}${covCell(r.cov.flat)}${covCell(r.cov.calibrated)}`);
   const avg = (f: (c: DomainCalibration) => number) => fmt(nested.calibrations.reduce((s, c) => s + f(c), 0) / nested.calibrations.length, 2);
   console.log(
@@ -512,7 +547,7 @@ function main(): void {
   console.log(`${pad('subset', 34)}${pad('n', 7)}${pad('glass rate', 12)}${pad('classifier', 12)}shrunk`);
   for (const [name, rows] of [
     ['all', clsData.map((_, i) => i)],
-    ['Zr-based', clsData.map((r, i) => (baseElement(r.c) === 'Zr' ? i : -1)).filter((i) => i >= 0)],
+    ['Zr-based', clsData.map((r, i) => (baseElementOf(r.c) === 'Zr' ? i : -1)).filter((i) => i >= 0)],
     [`farthest 10 % (d >= ${fmt(farCut, 1)} at.%)`, clsData.map((_, i) => (clsDist[i] >= farCut ? i : -1)).filter((i) => i >= 0)],
   ] as const) {
     const rate = rows.reduce((s, i) => s + yCls[i], 0) / rows.length;
@@ -527,13 +562,15 @@ function main(): void {
 
   const total = (performance.now() - t0) / 1000;
   const find = (res: ReturnType<typeof regress>, name: string) => res.results.find((r) => r.name === name)!;
+  const avgOf = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   const yb = find(yieldRes, 'bundle');
   const eb = find(elongRes, 'bundle');
   const yCov = coverageRows[1].cov.calibrated;
   console.log(
     `\nHEADLINE classifier AUC ${fmt(boost.mean.rocAuc)} acc ${fmt(boost.mean.accuracy)} F1 ${fmt(boost.mean.f1)} | ` +
-      `yield R² ${fmt(yb.cv.mean.r2)}, Zr MAE bundle ${fmt(yb.zr.mae, 1)} / forest ${fmt(find(yieldRes, 'forest all').zr.mae, 1)} / boosting ${fmt(find(yieldRes, 'boosting all').zr.mae, 1)} MPa | ` +
-      `elongation R² ${fmt(eb.cv.mean.r2)}, Zr MAE bundle ${fmt(eb.zr.mae, 2)} / forest ${fmt(find(elongRes, 'forest all').zr.mae, 2)} / boosting ${fmt(find(elongRes, 'boosting all').zr.mae, 2)} % | ` +
+      `yield R² ${fmt(yb.cv.mean.r2)}, Zr MAE bundle ${fmt(avgOf(zrBySeed.yield.bundle), 1)} / forest ${fmt(avgOf(zrBySeed.yield['forest all']), 1)} / boosting ${fmt(avgOf(zrBySeed.yield['boosting all']), 1)} MPa | ` +
+      `elongation R² ${fmt(eb.cv.mean.r2)}, Zr MAE bundle ${fmt(avgOf(zrBySeed.elongation.bundle), 2)} / forest ${fmt(avgOf(zrBySeed.elongation['forest all']), 2)} / boosting ${fmt(avgOf(zrBySeed.elongation['boosting all']), 2)} % ` +
+      `(${args.modelSeeds} model seed(s)) | ` +
       `Zr yield coverage ${fmt(100 * yCov.coverage80, 1)} / ${fmt(100 * yCov.coverage95, 1)} % | ${k} folds, ${fmt(total, 1)} s total`,
   );
 }

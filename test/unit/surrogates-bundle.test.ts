@@ -80,6 +80,15 @@ describe('SurrogateBundle', () => {
     expect(Array.from(other.yieldMean)).not.toEqual(Array.from(base.yieldMean));
   });
 
+  it('chooses the yield blend from a given cross-validation of the same alloys, and refuses one of other alloys', () => {
+    const cv = SurrogateBundle.crossValidate(alloys, { ...options, folds: 3 });
+    expect(cv.yieldStrength.foldWeights).toHaveLength(3);
+    expect(cv.yieldStrength.oofStd.every((s) => s > 0)).toBe(true);
+    const reused = SurrogateBundle.train(alloys, { ...options, cv });
+    expect(reused.yieldRegressor.innerMae).toHaveLength(4);
+    expect(() => SurrogateBundle.train(alloys.slice(0, 200), { ...options, cv })).toThrow(/other alloys/);
+  });
+
   it('cross-validates each model on its own rows', () => {
     const cv = SurrogateBundle.crossValidate(alloys, { ...options, folds: 3 });
     expect(cv.classifier.n).toBe(alloys.filter((a) => a.isGlass !== null).length);

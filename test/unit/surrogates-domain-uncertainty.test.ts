@@ -144,6 +144,47 @@ describe('domain-aware uncertainty', () => {
     expect(g.outOfFold.calibratedLogLoss).toBeLessThan(g.outOfFold.logLoss - 0.05);
   });
 
+  it('finds the same nearest distances as a brute-force search', () => {
+    const rng = new Random(12);
+    const pool = ['Zr', 'Cu', 'Al', 'Ni', 'Ti', 'Be', 'Fe'];
+    const reference: MeasuredAlloy[] = Array.from({ length: 400 }, (_, i) => {
+      const c: Record<string, number> = {};
+      for (const el of rng.shuffle(pool.slice()).slice(0, 2 + rng.int(4))) c[el] = rng.uniform(1, 60);
+      return { composition: c, isGlass: i % 3 === 0 ? null : true, yieldStrengthMPa: i % 2 === 0 ? 1500 : null, elongationPct: null };
+    });
+    const wrapped = withDomainUncertainty(constantBase, reference, ELEMENTS, {
+      kind: 'domain-calibration',
+      yieldStrength: fitPropertyCalibration([0, 1, 2], [0, 0, 0], [1, 1, 1], [0, 1, 2]),
+      elongation: fitPropertyCalibration([0, 1, 2], [0, 0, 0], [1, 1, 1], [0, 1, 2]),
+      glass: { farFieldPGlass: 0.1, length: null, n: 0, outOfFold: { logLoss: 0, calibratedLogLoss: 0 } },
+    });
+    const states = Array.from({ length: 50 }, () => {
+      const v = Float64Array.from(ELEMENTS, () => (rng.next() < 0.6 ? rng.uniform(0, 1) : 0));
+      const t = v.reduce((a, b) => a + b, 0) || 1;
+      return v.map((x) => x / t);
+    });
+    const brute = (keep: (a: MeasuredAlloy) => boolean) =>
+      states.map((st) =>
+        Math.min(
+          ...reference.filter(keep).map((a) => {
+            const total = Object.values(a.composition).reduce((x, y) => x + y, 0);
+            let d2 = 0;
+            for (const el of new Set([...ELEMENTS, ...Object.keys(a.composition)])) {
+              const j = ELEMENTS.indexOf(el);
+              d2 += ((j >= 0 ? 100 * st[j] : 0) - (100 * (a.composition[el] ?? 0)) / total) ** 2;
+            }
+            return Math.sqrt(d2);
+          }),
+        ),
+      );
+    const d = wrapped.distances(states);
+    const expectAll = (got: Float64Array, want: number[]) => want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 9));
+    expectAll(d.glass, brute((a) => a.isGlass !== null));
+    expectAll(d.yieldStrength, brute((a) => a.yieldStrengthMPa !== null));
+    // Alloys with no measurement at all are no reference.
+    expectAll(wrapped.nearestDistance(states), brute((a) => a.isGlass !== null || a.yieldStrengthMPa !== null));
+  });
+
   it('measures distance in at.% over every element, outside ones included', () => {
     const reference: MeasuredAlloy[] = [
       { composition: { Zr: 50, Cu: 50 }, isGlass: true, yieldStrengthMPa: null, elongationPct: null },

@@ -5,7 +5,7 @@
  * the same composition features.
  */
 import { featurize } from '../chemistry/descriptors.js';
-import { compositionKey } from '../chemistry/composition.js';
+import { baseElementOf, compositionKey } from '../chemistry/composition.js';
 import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
 import { Random } from '../util/random.js';
 import { BlendedRegressor, blendPredictions, chooseBlendWeight, type BlendedRegressorJSON } from './blended-regressor.js';
@@ -49,6 +49,11 @@ export interface BundleTrainOptions {
   yieldBlendWeight?: number;
   /** Folds of the inner cross-validation that chooses the yield blend (default 3). */
   innerFolds?: number;
+  /**
+   * Choose the yield blend on the alloys based on this element (its largest fraction), the ones a
+   * campaign designs, when at least MIN_FOCUS_ROWS of them have a yield strength; else on all.
+   */
+  focusBaseElement?: string;
   /**
    * SurrogateBundle.crossValidate on the same alloys and options: train then chooses the yield
    * blend from its out-of-fold predictions instead of running an inner cross-validation of its own.
@@ -158,6 +163,17 @@ function trainingSets(alloys: readonly MeasuredAlloy[], X: FeatureMatrix, column
 }
 
 type TrainingSet = ReturnType<typeof trainingSets>['yieldStrength'];
+
+/** The fewest focus alloys the yield blend is chosen on (below that: all alloys). */
+export const MIN_FOCUS_ROWS = 20;
+
+/** Positions (within the set) of the rows the yield blend is judged on, among `candidates` (default all). */
+function selectionRows(set: TrainingSet, alloys: readonly MeasuredAlloy[], focus: string | undefined, candidates?: number[]): number[] {
+  const all = candidates ?? set.rows.map((_, j) => j);
+  if (focus === undefined) return all;
+  const focused = all.filter((j) => baseElementOf(alloys[set.rows[j]].composition) === focus);
+  return focused.length >= MIN_FOCUS_ROWS ? focused : all;
+}
 type ResolvedConfigs = ReturnType<typeof resolveConfigs>;
 type Predictive = { mean: Float64Array; std: Float64Array };
 
@@ -195,17 +211,23 @@ function yieldMemberOof(set: TrainingSet, configs: ResolvedConfigs, folds: Int32
  * The yield blend's edRVFL weight: fixed by the options, or the winner of a cross-validation on
  * the training rows (the given bundle CV's, or an inner one of its own).
  */
-function chooseYieldWeight(set: TrainingSet, configs: ResolvedConfigs, options: BundleTrainOptions): { weight: number; mae: number[] | null } {
+function chooseYieldWeight(
+  set: TrainingSet,
+  alloys: readonly MeasuredAlloy[],
+  configs: ResolvedConfigs,
+  options: BundleTrainOptions,
+): { weight: number; mae: number[] | null } {
   if (options.yieldBlendWeight !== undefined) return { weight: options.yieldBlendWeight, mae: null };
+  const rows = selectionRows(set, alloys, options.focusBaseElement);
   const cv = options.cv?.yieldStrength;
   if (cv) {
     if (cv.n !== set.rows.length || cv.rows.some((r, j) => r !== set.rows[j])) throw new RangeError('options.cv was computed on other alloys');
-    return chooseBlendWeight(cv.members.edrvfl.mean, cv.members.boosting.mean, set.y);
+    return chooseBlendWeight(cv.members.edrvfl.mean, cv.members.boosting.mean, set.y, rows);
   }
   const k = Math.min(options.innerFolds ?? 3, set.rows.length);
   const folds = kFold(set.rows.length, k, { seed: options.seed, groups: set.groups });
   const oof = yieldMemberOof(set, configs, folds, k);
-  return chooseBlendWeight(oof.edrvfl.mean, oof.boosting.mean, set.y);
+  return chooseBlendWeight(oof.edrvfl.mean, oof.boosting.mean, set.y, rows);
 }
 
 /** Metrics per fold of pooled out-of-fold predictions, in the shape crossValidate returns. */
@@ -241,7 +263,7 @@ export class SurrogateBundle {
     const sets = trainingSets(alloys, X, regressorColumns(options.featureNames, options.regressorFeatureNames));
     for (const [name, set] of Object.entries(sets)) if (set.rows.length < 2) throw new RangeError(`too few alloys with ${name} known`);
     const ys = sets.yieldStrength;
-    const choice = chooseYieldWeight(ys, configs, options);
+    const choice = chooseYieldWeight(ys, alloys, configs, options);
     return new SurrogateBundle(
       [...options.featureNames],
       [...(options.regressorFeatureNames ?? options.featureNames)],
@@ -301,7 +323,8 @@ export class SurrogateBundle {
     const yMean = new Float64Array(ys.rows.length);
     const yStd = new Float64Array(ys.rows.length);
     const foldWeights = foldSplits(yFolds, k).map(({ train, test }) => {
-      const w = options.yieldBlendWeight ?? chooseBlendWeight(members.edrvfl.mean, members.boosting.mean, ys.y, train).weight;
+      const w =
+        options.yieldBlendWeight ?? chooseBlendWeight(members.edrvfl.mean, members.boosting.mean, ys.y, selectionRows(ys, alloys, options.focusBaseElement, train)).weight;
       const sub = (p: Predictive) => ({ mean: Float64Array.from(test, (i) => p.mean[i]), std: Float64Array.from(test, (i) => p.std[i]) });
       const blended = blendPredictions(w, sub(members.edrvfl), sub(members.boosting));
       test.forEach((row, j) => {

@@ -302,15 +302,29 @@ export function calibrateDomainUncertainty(alloys: readonly MeasuredAlloy[], opt
 // Applying: nearest reference alloy of a design state, fast
 
 /**
- * Reference alloys projected on the campaign's elements: at.% inside (row-major, m per alloy)
- * and the squared at.% outside, sorted by the latter so a scan can stop once the outside part
- * alone exceeds the best distance found.
+ * Reference alloys projected on the campaign's elements: at.% inside (row-major, m per alloy) and
+ * the squared at.% outside. Two lower bounds on a state's squared distance prune the search: the
+ * outside part alone, and the gap in one inside coordinate (the one that varies most, e.g. the
+ * base element's at.%). So the references sit in tiers of outside mass (a tier is skipped once its
+ * smallest outside part exceeds the best distance found), each tier sorted by that coordinate and
+ * scanned outward from the state's value until the gap rules out the rest.
  */
-interface ReferenceSet {
+interface Tier {
   inside: Float64Array;
   outside2: Float64Array;
+  /** Sort coordinate per reference, ascending. */
+  key: Float64Array;
+  minOutside2: number;
   size: number;
 }
+
+interface ReferenceSet {
+  tiers: Tier[];
+  keyColumn: number;
+}
+
+/** Upper bounds (squared at.%) of the outside-mass tiers. */
+const TIER_BOUNDS = [1e-9, 4, 25, 100, 400, Infinity];
 
 function referenceSet(compositions: readonly Composition[], elements: readonly string[]): ReferenceSet {
   const m = elements.length;
@@ -329,15 +343,36 @@ function referenceSet(compositions: readonly Composition[], elements: readonly s
       if (j === undefined) outside2 += pct * pct;
       else inside[j] = pct;
     }
-    const key = `${Array.from(inside, (v) => v.toFixed(6)).join(',')}|${outside2.toFixed(6)}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const id = `${Array.from(inside, (v) => v.toFixed(6)).join(',')}|${outside2.toFixed(6)}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
     rows.push({ inside, outside2 });
   }
-  rows.sort((a, b) => a.outside2 - b.outside2);
-  const inside = new Float64Array(rows.length * m);
-  rows.forEach((r, i) => inside.set(r.inside, i * m));
-  return { inside, outside2: Float64Array.from(rows, (r) => r.outside2), size: rows.length };
+  // The coordinate with the largest variance over the references.
+  let keyColumn = 0;
+  let bestVar = -1;
+  for (let j = 0; j < m; j++) {
+    let s = 0;
+    let s2 = 0;
+    for (const r of rows) {
+      s += r.inside[j];
+      s2 += r.inside[j] * r.inside[j];
+    }
+    const v = rows.length ? s2 / rows.length - (s / rows.length) ** 2 : 0;
+    if (v > bestVar) [bestVar, keyColumn] = [v, j];
+  }
+  const tiers: Tier[] = [];
+  let lower = -Infinity;
+  for (const upper of TIER_BOUNDS) {
+    const members = rows.filter((r) => r.outside2 > lower && r.outside2 <= upper).sort((a, b) => a.inside[keyColumn] - b.inside[keyColumn]);
+    lower = upper;
+    if (members.length === 0) continue;
+    const inside = new Float64Array(members.length * m);
+    members.forEach((r, i) => inside.set(r.inside, i * m));
+    const outside2 = Float64Array.from(members, (r) => r.outside2);
+    tiers.push({ inside, outside2, key: Float64Array.from(members, (r) => r.inside[keyColumn]), minOutside2: Math.min(...outside2), size: members.length });
+  }
+  return { tiers, keyColumn };
 }
 
 /** The largest Euclidean distance between two compositions in at.% (two different pure elements). */
@@ -345,21 +380,39 @@ export const MAX_COMPOSITION_DISTANCE = 100 * Math.SQRT2;
 
 /** Distance (at.%) from each state (fractions over the campaign's elements) to the nearest reference (MAX_COMPOSITION_DISTANCE for an empty set). */
 function nearest(ref: ReferenceSet, m: number, states: readonly Float64Array[], out: Float64Array): Float64Array {
-  const { inside, outside2, size } = ref;
   const x = new Float64Array(m);
   for (let s = 0; s < states.length; s++) {
     const st = states[s];
     for (let j = 0; j < m; j++) x[j] = 100 * st[j];
+    const xk = x[ref.keyColumn];
     let best = Infinity;
-    for (let r = 0; r < size; r++) {
-      let d2 = outside2[r];
-      if (d2 >= best) break; // sorted by outside2: no later reference can be nearer
-      const o = r * m;
-      for (let j = 0; j < m && d2 < best; j++) {
-        const d = x[j] - inside[o + j];
-        d2 += d * d;
+    for (const { inside, outside2, key, minOutside2, size } of ref.tiers) {
+      if (minOutside2 >= best) break; // tiers come in increasing outside mass
+      // First reference with key >= xk.
+      let lo = 0;
+      let hi = size;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (key[mid] < xk) lo = mid + 1;
+        else hi = mid;
       }
-      if (d2 < best) best = d2;
+      let up = lo;
+      let down = lo - 1;
+      // Scan outward, nearer key first, until the key gap (plus the tier's least outside part) rules out the rest.
+      while (up < size || down >= 0) {
+        const gapUp = up < size ? key[up] - xk : Infinity;
+        const gapDown = down >= 0 ? xk - key[down] : Infinity;
+        const gap = gapUp <= gapDown ? gapUp : gapDown;
+        const r = gapUp <= gapDown ? up++ : down--;
+        if (gap * gap + minOutside2 >= best) break;
+        let d2 = outside2[r];
+        const o = r * m;
+        for (let j = 0; j < m && d2 < best; j++) {
+          const d = x[j] - inside[o + j];
+          d2 += d * d;
+        }
+        if (d2 < best) best = d2;
+      }
     }
     out[s] = Math.min(Math.sqrt(best), MAX_COMPOSITION_DISTANCE);
   }
