@@ -55,7 +55,7 @@ export class AimatdesignStrategy implements DesignStrategy {
 
     await ctx.progress(0.02, 'training surrogates');
     const training = surrogateTrainingSet(usable, space.elements, ctx.seed);
-    const trained = trainSurrogates(training, featureNames, ctx.seed);
+    const trained = trainSurrogates(training, featureNames, ctx.seed, space.baseElement);
     const modelVersions: ModelVersionRecord[] = [trained.record('new data')];
     ctx.log(
       `surrogates on ${training.train.length} of ${usable.length} alloys (cross-validated on ${training.validate.length}) in ${trained.seconds.toFixed(1)} s (cv ${describeCv(trained.cv)})`,
@@ -85,7 +85,7 @@ export class AimatdesignStrategy implements DesignStrategy {
               current: { featureNames: [...featureNames], cvError: trained.cvError, metrics: trained.metrics },
               labDisagreement: ctx.labCheck?.fired === 'lab-disagreement',
               retrain: async (names: string[]): Promise<RetrainResult> => {
-                const refined = trainSurrogates(training, names, ctx.seed);
+                const refined = trainSurrogates(training, names, ctx.seed, space.baseElement);
                 modelVersions.push(refined.record('AMR feature re-selection'));
                 return { surrogates: refined.surrogates(space.elements), featureNames: names, cvError: refined.cvError, metrics: refined.metrics };
               },
@@ -213,18 +213,23 @@ export function surrogateTrainingSet(alloys: readonly MeasuredAlloy[], elements:
     return total > 0 ? inside / total : 0;
   };
   const hasProperty = (a: MeasuredAlloy) => a.yieldStrengthMPa !== null || a.elongationPct !== null;
-  const train = alloys.filter((a) => hasProperty(a) || inSpaceShare(a) >= MIN_IN_SPACE_SHARE);
+  // Alloys with a property first, in both sets: the cross-validation's property rows are then the
+  // training set's too, so training reuses it (the yield blend's weight) instead of its own inner CV.
+  const withProperty = alloys.filter(hasProperty);
+  const labelsOnly = alloys.filter((a) => !hasProperty(a) && inSpaceShare(a) >= MIN_IN_SPACE_SHARE);
+  const train = [...withProperty, ...labelsOnly];
   if (train.length <= MAX_CV_ALLOYS) return { train, validate: train };
-  const withProperty = train.filter(hasProperty);
-  const labelsOnly = new Random(`cv-sample|${seed}`).shuffle(train.filter((a) => !hasProperty(a)));
-  return { train, validate: [...withProperty, ...labelsOnly.slice(0, Math.max(0, MAX_CV_ALLOYS - withProperty.length))] };
+  const sample = new Random(`cv-sample|${seed}`).shuffle([...labelsOnly]).slice(0, Math.max(0, MAX_CV_ALLOYS - withProperty.length));
+  return { train, validate: [...withProperty, ...sample] };
 }
 
-function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy[] }, featureNames: readonly string[], seed: number) {
+function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy[] }, featureNames: readonly string[], seed: number, baseElement?: string) {
   const started = performance.now();
   const alloys = data.train;
-  const bundle = SurrogateBundle.train(alloys, { featureNames, seed });
-  const cv = SurrogateBundle.crossValidate(data.validate, { featureNames, seed, folds: CV_FOLDS });
+  // One cross-validation: model quality, AMR's acceptance, the yield blend's weight and the domain calibration.
+  const options = { featureNames, seed, focusBaseElement: baseElement };
+  const cv = SurrogateBundle.crossValidate(data.validate, { ...options, folds: CV_FOLDS });
+  const bundle = SurrogateBundle.train(alloys, { ...options, cv });
   // Spreads that grow, and P(glass) that fades, away from the measured alloys: fitted on the same out-of-fold predictions.
   const calibration = calibrateDomainUncertainty(data.validate, { featureNames, seed, folds: CV_FOLDS, cv });
   const seconds = (performance.now() - started) / 1000;
