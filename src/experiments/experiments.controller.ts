@@ -96,6 +96,7 @@ export class ExperimentsController {
     summary: 'PI adds a composition of their own as an experiment',
     description: 'Checked against the design space, predicted by the current surrogates, queued for dispatch like an approved proposal and counted in the budget.',
   })
+  @ApiCreatedResponse({ schema: entityWith(ExperimentEntity, { model: { type: 'object', nullable: true, description: 'the model version that predicted it' } }) })
   @ApiBadRequestResponse({ description: 'composition invalid or outside the design space' })
   @ApiConflictResponse({ description: 'budget allocated, or the campaign is completed or aborted' })
   async add(@Param('id', ID) id: string, @Body() body: AddExperimentDto, @Actor() actor: string) {
@@ -107,6 +108,7 @@ export class ExperimentsController {
   @Post('campaigns/:id/experiments/approve')
   @HttpCode(200)
   @ApiOperation({ summary: 'PI approves several proposals at once (all or none)' })
+  @ApiOkResponse({ schema: { type: 'object', required: ['items'], properties: { items: arrayOf(entityRef(ExperimentEntity)) } } })
   @ApiConflictResponse({ description: 'some id is not a proposal of this campaign waiting for approval; nothing changed' })
   async approveMany(@Param('id', ID) id: string, @Body() body: BatchApproveDto, @Actor() actor: string) {
     await this.campaigns.find(id);
@@ -118,6 +120,7 @@ export class ExperimentsController {
   @Post('campaigns/:id/experiments/reject')
   @HttpCode(200)
   @ApiOperation({ summary: 'PI rejects several proposals at once (all or none; they do not count against the budget)' })
+  @ApiOkResponse({ schema: { type: 'object', required: ['items'], properties: { items: arrayOf(entityRef(ExperimentEntity)) } } })
   @ApiConflictResponse({ description: 'some id is not a proposal of this campaign waiting for approval; nothing changed' })
   async rejectMany(@Param('id', ID) id: string, @Body() body: BatchRejectDto, @Actor() actor: string) {
     await this.campaigns.find(id);
@@ -129,6 +132,22 @@ export class ExperimentsController {
   @ApiOperation({
     summary: "The current surrogates' predictions for compositions",
     description: 'P(glass), yield strength and elongation with their standard deviations and 95 % intervals, and the probability of meeting every objective, from the active model version.',
+  })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      required: ['model', 'items'],
+      properties: {
+        model: { type: 'object', description: 'the active model version (id, version, features)' },
+        items: arrayOf({
+          type: 'object',
+          properties: {
+            composition: { type: 'object', additionalProperties: { type: 'number' }, description: 'at.% by element' },
+            prediction: { type: 'object', description: 'pGlass, yield strength and elongation with sd and 95 % interval, successProbability' },
+          },
+        }),
+      },
+    },
   })
   @ApiBadRequestResponse({ description: 'a composition is invalid or outside the design space (its index is named)' })
   @ApiConflictResponse({ description: 'no surrogate model trained for this campaign yet' })

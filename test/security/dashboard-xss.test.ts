@@ -19,7 +19,8 @@ describe('stored script in the dashboard', () => {
   let sourceId: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // a real agent checkpoint makes an export with artifacts about 30 MB
+    t = await startTestApp({ env: { MAX_BODY_BYTES: String(64 * 1024 * 1024) } });
     const seeded = await seedKnownCampaign(t.baseUrl, t.infra.dataSource, t.config, { name: 'source campaign' });
     sourceId = seeded.campaign.id;
     // the real export writer makes the document the attacks start from
