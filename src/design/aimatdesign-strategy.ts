@@ -18,6 +18,7 @@ import type { Objective } from '../core/rl/types.js';
 import { SurrogateBundle, type BundleCrossValidation } from '../core/surrogates/bundle.js';
 import { calibrateDomainUncertainty, withDomainUncertainty } from '../core/surrogates/domain-uncertainty.js';
 import { PgKnowledgeCache } from '../knowledge/pg-knowledge-cache.js';
+import { shareInElements } from '../core/rl/design-space.js';
 import { Random } from '../core/util/random.js';
 import { RandomStrategy } from './random-strategy.js';
 import { predictionOf, type DesignContext, type DesignOutcome, type DesignStrategy, type ModelVersionRecord } from './strategy.js';
@@ -203,20 +204,11 @@ const MAX_CV_ALLOYS = 2500;
  * on every alloy with a property plus a seeded sample of the label-only ones, at most MAX_CV_ALLOYS.
  */
 export function surrogateTrainingSet(alloys: readonly MeasuredAlloy[], elements: readonly string[], seed: number): { train: MeasuredAlloy[]; validate: MeasuredAlloy[] } {
-  const inSpaceShare = (a: MeasuredAlloy) => {
-    let total = 0;
-    let inside = 0;
-    for (const [el, v] of Object.entries(a.composition)) {
-      total += v;
-      if (elements.includes(el)) inside += v;
-    }
-    return total > 0 ? inside / total : 0;
-  };
   const hasProperty = (a: MeasuredAlloy) => a.yieldStrengthMPa !== null || a.elongationPct !== null;
   // Alloys with a property first, in both sets: the cross-validation's property rows are then the
   // training set's too, so training reuses it (the yield blend's weight) instead of its own inner CV.
   const withProperty = alloys.filter(hasProperty);
-  const labelsOnly = alloys.filter((a) => !hasProperty(a) && inSpaceShare(a) >= MIN_IN_SPACE_SHARE);
+  const labelsOnly = alloys.filter((a) => !hasProperty(a) && shareInElements(a.composition, elements) >= MIN_IN_SPACE_SHARE);
   const train = [...withProperty, ...labelsOnly];
   if (train.length <= MAX_CV_ALLOYS) return { train, validate: train };
   const sample = new Random(`cv-sample|${seed}`).shuffle([...labelsOnly]).slice(0, Math.max(0, MAX_CV_ALLOYS - withProperty.length));

@@ -10,6 +10,7 @@
  * training alloys keeps the neighbourhood of the best alloys when the literature is imported.
  */
 import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
+import { shareInElements } from '../rl/design-space.js';
 
 /** Fractions over `elements` (of the whole alloy) followed by the share outside them. */
 export function boInput(c: Composition, elements: readonly string[]): Float64Array {
@@ -17,13 +18,8 @@ export function boInput(c: Composition, elements: readonly string[]): Float64Arr
   let total = 0;
   for (const v of Object.values(c)) if (v > 0) total += v;
   if (total <= 0) return x;
-  let inside = 0;
-  elements.forEach((el, i) => {
-    const v = Math.max(0, c[el] ?? 0) / total;
-    x[i] = v;
-    inside += v;
-  });
-  x[elements.length] = Math.max(0, 1 - inside);
+  elements.forEach((el, i) => (x[i] = Math.max(0, c[el] ?? 0) / total));
+  x[elements.length] = Math.max(0, 1 - shareInElements(c, elements));
   return x;
 }
 

@@ -28,6 +28,18 @@ export function toComposition(x: ArrayLike<number>, elements: readonly string[],
   return c;
 }
 
+/** Share (0-1) of a composition made of the campaign's elements (0 for an empty composition). */
+export function shareInElements(c: Composition, elements: readonly string[]): number {
+  let total = 0;
+  let inside = 0;
+  for (const [el, v] of Object.entries(c)) {
+    if (!(v > 0)) continue;
+    total += v;
+    if (elements.includes(el)) inside += v;
+  }
+  return total > 0 ? inside / total : 0;
+}
+
 /** True when every element outside the campaign's list is absent (the alloy fits the space's elements). */
 export function usesOnlyElements(c: Composition, elements: readonly string[]): boolean {
   return Object.entries(c).every(([el, v]) => v <= PRESENCE_EPS || elements.includes(el));
