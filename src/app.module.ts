@@ -13,6 +13,9 @@ import { APP_CONFIG, INFRASTRUCTURE, JOB_QUEUE, MQTT } from './infrastructure/to
 import { ApiKeysService } from './auth/api-keys.service.js';
 import { RejectedMessagesController } from './measurements/rejected-messages.controller.js';
 import { ProgressModule } from './progress/progress.module.js';
+import { RepositoriesModule } from './repositories/repositories.module.js';
+import { RejectedMessagesService } from './measurements/rejected-messages.service.js';
+import { InstrumentsService } from './instruments/instruments.service.js';
 import { DesignLoopService } from './design/design-loop.service.js';
 import { ExperimentsController } from './experiments/experiments.controller.js';
 import { ExperimentsService } from './experiments/experiments.service.js';
@@ -33,7 +36,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [ProgressModule, ...authImports(infra.config)],
+      imports: [RepositoriesModule, ProgressModule, ...authImports(infra.config)],
       controllers: [
         // ExperimentsController before CampaignsController: its POST campaigns/:id/results must match before campaigns/:id/:action
         HealthController, ExperimentsController, CampaignsController, MeasurementsController, InstrumentsController,
@@ -52,6 +55,8 @@ export class AppModule {
         ExperimentsService,
         PredictionService,
         RejectedStore,
+        RejectedMessagesService,
+        InstrumentsService,
         IngestService,
         DispatcherService,
         InstrumentGatewayService,

@@ -1,12 +1,13 @@
 import { ConflictException, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { CoalescingCache } from '../common/coalescing-cache.js';
-import { DataSource, In } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { Invalid, NotFound } from '../common/errors.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../infrastructure/tokens.js';
-import { ApiKeyEntity } from './auth.entities.js';
+import type { ApiKeyEntity } from './auth.entities.js';
+import { ApiKeyRepository } from '../repositories/api-key.repository.js';
+import { CampaignRepository } from '../repositories/campaign.repository.js';
+import { Database } from '../repositories/database.js';
 import type { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, UpdateApiKeyDto } from './auth.dto.js';
 import { campaignLimitProblem, type Role } from './policy.js';
 import { apiKeyMatches, generateApiKey, hashApiKey, parseApiKey } from './secrets.js';
@@ -32,6 +33,8 @@ const TOUCH_INTERVAL_MS = 60_000;
  * through this process applies at once; one made through another replica within this time.
  */
 const KEY_CACHE_MS = 5_000;
+/** Serialises key bootstrap and revocation across replicas. */
+const BOOTSTRAP_LOCK = 'aimd.api_key.bootstrap';
 
 @Injectable()
 export class ApiKeysService implements OnApplicationBootstrap {
@@ -40,14 +43,12 @@ export class ApiKeysService implements OnApplicationBootstrap {
   private readonly rows = new CoalescingCache<ApiKeyEntity | null>({ freshMs: KEY_CACHE_MS, staleMs: KEY_CACHE_MS, maxEntries: 10_000 });
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Database) private readonly db: Database,
+    @Inject(ApiKeyRepository) private readonly repo: ApiKeyRepository,
+    @Inject(CampaignRepository) private readonly campaigns: CampaignRepository,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
-
-  private get repo() {
-    return this.dataSource.getRepository(ApiKeyEntity);
-  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bootstrap();
@@ -60,16 +61,15 @@ export class ApiKeysService implements OnApplicationBootstrap {
    */
   async bootstrap(): Promise<{ kind: 'config' | 'bootstrap' | 'none'; keyId?: string; token?: string }> {
     const configured = this.config.security.adminApiKey;
-    const result = await this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(hashtext('aimd.api_key.bootstrap'))`);
-      const repo = m.getRepository(ApiKeyEntity);
+    const result = await this.db.transaction(async (m) => {
+      await this.db.lockForTransaction(m, BOOTSTRAP_LOCK);
       if (configured) {
         const parsed = parseApiKey(configured);
         if (!parsed) throw new Error('ADMIN_API_KEY is not an aimd_<id>_<secret> key');
         const hash = hashApiKey(configured);
-        const existing = await repo.findOneBy({ id: parsed.keyId });
+        const existing = await this.repo.findById(parsed.keyId, m);
         if (existing && existing.source !== 'config') throw new Error(`ADMIN_API_KEY: the key id ${parsed.keyId} is already used by another key`);
-        await repo.save({
+        await this.repo.save(m, {
           ...(existing ?? {}),
           id: parsed.keyId,
           name: existing?.name ?? 'admin (ADMIN_API_KEY)',
@@ -81,16 +81,13 @@ export class ApiKeysService implements OnApplicationBootstrap {
           expiresAt: null,
           revokedAt: null,
           revokedBy: null,
-        } as ApiKeyEntity);
-        await m.query(
-          `UPDATE api_key SET revoked_at = now(), revoked_by = 'configuration' WHERE source = 'config' AND id <> $1 AND revoked_at IS NULL`,
-          [parsed.keyId],
-        );
+        });
+        await this.repo.revokeOtherConfigured(m, parsed.keyId);
         return { kind: 'config' as const, keyId: parsed.keyId };
       }
-      if ((await repo.count()) > 0) return { kind: 'none' as const };
+      if ((await this.repo.count(m)) > 0) return { kind: 'none' as const };
       const { keyId, token, hash } = generateApiKey();
-      await repo.insert({ id: keyId, name: 'bootstrap-admin', role: 'admin', campaignIds: null, keyHash: hash, source: 'bootstrap', createdBy: 'bootstrap' });
+      await this.repo.insert(m, { id: keyId, name: 'bootstrap-admin', role: 'admin', campaignIds: null, keyHash: hash, source: 'bootstrap', createdBy: 'bootstrap' });
       return { kind: 'bootstrap' as const, keyId, token };
     });
     this.rows.clear();
@@ -113,7 +110,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
   async authenticate(token: string): Promise<AuthResult> {
     const parsed = parseApiKey(token);
     if (!parsed) return { ok: false, reason: 'malformed' };
-    const row = await this.rows.get(parsed.keyId, 'row', () => this.repo.findOneBy({ id: parsed.keyId }));
+    const row = await this.rows.get(parsed.keyId, 'row', () => this.repo.findById(parsed.keyId));
     const matches = apiKeyMatches(token, row?.keyHash ?? DUMMY_HASH);
     if (!row || !matches) return { ok: false, reason: 'unknown' };
     if (row.revokedAt) return { ok: false, reason: 'revoked' };
@@ -130,7 +127,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
     const now = Date.now();
     if (now - (this.touched.get(id) ?? 0) < TOUCH_INTERVAL_MS) return;
     this.touched.set(id, now);
-    await this.repo.update({ id }, { lastUsedAt: new Date(now) }).catch((e: Error) => this.log.warn(`last_used_at of key ${id}: ${e.message}`));
+    await this.repo.update(id, { lastUsedAt: new Date(now) }).catch((e: Error) => this.log.warn(`last_used_at of key ${id}: ${e.message}`));
   }
 
   async create(dto: CreateApiKeyDto, actor: string): Promise<CreatedApiKeyView> {
@@ -140,21 +137,21 @@ export class ApiKeysService implements OnApplicationBootstrap {
     await this.checkCampaignsExist(campaignIds);
     const expiresAt = this.futureDate(dto.expiresAt);
     const { keyId, token, hash } = generateApiKey();
-    const row = await this.dataSource.transaction(async (m) => {
-      const saved = await m.getRepository(ApiKeyEntity).save({
+    const row = await this.db.transaction(async (m) => {
+      const saved = await this.repo.save(m, {
         id: keyId, name: dto.name.trim(), role: dto.role, campaignIds, keyHash: hash, source: 'api', createdBy: actor, expiresAt,
-      } as ApiKeyEntity);
+      });
       await this.audit.record(
         { entityType: 'api_key', entityId: keyId, action: 'create', toState: 'active', actor, details: { name: saved.name, role: dto.role, campaignIds, expiresAt } },
         m,
       );
       return saved;
     });
-    return { ...toView(await this.repo.findOneByOrFail({ id: row.id })), key: token };
+    return { ...toView(await this.find(row.id)), key: token };
   }
 
   async list(): Promise<{ items: ApiKeyView[]; total: number }> {
-    const rows = await this.repo.find({ order: { createdAt: 'DESC', id: 'ASC' } });
+    const rows = await this.repo.all();
     return { items: rows.map(toView), total: rows.length };
   }
 
@@ -171,8 +168,8 @@ export class ApiKeysService implements OnApplicationBootstrap {
     }
     if (dto.expiresAt !== undefined) changes.expiresAt = dto.expiresAt === null ? null : this.futureDate(dto.expiresAt);
     if (Object.keys(changes).length === 0) return toView(row);
-    await this.dataSource.transaction(async (m) => {
-      await m.getRepository(ApiKeyEntity).update({ id }, changes);
+    await this.db.transaction(async (m) => {
+      await this.repo.update(id, changes, m);
       await this.audit.record({ entityType: 'api_key', entityId: id, action: 'update', actor, details: { ...changes } }, m);
     });
     this.rows.invalidate(id);
@@ -181,37 +178,31 @@ export class ApiKeysService implements OnApplicationBootstrap {
 
   /** Revoked keys stay listed (the trail names them); refuses to revoke the last active admin key. */
   async revoke(id: string, actor: string): Promise<ApiKeyView> {
-    const view = await this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(hashtext('aimd.api_key.bootstrap'))`);
-      const repo = m.getRepository(ApiKeyEntity);
-      const row = await repo.findOneBy({ id });
+    const view = await this.db.transaction(async (m) => {
+      await this.db.lockForTransaction(m, BOOTSTRAP_LOCK);
+      const row = await this.repo.findById(id, m);
       if (!row) throw new NotFound('API key', id);
       if (row.revokedAt) return toView(row);
       if (row.role === 'admin') {
-        const [{ n }] = (await m.query(
-          `SELECT count(*)::int AS n FROM api_key WHERE role = 'admin' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) AND id <> $1`,
-          [id],
-        )) as { n: number }[];
-        if (n === 0) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: 'this is the last active admin key: create another admin key first' });
+        if ((await this.repo.otherActiveAdmins(m, id)) === 0) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: 'this is the last active admin key: create another admin key first' });
       }
-      await repo.update({ id }, { revokedAt: new Date(), revokedBy: actor });
+      await this.repo.update(id, { revokedAt: new Date(), revokedBy: actor }, m);
       await this.audit.record({ entityType: 'api_key', entityId: id, action: 'revoke', fromState: 'active', toState: 'revoked', actor, details: { name: row.name } }, m);
-      return toView(await repo.findOneByOrFail({ id }));
+      return toView((await this.repo.findById(id, m))!);
     });
     this.rows.invalidate(id);
     return view;
   }
 
   async find(id: string): Promise<ApiKeyEntity> {
-    const row = /^[a-z0-9]{12}$/.test(id) ? await this.repo.findOneBy({ id }) : null;
+    const row = /^[a-z0-9]{12}$/.test(id) ? await this.repo.findById(id) : null;
     if (!row) throw new NotFound('API key', id);
     return row;
   }
 
   private async checkCampaignsExist(ids: string[] | null): Promise<void> {
     if (!ids || ids.length === 0) return;
-    const found = await this.dataSource.getRepository(CampaignEntity).find({ where: { id: In(ids) }, select: { id: true } });
-    const known = new Set(found.map((c) => c.id));
+    const known = await this.campaigns.existing(ids);
     const missing = ids.filter((id) => !known.has(id));
     if (missing.length > 0) throw new Invalid(`unknown campaign${missing.length === 1 ? '' : 's'}: ${missing.join(', ')}`);
   }

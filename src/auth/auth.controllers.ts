@@ -2,8 +2,6 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Re
 import {
   ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { DataSource, In } from 'typeorm';
-import { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { Actor } from '../common/actor.js';
 import { ApiKeysService } from './api-keys.service.js';
 import type { AuthenticatedRequest } from './auth.guard.js';
@@ -12,6 +10,7 @@ import {
 } from './auth.dto.js';
 import { InstrumentCredentialsService } from './instrument-credentials.service.js';
 import { ROLES } from './policy.js';
+import { CampaignRepository } from '../repositories/campaign.repository.js';
 
 export const BEARER = 'bearer';
 export const API_KEY_HEADER = 'api-key';
@@ -62,7 +61,7 @@ export class ApiKeysController {
 @ApiSecurity(API_KEY_HEADER)
 @Controller('api/v1')
 export class MeController {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(@Inject(CampaignRepository) private readonly campaigns: CampaignRepository) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The calling key: name, role, the campaigns it is limited to (with their names and states), expiry' })
@@ -90,7 +89,7 @@ export class MeController {
     const campaigns =
       k.campaignIds === null
         ? null
-        : (await this.dataSource.getRepository(CampaignEntity).find({ where: { id: In(k.campaignIds) }, select: { id: true, name: true, status: true }, order: { createdAt: 'DESC' } }));
+        : await this.campaigns.summaries(k.campaignIds);
     return { id: k.keyId, name: k.name, role: k.role, campaignIds: k.campaignIds, campaigns, expiresAt: k.expiresAt?.toISOString() ?? null };
   }
 }

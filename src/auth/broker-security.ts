@@ -7,9 +7,10 @@
  * protocol's MAX_PAYLOAD_BYTES are refused whatever the enforcement switch says.
  */
 import { randomBytes } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import type { BrokerSecurity } from '../../adapters/mqtt/embedded-broker.js';
 import { InstrumentTopics, isValidInstrumentId, MAX_PAYLOAD_BYTES } from '../../adapters/mqtt/protocol.js';
+import type { InstrumentCredentialRepository } from '../repositories/api-key.repository.js';
+import type { RejectedMessageRepository } from '../repositories/rejected-message.repository.js';
 import { verifyInstrumentPassword } from './instrument-credentials.service.js';
 import { generatePassword, safeEqual } from './secrets.js';
 
@@ -131,7 +132,7 @@ export const RECORDED_REFUSALS_PER_CLIENT = 20;
  */
 export function embeddedBrokerAuth(
   config: { mqtt: { topicPrefix: string }; security: { mqttAuth: boolean } },
-  dataSource: DataSource,
+  stores: { credentials: InstrumentCredentialRepository; rejected: RejectedMessageRepository },
   log: (message: string) => void,
   serviceClientId?: string,
 ): { security: InstrumentAwareSecurity; service: ServiceCredential } {
@@ -144,7 +145,7 @@ export function embeddedBrokerAuth(
     enforce: config.security.mqttAuth,
     service,
     serviceClientId,
-    verifyInstrument: (instrumentId, password) => verifyInstrumentPassword(dataSource, instrumentId, password),
+    verifyInstrument: (instrumentId, password) => verifyInstrumentPassword(stores.credentials, instrumentId, password),
     onRefused: (r) => {
       log(`mqtt: refused ${r.action}${r.topic ? ` ${r.topic}` : ''} from client ${r.clientId}${r.who ? ` (${r.who})` : ''}: ${r.reason}`);
       if (r.action !== 'publish') return;
@@ -155,13 +156,14 @@ export function embeddedBrokerAuth(
         if (n === RECORDED_REFUSALS_PER_CLIENT + 1) log(`mqtt: client ${r.clientId} keeps publishing where it may not; further refusals are logged, not recorded`);
         return;
       }
-      dataSource
-        .query(`INSERT INTO rejected_message (channel, topic, instrument_id, payload, reason) VALUES ('mqtt', $1, $2, $3, $4)`, [
-          r.topic ?? null,
-          r.who && r.who !== 'service' ? r.who : null,
-          '(refused by the broker before delivery; payload not kept)',
-          `broker refused the publish: ${r.reason}`,
-        ])
+      stores.rejected
+        .insertMany([{
+          channel: 'mqtt',
+          topic: r.topic ?? null,
+          instrumentId: r.who && r.who !== 'service' ? r.who : null,
+          payload: '(refused by the broker before delivery; payload not kept)',
+          reason: `broker refused the publish: ${r.reason}`,
+        }])
         .catch((e: Error) => log(`mqtt: could not record the refusal: ${e.message}`));
     },
   });

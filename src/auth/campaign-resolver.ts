@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { CampaignRepository } from '../repositories/campaign.repository.js';
 import { CAMPAIGN_LOOKUPS, type CampaignLookup, type CampaignResolution, type CampaignSource } from './policy.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -26,7 +26,7 @@ export function directCampaign(value: unknown): CampaignResolution {
 /** Finds the campaign a request is about, as its policy entry says (only asked for campaign-limited keys). */
 @Injectable()
 export class CampaignResolver {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(@Inject(CampaignRepository) private readonly campaigns: CampaignRepository) {}
 
   async resolve(source: CampaignSource, req: RequestParts): Promise<CampaignResolution> {
     const { from, name } = splitSource(source);
@@ -41,10 +41,8 @@ export class CampaignResolver {
     const id = req.params?.[name];
     if (typeof id !== 'string' || !UUID.test(id)) return { kind: 'not-found' };
     // Table and column come from the constant CAMPAIGN_LOOKUPS, never from the request.
-    const rows = (await this.dataSource.query(`SELECT campaign_id FROM ${lookup.table} WHERE ${lookup.column} = $1 LIMIT 1`, [id])) as {
-      campaign_id: string | null;
-    }[];
-    if (rows.length === 0) return { kind: 'not-found' };
-    return rows[0].campaign_id ? { kind: 'id', campaignId: rows[0].campaign_id } : { kind: 'missing' };
+    const campaignId = await this.campaigns.campaignOf(lookup.table, lookup.column, id);
+    if (campaignId === undefined) return { kind: 'not-found' };
+    return campaignId ? { kind: 'id', campaignId } : { kind: 'missing' };
   }
 }

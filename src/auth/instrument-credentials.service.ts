@@ -1,19 +1,20 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { isValidInstrumentId, InstrumentTopics } from '../../adapters/mqtt/protocol.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Invalid, NotFound } from '../common/errors.js';
 import type { AppConfig } from '../config/config.js';
 import type { Infrastructure } from '../infrastructure/infrastructure.js';
 import { APP_CONFIG, INFRASTRUCTURE } from '../infrastructure/tokens.js';
-import { InstrumentCredentialEntity } from './auth.entities.js';
+import type { InstrumentCredentialEntity } from './auth.entities.js';
+import { InstrumentCredentialRepository } from '../repositories/api-key.repository.js';
+import { Database } from '../repositories/database.js';
 import type { InstrumentCredentialView, IssuedInstrumentCredentialView } from './auth.dto.js';
 import { writeMosquittoFiles } from './mosquitto-files.js';
 import { generatePassword, mosquittoHash, verifyMosquittoHash } from './secrets.js';
 
 /** Look up an instrument's stored hash and check a password against it (the embedded broker's authenticate). */
-export async function verifyInstrumentPassword(dataSource: DataSource, instrumentId: string, password: string): Promise<boolean> {
-  const row = await dataSource.getRepository(InstrumentCredentialEntity).findOneBy({ instrumentId });
+export async function verifyInstrumentPassword(credentials: InstrumentCredentialRepository, instrumentId: string, password: string): Promise<boolean> {
+  const row = await credentials.find(instrumentId);
   return row !== null && verifyMosquittoHash(password, row.passwordHash);
 }
 
@@ -27,15 +28,12 @@ export class InstrumentCredentialsService implements OnApplicationBootstrap {
   private readonly log = new Logger('Auth');
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Database) private readonly db: Database,
+    @Inject(InstrumentCredentialRepository) private readonly repo: InstrumentCredentialRepository,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(INFRASTRUCTURE) private readonly infra: Pick<Infrastructure, 'broker'>,
   ) {}
-
-  private get repo() {
-    return this.dataSource.getRepository(InstrumentCredentialEntity);
-  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.syncMosquittoFiles();
@@ -44,11 +42,8 @@ export class InstrumentCredentialsService implements OnApplicationBootstrap {
   async issue(instrumentId: string, actor: string): Promise<IssuedInstrumentCredentialView> {
     this.checkId(instrumentId);
     const password = generatePassword();
-    const row = await this.dataSource.transaction(async (m) => {
-      const repo = m.getRepository(InstrumentCredentialEntity);
-      const replaced = await repo.existsBy({ instrumentId });
-      await repo.delete({ instrumentId });
-      const saved = await repo.save({ instrumentId, passwordHash: mosquittoHash(password), createdBy: actor } as InstrumentCredentialEntity);
+    const row = await this.db.transaction(async (m) => {
+      const { saved, replaced } = await this.repo.replace(m, { instrumentId, passwordHash: mosquittoHash(password), createdBy: actor });
       await this.audit.record({ entityType: 'instrument', entityId: instrumentId, action: replaced ? 'credentials.replace' : 'credentials.issue', actor }, m);
       return { saved, replaced };
     }).then(({ saved, replaced }) => {
@@ -61,7 +56,7 @@ export class InstrumentCredentialsService implements OnApplicationBootstrap {
 
   async get(instrumentId: string): Promise<InstrumentCredentialView> {
     this.checkId(instrumentId);
-    const row = await this.repo.findOneBy({ instrumentId });
+    const row = await this.repo.find(instrumentId);
     if (!row) throw new NotFound('credentials of instrument', instrumentId);
     return toView(row);
   }
@@ -72,9 +67,8 @@ export class InstrumentCredentialsService implements OnApplicationBootstrap {
    */
   async withdraw(instrumentId: string, actor: string): Promise<void> {
     this.checkId(instrumentId);
-    await this.dataSource.transaction(async (m) => {
-      const result = await m.getRepository(InstrumentCredentialEntity).delete({ instrumentId });
-      if (!result.affected) throw new NotFound('credentials of instrument', instrumentId);
+    await this.db.transaction(async (m) => {
+      if (!(await this.repo.delete(m, instrumentId))) throw new NotFound('credentials of instrument', instrumentId);
       await this.audit.record({ entityType: 'instrument', entityId: instrumentId, action: 'credentials.withdraw', actor }, m);
     });
     this.dropConnections(instrumentId, 'withdrawn');
@@ -91,7 +85,7 @@ export class InstrumentCredentialsService implements OnApplicationBootstrap {
     if (!mosquittoPasswordFile && !mosquittoAclFile) return false;
     const mqtt = this.config.mqtt;
     const service = mqtt.mode === 'server' && mqtt.username && mqtt.password ? { username: mqtt.username, password: mqtt.password } : undefined;
-    const instruments = await this.repo.find({ order: { instrumentId: 'ASC' } });
+    const instruments = await this.repo.all();
     await writeMosquittoFiles(
       { passwordFile: mosquittoPasswordFile, aclFile: mosquittoAclFile },
       { topicPrefix: mqtt.topicPrefix, service, instruments },

@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CoalescingCache } from '../common/coalescing-cache.js';
 import { randomInt } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Invalid, IllegalTransition, NotFound } from '../common/errors.js';
-import { claimIdempotencyKey, requestHash } from '../common/idempotency.js';
+import { claimIdempotencyKey, requestHash } from '../repositories/idempotency.js';
 import type { Page } from '../common/pagination.js';
 import { validateAgainstDesignSpace } from '../core/chemistry/composition.js';
 import { ELEMENT_SYMBOLS } from '../core/chemistry/elements.js';
@@ -14,12 +12,16 @@ import { checkDesignSpace } from '../core/campaign/design-space.js';
 import { NOT_COUNTED } from '../core/campaign/experiment-lifecycle.js';
 import { allowedActions, campaignTransition, type CampaignAction } from '../core/campaign/lifecycle.js';
 import { withStrategyDefaults } from '../core/campaign/strategy.js';
-import { MeasurementEntity } from '../measurements/measurement.entity.js';
-import { RejectedMessageEntity } from '../measurements/rejected-message.entity.js';
+import type { MeasurementEntity } from '../measurements/measurement.entity.js';
+import { CampaignRepository } from '../repositories/campaign.repository.js';
+import { Database, type Tx } from '../repositories/database.js';
+import { ExperimentRepository } from '../repositories/experiment.repository.js';
+import { MeasurementRepository, type NewMeasurement } from '../repositories/measurement.repository.js';
+import { RejectedMessageRepository } from '../repositories/rejected-message.repository.js';
 import { ImportFormatError, parseSeedData, type RowProblem } from '../measurements/seed-import.js';
 import { APP_CONFIG } from '../infrastructure/tokens.js';
 import type { AppConfig } from '../config/config.js';
-import { CampaignEntity, type Objectives } from './campaign.entity.js';
+import type { CampaignEntity, Objectives } from './campaign.entity.js';
 import { CampaignEvents } from './campaign-events.js';
 import type {
   CampaignListQuery, CampaignView, CreateCampaignDto, DesignSpaceDto, ImportResultView, MeasurementListQuery, ObjectivesDto,
@@ -46,7 +48,11 @@ export class CampaignsService {
   private readonly pages = new CoalescingCache<Page<CampaignView> | Page<MeasurementEntity>>({ freshMs: LIST_FRESH_MS, staleMs: LIST_STALE_MS, maxEntries: 2000 });
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Database) private readonly db: Database,
+    @Inject(CampaignRepository) private readonly campaigns: CampaignRepository,
+    @Inject(ExperimentRepository) private readonly experiments: ExperimentRepository,
+    @Inject(MeasurementRepository) private readonly measurements: MeasurementRepository,
+    @Inject(RejectedMessageRepository) private readonly rejected: RejectedMessageRepository,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CampaignEvents) private readonly events: CampaignEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,15 +64,11 @@ export class CampaignsService {
     });
   }
 
-  private get campaigns() {
-    return this.dataSource.getRepository(CampaignEntity);
-  }
-
   async create(dto: CreateCampaignDto, actor: string): Promise<CampaignView> {
     const designSpace = toDesignSpace(dto.designSpace);
     this.validate(designSpace, dto.objectives, dto.budget, dto.batchSize);
-    const saved = await this.dataSource.transaction(async (manager) => {
-      const campaign = manager.create(CampaignEntity, {
+    const saved = await this.db.transaction(async (manager) => {
+      const row = await this.campaigns.save(manager, {
         name: dto.name.trim(),
         description: dto.description ?? '',
         status: 'draft',
@@ -79,7 +81,6 @@ export class CampaignsService {
         approvalRequired: dto.approvalRequired ?? false,
         createdBy: actor,
       });
-      const row = await manager.save(campaign);
       await this.audit.record(
         { entityType: 'campaign', entityId: row.id, campaignId: row.id, action: 'create', toState: 'draft', actor },
         manager,
@@ -98,28 +99,25 @@ export class CampaignsService {
   private async loadList(query: CampaignListQuery): Promise<Page<CampaignView>> {
     const limit = query.limit ?? 50;
     const offset = query.offset ?? 0;
-    const qb = this.campaigns.createQueryBuilder('c').orderBy('c.created_at', 'DESC').addOrderBy('c.id').take(limit).skip(offset);
-    if (query.status) qb.andWhere('c.status = :status', { status: query.status });
-    if (query.q) qb.andWhere('c.name ILIKE :q', { q: `%${query.q.replace(/[%_\\]/g, (m) => `\\${m}`)}%` });
-    const [rows, total] = await qb.getManyAndCount();
-    const counts = await this.measurementCounts(rows.map((r) => r.id));
+    const [rows, total] = await this.campaigns.page({ limit, offset, status: query.status, q: query.q });
+    const counts = await this.measurements.countsByCampaign(rows.map((r) => r.id));
     return { items: rows.map((r) => this.view(r, counts.get(r.id))), total, limit, offset };
   }
 
   async get(id: string): Promise<CampaignView> {
     const campaign = await this.find(id);
-    return this.view(campaign, (await this.measurementCounts([id])).get(id));
+    return this.view(campaign, (await this.measurements.countsByCampaign([id])).get(id));
   }
 
-  async find(id: string, manager: EntityManager = this.dataSource.manager): Promise<CampaignEntity> {
-    const campaign = await manager.findOneBy(CampaignEntity, { id });
+  async find(id: string, tx?: Tx): Promise<CampaignEntity> {
+    const campaign = await this.campaigns.findById(id, tx);
     if (!campaign) throw new NotFound('campaign', id);
     return campaign;
   }
 
   async update(id: string, dto: UpdateCampaignDto, actor: string): Promise<CampaignView> {
     const changed = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
-    const { row, live } = await this.dataSource.transaction(async (manager) => {
+    const { row, live } = await this.db.transaction(async (manager) => {
       const campaign = await this.lock(id, manager);
       // A running or paused campaign can be steered: budget, batch size, objectives (and its name).
       const live = campaign.status === 'running' || campaign.status === 'paused';
@@ -140,7 +138,7 @@ export class CampaignsService {
       const batchSize = dto.batchSize ?? campaign.batchSize;
       this.validate(designSpace, objectives, budget, batchSize);
       if (live && dto.budget !== undefined) {
-        const [{ used }] = await manager.query(`SELECT count(*)::int AS used FROM experiment WHERE campaign_id = $1 AND NOT (status = ANY($2))`, [id, NOT_COUNTED]);
+        const used = await this.experiments.countCounted(id, NOT_COUNTED, manager);
         if (budget < used) throw new Invalid(`budget ${budget} is below the ${used} experiments already proposed or measured`);
       }
       const before = { budget: campaign.budget, batchSize: campaign.batchSize, objectives: campaign.objectives };
@@ -155,7 +153,7 @@ export class CampaignsService {
         strategy: dto.strategy ? { ...campaign.strategy, ...stripUndefined(dto.strategy) } : campaign.strategy,
         approvalRequired: dto.approvalRequired ?? campaign.approvalRequired,
       });
-      const row = await manager.save(campaign);
+      const row = await this.campaigns.save(manager, campaign);
       await this.audit.record(
         {
           entityType: 'campaign', entityId: id, campaignId: id, action: 'update', actor, fromState: campaign.status, toState: campaign.status,
@@ -172,13 +170,13 @@ export class CampaignsService {
   }
 
   async act(id: string, action: CampaignAction, actor: string, reason?: string): Promise<CampaignView> {
-    const { row, from } = await this.dataSource.transaction(async (manager) => {
+    const { row, from } = await this.db.transaction(async (manager) => {
       const campaign = await this.lock(id, manager);
       const from = campaign.status;
       const result = campaignTransition(from, action);
       if (!result.ok) throw new IllegalTransition(result.reason, { status: from, allowedActions: allowedActions(from) });
       if (action === 'start') {
-        const measured = await manager.count(MeasurementEntity, { where: { campaignId: id, isCurrent: true } });
+        const measured = await this.measurements.countCurrent(id, manager);
         if (measured === 0) {
           throw new IllegalTransition('cannot start a campaign without seed data: import measured alloys first (POST .../measurements/import)');
         }
@@ -189,7 +187,7 @@ export class CampaignsService {
         campaign.completionReason = reason ?? (action === 'complete' ? 'completed by user' : 'aborted by user');
       }
       campaign.status = result.to;
-      const saved = await manager.save(campaign);
+      const saved = await this.campaigns.save(manager, campaign);
       await this.audit.record(
         { entityType: 'campaign', entityId: id, campaignId: id, action, fromState: from, toState: result.to, cause: reason ?? null, actor },
         manager,
@@ -234,7 +232,7 @@ export class CampaignsService {
     }
     let outside = 0;
     let inserted = 0;
-    await this.dataSource.transaction(async (manager) => {
+    await this.db.transaction(async (manager) => {
       // the key is bound to this upload: the same key with another file is a 422 and stores nothing
       if (options.idempotencyKey) {
         await claimIdempotencyKey(manager, id, options.idempotencyKey, requestHash({ text, format: options.format ?? null, strict: options.strict ?? false }));
@@ -261,15 +259,8 @@ export class CampaignsService {
         };
       });
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const result = await manager
-          .createQueryBuilder()
-          .insert()
-          .into(MeasurementEntity)
-          .values(rows.slice(i, i + INSERT_CHUNK) as QueryDeepPartialEntity<MeasurementEntity>[])
-          .orIgnore() // a repeated idempotency key is a no-op
-          .returning(['id'])
-          .execute();
-        inserted += result.raw.length;
+        // a repeated idempotency key is a no-op
+        inserted += (await this.measurements.insertNew(manager, rows.slice(i, i + INSERT_CHUNK) as NewMeasurement[])).length;
       }
       await this.audit.record(
         {
@@ -298,26 +289,12 @@ export class CampaignsService {
 
   private async loadMeasurements(id: string, query: MeasurementListQuery): Promise<Page<MeasurementEntity>> {
     await this.find(id);
-    const limit = query.limit ?? 50;
-    const offset = query.offset ?? 0;
-    const qb = this.dataSource
-      .getRepository(MeasurementEntity)
-      .createQueryBuilder('m')
-      .where('m.campaign_id = :id AND m.is_current', { id })
-      .orderBy('m.created_at', 'ASC')
-      .addOrderBy('m.id')
-      .take(limit)
-      .skip(offset);
-    if (query.source) qb.andWhere('m.source = :source', { source: query.source });
-    if (query.element) qb.andWhere('m.composition ? :element', { element: query.element });
-    if (query.glass) qb.andWhere('m.is_glass = :glass', { glass: query.glass === 'true' });
-    const [items, total] = await qb.getManyAndCount();
-    return { items, total, limit, offset };
+    return this.measurements.page(id, { ...query, limit: query.limit ?? 50, offset: query.offset ?? 0 });
   }
 
   private async recordRejectedRows(campaignId: string, problems: RowProblem[], outcome: string): Promise<void> {
     for (let i = 0; i < problems.length; i += INSERT_CHUNK) {
-      await this.dataSource.getRepository(RejectedMessageEntity).insert(
+      await this.rejected.insertMany(
         problems.slice(i, i + INSERT_CHUNK).map((p) => ({
           channel: 'import',
           campaignId,
@@ -328,8 +305,8 @@ export class CampaignsService {
     }
   }
 
-  private async lock(id: string, manager: EntityManager): Promise<CampaignEntity> {
-    const campaign = await manager.findOne(CampaignEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  private async lock(id: string, manager: Tx): Promise<CampaignEntity> {
+    const campaign = await this.campaigns.lock(manager, id);
     if (!campaign) throw new NotFound('campaign', id);
     return campaign;
   }
@@ -341,24 +318,6 @@ export class CampaignsService {
     if (!objectives.requireGlass && objectives.targets.length === 0) problems.push('objectives need glass formation or at least one property target');
     if (batchSize > budget) problems.push(`batchSize ${batchSize} exceeds the budget of ${budget} experiments`);
     if (problems.length > 0) throw new Invalid(`invalid campaign: ${problems.join('; ')}`, problems);
-  }
-
-  private async measurementCounts(ids: string[]): Promise<Map<string, Record<string, number>>> {
-    const result = new Map<string, Record<string, number>>();
-    if (ids.length === 0) return result;
-    const rows: { campaign_id: string; source: string; n: string; glass: string }[] = await this.dataSource.query(
-      `SELECT campaign_id, source, count(*) AS n, count(*) FILTER (WHERE is_glass) AS glass
-         FROM measurement WHERE campaign_id = ANY($1) AND is_current GROUP BY campaign_id, source`,
-      [ids],
-    );
-    for (const r of rows) {
-      const c = result.get(r.campaign_id) ?? { total: 0, glass: 0 };
-      c[r.source] = Number(r.n);
-      c.total += Number(r.n);
-      c.glass += Number(r.glass);
-      result.set(r.campaign_id, c);
-    }
-    return result;
   }
 
   view(c: CampaignEntity, counts: Record<string, number> = { total: 0, glass: 0 }): CampaignView {

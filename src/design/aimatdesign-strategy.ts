@@ -17,7 +17,7 @@ import type { SurrogateCvMetrics } from '../core/campaign/model-metrics.js';
 import type { Objective } from '../core/rl/types.js';
 import { SurrogateBundle, type BundleCrossValidation } from '../core/surrogates/bundle.js';
 import { calibrateDomainUncertainty, withDomainUncertainty } from '../core/surrogates/domain-uncertainty.js';
-import { PgKnowledgeCache } from '../knowledge/pg-knowledge-cache.js';
+import { PgKnowledgeCache } from '../repositories/knowledge-cache.repository.js';
 import { shareInElements } from '../core/rl/design-space.js';
 import { Random } from '../core/util/random.js';
 import { RandomStrategy } from './random-strategy.js';

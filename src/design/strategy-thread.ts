@@ -6,7 +6,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppConfig } from '../config/config.js';
-import { createDataSource } from '../database/data-source.js';
+import { createDataSource } from '../repositories/data-source.js';
 import { STRATEGIES } from './strategies.js';
 import type { DesignContext } from './strategy.js';
 

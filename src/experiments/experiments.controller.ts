@@ -1,7 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiOkResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiConsumes, ApiBody } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor.js';
 import { IllegalTransition, Invalid } from '../common/errors.js';
 import { PageQuery } from '../common/pagination.js';
@@ -87,7 +86,6 @@ export class ExperimentsController {
     @Inject(CampaignsService) private readonly campaigns: CampaignsService,
     @Inject(TechnicianEntryService) private readonly entries: TechnicianEntryService,
     @Inject(DispatcherService) private readonly dispatcher: DispatcherService,
-    @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(PredictionService) private readonly predictions: PredictionService,
   ) {}
 
@@ -233,16 +231,7 @@ export class ExperimentsController {
   @ApiOkResponse({ schema: entityRef(ExperimentEntity) })
   @ApiConflictResponse({ description: 'the experiment is finished; it cannot be cancelled' })
   async cancel(@Param('id', ID) id: string, @Body() body: ReasonDto, @Actor() actor: string) {
-    const e = await this.dataSource.transaction(async (m) => {
-      const experiment = await this.experiments.lock(m, id);
-      if (!['proposed', 'approved', 'queued', 'dispatched', 'accepted', 'running'].includes(experiment.status)) {
-        throw new IllegalTransition(`experiment ${id} is ${experiment.status}; it cannot be cancelled`);
-      }
-      const job = experiment.currentJobId ? { jobId: experiment.currentJobId, instrumentId: experiment.instrumentId! } : null;
-      if (job) await m.query(`UPDATE instrument_job SET status = 'cancelled', finished_at = coalesce(finished_at, now()) WHERE job_id = $1`, [job.jobId]);
-      await this.experiments.transition(m, experiment, 'cancelled', { cause: body.reason, actor, set: { currentJobId: null, deadline: null } });
-      return { experiment, job };
-    });
+    const e = await this.experiments.cancel(id, actor, body.reason);
     if (e.job) await this.dispatcher.cancelJob(e.job.instrumentId, e.job.jobId);
     this.dispatcher.request();
     return e.experiment;

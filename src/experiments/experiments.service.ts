@@ -1,16 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, In, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { IllegalTransition, Invalid, NotFound } from '../common/errors.js';
 import type { Page } from '../common/pagination.js';
 import { formatFormula, normalize, roundToStep, validateAgainstDesignSpace } from '../core/chemistry/composition.js';
 import type { Composition } from '../core/chemistry/types.js';
-import { NOT_COUNTED, transitionProblem, type ExperimentState } from '../core/campaign/experiment-lifecycle.js';
+import { NOT_COUNTED, OPEN_STATES, transitionProblem, type ExperimentState } from '../core/campaign/experiment-lifecycle.js';
 import type { DesignSpace } from '../core/chemistry/types.js';
-import { CampaignEntity } from '../campaigns/campaign.entity.js';
+import type { CampaignEntity } from '../campaigns/campaign.entity.js';
+import { CampaignRepository } from '../repositories/campaign.repository.js';
+import { Database, type Tx } from '../repositories/database.js';
+import { ExperimentRepository } from '../repositories/experiment.repository.js';
 import { PredictionService, type ModelRef, type PredictionWithIntervals } from '../models/prediction.service.js';
-import { ExperimentEntity, InstrumentJobEntity, type Prediction } from './experiment.entity.js';
+import type { ExperimentEntity, InstrumentJobEntity, Prediction } from './experiment.entity.js';
 
 export interface TransitionOptions {
   cause: string;
@@ -24,18 +26,20 @@ export interface TransitionOptions {
 @Injectable()
 export class ExperimentsService {
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Database) private readonly db: Database,
+    @Inject(ExperimentRepository) private readonly repo: ExperimentRepository,
+    @Inject(CampaignRepository) private readonly campaigns: CampaignRepository,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CampaignEvents) private readonly events: CampaignEvents,
     @Inject(PredictionService) private readonly predictions: PredictionService,
   ) {}
 
-  async transition(manager: EntityManager, experiment: ExperimentEntity, to: ExperimentState, options: TransitionOptions): Promise<ExperimentEntity> {
+  async transition(manager: Tx, experiment: ExperimentEntity, to: ExperimentState, options: TransitionOptions): Promise<ExperimentEntity> {
     const from = experiment.status;
     const problem = transitionProblem(from, to);
     if (problem) throw new IllegalTransition(problem, { status: from });
     Object.assign(experiment, options.set ?? {}, { status: to, statusReason: options.cause });
-    await manager.update(ExperimentEntity, { id: experiment.id }, { ...(options.set ?? {}), status: to, statusReason: options.cause });
+    await this.repo.update(experiment.id, { ...(options.set ?? {}), status: to, statusReason: options.cause }, manager);
     await this.audit.record(
       {
         entityType: 'experiment', entityId: experiment.id, campaignId: experiment.campaignId, action: 'transition',
@@ -53,15 +57,15 @@ export class ExperimentsService {
   }
 
   /** Lock one experiment row for a state change. */
-  async lock(manager: EntityManager, id: string): Promise<ExperimentEntity> {
-    const experiment = await manager.findOne(ExperimentEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  async lock(manager: Tx, id: string): Promise<ExperimentEntity> {
+    const experiment = await this.repo.lock(manager, id);
     if (!experiment) throw new NotFound('experiment', id);
     return experiment;
   }
 
   /** Create a batch of proposals (queued directly, or proposed when the campaign has an approval gate). */
   async createProposals(
-    manager: EntityManager,
+    manager: Tx,
     campaign: CampaignEntity,
     proposals: { composition: Composition; prediction: Prediction | null }[],
     modelVersionId: string | null,
@@ -69,18 +73,15 @@ export class ExperimentsService {
     options: { byPi?: boolean } = {},
   ): Promise<ExperimentEntity[]> {
     if (proposals.length === 0) return [];
-    const [{ max_seq, max_batch }] = await manager.query(
-      `SELECT coalesce(max(sequence), 0) AS max_seq, coalesce(max(batch_number), 0) AS max_batch FROM experiment WHERE campaign_id = $1`,
-      [campaign.id],
-    );
-    const batchNumber = Number(max_batch) + 1;
+    const last = await this.repo.lastNumbers(campaign.id, manager);
+    const batchNumber = last.batch + 1;
     // A PI's own composition needs no approval: it is queued like an approved proposal.
     const gated = campaign.approvalRequired && !options.byPi;
     const status: ExperimentState = gated ? 'proposed' : 'queued';
     const rows = proposals.map((p, i) =>
-      manager.create(ExperimentEntity, {
+      ({
         campaignId: campaign.id,
-        sequence: Number(max_seq) + i + 1,
+        sequence: last.sequence + i + 1,
         batchNumber,
         status,
         composition: p.composition,
@@ -91,7 +92,7 @@ export class ExperimentsService {
         statusReason: options.byPi ? `added by ${actor}` : gated ? 'waiting for approval' : 'proposed by the design agent',
       }),
     );
-    const saved = await manager.save(rows);
+    const saved = await this.repo.insert(manager, rows);
     for (const e of saved) {
       await this.audit.record(
         { entityType: 'experiment', entityId: e.id, campaignId: campaign.id, action: 'create', toState: status, cause: options.byPi ? `added by ${actor} (batch ${batchNumber})` : `batch ${batchNumber}`, actor },
@@ -106,7 +107,7 @@ export class ExperimentsService {
   }
 
   async approve(id: string, actor: string, reason?: string): Promise<ExperimentEntity> {
-    return this.dataSource.transaction(async (m) => {
+    return this.db.transaction(async (m) => {
       const e = await this.lock(m, id);
       if (e.status !== 'proposed') throw new IllegalTransition(`experiment ${id} is ${e.status}; only proposed experiments can be approved`);
       return this.decide(m, e, 'approve', actor, reason);
@@ -114,7 +115,7 @@ export class ExperimentsService {
   }
 
   async reject(id: string, actor: string, reason: string): Promise<ExperimentEntity> {
-    return this.dataSource.transaction(async (m) => {
+    return this.db.transaction(async (m) => {
       const e = await this.lock(m, id);
       if (e.status !== 'proposed') throw new IllegalTransition(`experiment ${id} is ${e.status}; only proposed experiments can be rejected`);
       return this.decide(m, e, 'reject', actor, reason);
@@ -126,9 +127,9 @@ export class ExperimentsService {
    * a proposal of this campaign waiting for approval, else nothing changes and the answer says which.
    */
   async decideMany(campaignId: string, ids: string[], decision: 'approve' | 'reject', actor: string, reason?: string): Promise<ExperimentEntity[]> {
-    return this.dataSource.transaction(async (m) => {
+    return this.db.transaction(async (m) => {
       const unique = [...new Set(ids)].sort(); // lock order: by id
-      const rows = await m.find(ExperimentEntity, { where: { id: In(unique) }, lock: { mode: 'pessimistic_write' }, order: { id: 'ASC' } });
+      const rows = await this.repo.lockMany(m, unique);
       const byId = new Map(rows.map((e) => [e.id, e]));
       const problems = unique.flatMap((id) => {
         const e = byId.get(id);
@@ -142,8 +143,25 @@ export class ExperimentsService {
     });
   }
 
+  /**
+   * Cancel an experiment that is not finished; its open job (if any) is closed as cancelled and
+   * returned, so the caller can tell the instrument to drop it.
+   */
+  async cancel(id: string, actor: string, reason: string): Promise<{ experiment: ExperimentEntity; job: { jobId: string; instrumentId: string } | null }> {
+    return this.db.transaction(async (m) => {
+      const experiment = await this.lock(m, id);
+      if (!OPEN_STATES.includes(experiment.status)) {
+        throw new IllegalTransition(`experiment ${id} is ${experiment.status}; it cannot be cancelled`);
+      }
+      const job = experiment.currentJobId ? { jobId: experiment.currentJobId, instrumentId: experiment.instrumentId! } : null;
+      if (job) await this.repo.finishJobs(m, [job.jobId], 'cancelled', []);
+      await this.transition(m, experiment, 'cancelled', { cause: reason, actor, set: { currentJobId: null, deadline: null } });
+      return { experiment, job };
+    });
+  }
+
   /** A PI's decision on a proposal: approved (then queued for dispatch) or rejected. */
-  private async decide(m: EntityManager, e: ExperimentEntity, decision: 'approve' | 'reject', actor: string, reason?: string): Promise<ExperimentEntity> {
+  private async decide(m: Tx, e: ExperimentEntity, decision: 'approve' | 'reject', actor: string, reason?: string): Promise<ExperimentEntity> {
     if (decision === 'reject') return this.transition(m, e, 'rejected', { cause: reason ?? 'rejected', actor });
     await this.transition(m, e, 'approved', { cause: reason ?? 'approved', actor });
     return this.transition(m, e, 'queued', { cause: 'approved; waiting for an instrument', actor });
@@ -155,14 +173,14 @@ export class ExperimentsService {
    * counted in the budget (refused once the budget is allocated).
    */
   async addOwn(campaignId: string, composition: Composition, actor: string): Promise<ExperimentEntity & { model: ModelRef | null }> {
-    return this.dataSource.transaction(async (m) => {
-      const campaign = await m.findOne(CampaignEntity, { where: { id: campaignId }, lock: { mode: 'pessimistic_write' } });
+    return this.db.transaction(async (m) => {
+      const campaign = await this.campaigns.lock(m, campaignId);
       if (!campaign) throw new NotFound('campaign', campaignId);
       if (!['draft', 'running', 'paused'].includes(campaign.status)) {
         throw new IllegalTransition(`campaign ${campaignId} is ${campaign.status}: experiments can be added while it is a draft, running or paused`);
       }
       const normalized = compositionInSpace(composition, campaign.designSpace);
-      const [{ used }] = await m.query(`SELECT count(*)::int AS used FROM experiment WHERE campaign_id = $1 AND NOT (status = ANY($2))`, [campaignId, NOT_COUNTED]);
+      const used = await this.repo.countCounted(campaignId, NOT_COUNTED, m);
       if (used >= campaign.budget) {
         throw new IllegalTransition(`the budget of ${campaign.budget} experiments is allocated (${used} counted): raise it first (PATCH /campaigns/${campaignId})`);
       }
@@ -174,10 +192,10 @@ export class ExperimentsService {
 
   /** A PI edits a proposal's composition before approving it: rounded to the step, checked against the space. */
   async edit(id: string, composition: Composition, actor: string): Promise<ExperimentEntity> {
-    return this.dataSource.transaction(async (m) => {
+    return this.db.transaction(async (m) => {
       const e = await this.lock(m, id);
       if (e.status !== 'proposed') throw new IllegalTransition(`experiment ${id} is ${e.status}; only proposed experiments can be edited`);
-      const campaign = await m.findOneByOrFail(CampaignEntity, { id: e.campaignId });
+      const campaign = (await this.campaigns.findById(e.campaignId, m))!;
       const normalized = compositionInSpace(composition, campaign.designSpace);
       const before = e.formula;
       // The edited composition gets the current surrogates' prediction (none before the first model).
@@ -185,7 +203,7 @@ export class ExperimentsService {
       const prediction = predicted ? strip(predicted.predictions[0]) : null;
       const modelVersionId = predicted?.model.id ?? e.modelVersionId;
       Object.assign(e, { composition: normalized, formula: formatFormula(normalized), elements: Object.keys(normalized).sort(), prediction, modelVersionId });
-      await m.update(ExperimentEntity, { id }, { composition: normalized, formula: e.formula, elements: e.elements, prediction, modelVersionId });
+      await this.repo.update(id, { composition: normalized, formula: e.formula, elements: e.elements, prediction, modelVersionId }, m);
       await this.audit.record(
         { entityType: 'experiment', entityId: id, campaignId: e.campaignId, action: 'edit', cause: `${before} -> ${e.formula}`, actor, details: { predictedBy: predicted?.model.id ?? null } },
         m,
@@ -195,20 +213,14 @@ export class ExperimentsService {
   }
 
   async get(id: string): Promise<ExperimentEntity & { jobs: InstrumentJobEntity[] }> {
-    const e = await this.dataSource.getRepository(ExperimentEntity).findOneBy({ id });
+    const e = await this.repo.findById(id);
     if (!e) throw new NotFound('experiment', id);
-    const jobs = await this.dataSource.getRepository(InstrumentJobEntity).find({ where: { experimentId: id }, order: { attempt: 'ASC' } });
+    const jobs = await this.repo.jobsOf(id);
     return { ...e, jobs };
   }
 
-  async list(campaignId: string, filter: { status?: string[]; limit: number; offset: number }): Promise<Page<ExperimentEntity>> {
-    const [items, total] = await this.dataSource.getRepository(ExperimentEntity).findAndCount({
-      where: { campaignId, ...(filter.status?.length ? { status: In(filter.status) } : {}) },
-      order: { sequence: 'ASC' },
-      take: filter.limit,
-      skip: filter.offset,
-    });
-    return { items, total, limit: filter.limit, offset: filter.offset };
+  list(campaignId: string, filter: { status?: string[]; limit: number; offset: number }): Promise<Page<ExperimentEntity>> {
+    return this.repo.page(campaignId, filter);
   }
 }
 

@@ -4,8 +4,10 @@ import { BrokerPortInUseError, startEmbeddedBroker, type EmbeddedBroker } from '
 import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../adapters/storage/embedded-postgres.js';
 import type { AppConfig } from '../config/config.js';
-import { openDatabase } from '../database/data-source.js';
+import { openDatabase } from '../repositories/data-source.js';
 import { embeddedBrokerAuth } from '../auth/broker-security.js';
+import { InstrumentCredentialRepository } from '../repositories/api-key.repository.js';
+import { RejectedMessageRepository } from '../repositories/rejected-message.repository.js';
 import { BullMqJobQueue, InProcessJobQueue, type JobQueue } from '../jobs/job-queue.js';
 
 /**
@@ -64,7 +66,7 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     const clientId =
       config.mqttClientId ??
       `aimd-service-${config.role}-${hostname()}-${config.role === 'worker' ? process.pid : config.http.port}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
-    const brokerAuth = config.mqtt.mode === 'embedded' && !workerOnEmbedded ? embeddedBrokerAuth(config, dataSource, log, clientId) : null;
+    const brokerAuth = config.mqtt.mode === 'embedded' && !workerOnEmbedded ? embeddedBrokerAuth(config, { credentials: new InstrumentCredentialRepository(dataSource), rejected: new RejectedMessageRepository(dataSource) }, log, clientId) : null;
     if (workerOnEmbedded && config.mqtt.mode === 'embedded') {
       // A worker beside `npm start` uses that process's embedded broker (it publishes dispatches
       // after an iteration); it never starts a broker of its own, which no instrument would hear.

@@ -3,7 +3,8 @@ import { Logger } from '@nestjs/common';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { BackgroundJobEntity } from './background-job.entity.js';
+import { JobRepository } from '../repositories/job.repository.js';
+import type { BackgroundJobEntity } from './background-job.entity.js';
 
 /**
  * Background jobs (train surrogates, train the agent, propose, refine). The handlers are the same
@@ -47,38 +48,35 @@ abstract class RecordedJobQueue implements JobQueue {
   abstract readonly mode: 'in-process' | 'redis';
   protected readonly handlers = new Map<string, JobHandler>();
 
-  constructor(protected readonly dataSource: DataSource) {}
+  protected readonly jobs: JobRepository;
+
+  constructor(dataSource: DataSource) {
+    this.jobs = new JobRepository(dataSource);
+  }
 
   register(kind: string, handler: JobHandler): void {
     this.handlers.set(kind, handler);
   }
 
-  protected get jobs() {
-    return this.dataSource.getRepository(BackgroundJobEntity);
-  }
-
   /** Insert the row, or return the queued one with the same dedupe key. */
   protected async record(kind: string, options: EnqueueOptions): Promise<{ job: BackgroundJobEntity; created: boolean }> {
     if (!this.handlers.has(kind)) throw new Error(`no handler registered for job kind "${kind}"`);
-    const rows = await this.dataSource.query(
-      `INSERT INTO background_job (kind, campaign_id, dedupe_key, state, backend, max_attempts, input)
-       VALUES ($1, $2, $3, 'queued', $4, $5, $6)
-       ON CONFLICT (dedupe_key) WHERE state = 'queued' AND dedupe_key IS NOT NULL DO NOTHING
-       RETURNING id`,
-      [kind, options.campaignId ?? null, options.dedupeKey ?? null, this.mode, options.maxAttempts ?? 3, options.input ?? {}],
-    );
-    if (rows.length > 0) return { job: await this.jobs.findOneByOrFail({ id: rows[0].id }), created: true };
-    const existing = await this.jobs.findOneBy({ dedupeKey: options.dedupeKey!, state: 'queued' });
+    const id = await this.jobs.insertQueued({
+      kind, campaignId: options.campaignId ?? null, dedupeKey: options.dedupeKey ?? null, backend: this.mode, maxAttempts: options.maxAttempts ?? 3, input: options.input ?? {},
+    });
+    if (id !== null) return { job: (await this.jobs.findById(id))!, created: true };
+    const existing = await this.jobs.queuedWithKey(options.dedupeKey!);
     if (existing) return { job: existing, created: false };
     return this.record(kind, options); // it left the queued state between the two statements
   }
 
   /** Run one attempt; returns normally on success, throws on failure (after recording it). */
   protected async runAttempt(jobId: string, attempt: number): Promise<unknown> {
-    const job = await this.jobs.findOneByOrFail({ id: jobId });
+    const job = await this.jobs.findById(jobId);
+    if (!job) throw new Error(`background job ${jobId} is gone`);
     const handler = this.handlers.get(job.kind);
     if (!handler) throw new Error(`no handler registered for job kind "${job.kind}"`);
-    await this.jobs.update({ id: jobId }, { state: 'running', attempts: attempt, startedAt: new Date(), error: null });
+    await this.jobs.update(jobId, { state: 'running', attempts: attempt, startedAt: new Date(), error: null });
     const ctx: JobContext = {
       jobId,
       kind: job.kind,
@@ -86,19 +84,19 @@ abstract class RecordedJobQueue implements JobQueue {
       input: job.input,
       attempt,
       reportProgress: async (fraction, message) => {
-        await this.jobs.update({ id: jobId }, { progress: Math.max(0, Math.min(1, fraction)), progressMessage: message ?? null });
+        await this.jobs.update(jobId, { progress: Math.max(0, Math.min(1, fraction)), progressMessage: message ?? null });
       },
     };
     try {
       const result = await handler(ctx);
-      await this.jobs.update({ id: jobId }, { state: 'completed', progress: 1, result: (result ?? null) as object, finishedAt: new Date() });
+      await this.jobs.update(jobId, { state: 'completed', progress: 1, result: (result ?? null) as object, finishedAt: new Date() });
       return result;
     } catch (error) {
       const final = attempt >= job.maxAttempts;
       // A job waiting for its retry stays 'running' (with the error shown), so it never collides
       // with a newer queued job of the same dedupe key.
       await this.jobs.update(
-        { id: jobId },
+        jobId,
         {
           state: final ? 'failed' : 'running',
           error: errorText(error),
@@ -137,9 +135,7 @@ export class InProcessJobQueue extends RecordedJobQueue {
   async startWorker(): Promise<void> {
     this.consuming = true;
     // Jobs left queued or running by a previous process run again (handlers are idempotent).
-    const leftover: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM background_job WHERE backend = 'in-process' AND state IN ('queued','running') ORDER BY created_at`,
-    );
+    const leftover = await this.jobs.inStates('in-process', ['queued', 'running']);
     for (const row of leftover) if (!this.pending.includes(row.id)) this.pending.push(row.id);
     this.pump();
   }
@@ -160,7 +156,7 @@ export class InProcessJobQueue extends RecordedJobQueue {
         await this.runAttempt(id, attempt);
         return;
       } catch {
-        const job = await this.jobs.findOneBy({ id });
+        const job = await this.jobs.findById(id);
         if (!job || job.state === 'failed' || this.closed) return;
         await sleep(BACKOFF_BASE_MS * 2 ** (attempt - 1));
       }
@@ -244,9 +240,7 @@ export class BullMqJobQueue extends RecordedJobQueue {
     this.worker.on('error', () => undefined);
     await this.worker.waitUntilReady();
     // Rows still queued from before (their add may never have reached Redis) get their job now.
-    const queued: { id: string; kind: string; max_attempts: number }[] = await this.dataSource.query(
-      `SELECT id, kind, max_attempts FROM background_job WHERE backend = 'redis' AND state = 'queued' ORDER BY created_at`,
-    );
+    const queued = await this.jobs.inStates('redis', ['queued']);
     for (const row of queued) await this.add({ id: row.id, kind: row.kind, maxAttempts: row.max_attempts });
   }
 

@@ -1,11 +1,11 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional, ApiTags, ApiOkResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
-import { DataSource } from 'typeorm';
 import { NotFound } from '../common/errors.js';
 import { PageQuery } from '../common/pagination.js';
 import { BackgroundJobEntity, JOB_STATES } from './background-job.entity.js';
 import { entityRef, pageOf } from '../common/openapi.js';
+import { JobRepository } from '../repositories/job.repository.js';
 
 class JobListQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
@@ -17,21 +17,13 @@ class JobListQuery extends PageQuery {
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
 export class JobsController {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(@Inject(JobRepository) private readonly jobs: JobRepository) {}
 
   @Get()
   @ApiOperation({ summary: 'Background jobs (training, design iterations) with state, progress and errors; newest first' })
   @ApiOkResponse({ schema: pageOf(entityRef(BackgroundJobEntity)) })
-  async list(@Query() query: JobListQuery) {
-    const limit = query.limit ?? 50;
-    const offset = query.offset ?? 0;
-    const [items, total] = await this.dataSource.getRepository(BackgroundJobEntity).findAndCount({
-      where: { ...(query.campaignId ? { campaignId: query.campaignId } : {}), ...(query.state ? { state: query.state as never } : {}) },
-      order: { createdAt: 'DESC', id: 'ASC' },
-      take: limit,
-      skip: offset,
-    });
-    return { items, total, limit, offset };
+  list(@Query() query: JobListQuery) {
+    return this.jobs.page({ campaignId: query.campaignId, state: query.state }, query.limit ?? 50, query.offset ?? 0);
   }
 
   @Get(':id')
@@ -39,7 +31,7 @@ export class JobsController {
   @ApiOkResponse({ schema: entityRef(BackgroundJobEntity) })
   @ApiNotFoundResponse()
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
-    const job = await this.dataSource.getRepository(BackgroundJobEntity).findOneBy({ id });
+    const job = await this.jobs.findById(id);
     if (!job) throw new NotFound('job', id);
     return job;
   }

@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { isDatabaseUnavailable } from '../common/database-unavailable.filter.js';
-import { DataSource, type EntityManager } from 'typeorm';
 import { encodeJobCancel, encodeJobDispatch, InstrumentTopics } from '../../adapters/mqtt/protocol.js';
 import type { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import type { AppConfig } from '../config/config.js';
-import { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
+import type { ExperimentEntity } from '../experiments/experiment.entity.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
-import { InstrumentEntity } from '../instruments/instrument.entity.js';
+import type { InstrumentEntity } from '../instruments/instrument.entity.js';
+import { Database, type Tx } from '../repositories/database.js';
+import { ExperimentRepository } from '../repositories/experiment.repository.js';
+import { InstrumentRepository } from '../repositories/instrument.repository.js';
 import { APP_CONFIG, MQTT } from '../infrastructure/tokens.js';
 
 /** Every job needs both stages: the campaign's objectives are mechanical properties of a made sample. */
@@ -35,7 +37,9 @@ export class DispatcherService implements OnApplicationShutdown {
   private unreachableSince: number | null = null;
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Database) private readonly db: Database,
+    @Inject(ExperimentRepository) private readonly rows: ExperimentRepository,
+    @Inject(InstrumentRepository) private readonly instruments: InstrumentRepository,
     @Inject(ExperimentsService) private readonly experiments: ExperimentsService,
     @Inject(MQTT) private readonly mqtt: MqttConnection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -83,8 +87,8 @@ export class DispatcherService implements OnApplicationShutdown {
   private async round(): Promise<void> {
     const outbox: { topic: string; payload: string }[] = [];
     const outageStart = this.unreachableSince;
-    await this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(hashtext('aimd:dispatch'))`);
+    await this.db.transaction(async (m) => {
+      await this.db.lockForTransaction(m, 'aimd:dispatch');
       if (outageStart !== null) await this.extendDeadlines(m, Date.now() - outageStart);
       await this.timeOutOverdueJobs(m, outbox);
       await this.dispatchQueued(m, outbox);
@@ -103,25 +107,17 @@ export class DispatcherService implements OnApplicationShutdown {
    * it took meanwhile and stores it now): that time does not count against the instruments, so
    * open jobs get it added to their deadlines instead of timing out and being dispatched twice.
    */
-  private async extendDeadlines(m: EntityManager, outageMs: number): Promise<void> {
+  private async extendDeadlines(m: Tx, outageMs: number): Promise<void> {
     const ms = Math.ceil(outageMs + 2 * this.config.lab.sweepIntervalMs);
-    const jobs = await m.query(`UPDATE instrument_job SET deadline = deadline + make_interval(secs => $1::float8 / 1000) WHERE finished_at IS NULL RETURNING experiment_id`, [ms]);
-    const ids = [...new Set((jobs[0] as { experiment_id: string }[]).map((r) => r.experiment_id))];
-    if (ids.length > 0) await m.query(`UPDATE experiment SET deadline = deadline + make_interval(secs => $1::float8 / 1000) WHERE id = ANY($2::uuid[]) AND deadline IS NOT NULL`, [ms, ids]);
-    this.log.warn(`database was unreachable for ${(outageMs / 1000).toFixed(1)} s: ${ids.length} open job deadline(s) moved by that much`);
+    const moved = await this.rows.extendOpenDeadlines(m, ms);
+    this.log.warn(`database was unreachable for ${(outageMs / 1000).toFixed(1)} s: ${moved} open job deadline(s) moved by that much`);
   }
 
-  private async timeOutOverdueJobs(m: EntityManager, outbox: { topic: string; payload: string }[]): Promise<void> {
-    const overdue: InstrumentJobEntity[] = await m
-      .getRepository(InstrumentJobEntity)
-      .createQueryBuilder('j')
-      .where('j.finished_at IS NULL AND j.deadline < now()')
-      .orderBy('j.deadline')
-      .limit(500)
-      .getMany();
+  private async timeOutOverdueJobs(m: Tx, outbox: { topic: string; payload: string }[]): Promise<void> {
+    const overdue = await this.rows.overdueJobs(m);
     for (const job of overdue) {
       const experiment = await this.experiments.lock(m, job.experimentId); // experiment first, then its job
-      await m.update(InstrumentJobEntity, { jobId: job.jobId }, { status: 'timed_out', finishedAt: new Date() });
+      await this.rows.updateJob(m, job.jobId, { status: 'timed_out', finishedAt: new Date() });
       outbox.push({ topic: this.topics.jobs(job.instrumentId), payload: encodeJobCancel(job.jobId) });
       if (experiment.currentJobId !== job.jobId) continue;
       await this.retryOrGiveUp(m, experiment, `job ${job.jobId} on ${job.instrumentId} passed its deadline`, 'timed_out');
@@ -130,7 +126,7 @@ export class DispatcherService implements OnApplicationShutdown {
   }
 
   /** Back to the queue for a new dispatch while attempts remain; otherwise the final state. */
-  async retryOrGiveUp(m: EntityManager, experiment: ExperimentEntity, reason: string, finalState: 'failed' | 'timed_out'): Promise<void> {
+  async retryOrGiveUp(m: Tx, experiment: ExperimentEntity, reason: string, finalState: 'failed' | 'timed_out'): Promise<void> {
     const clear = { currentJobId: null, instrumentId: null, deadline: null };
     if (experiment.attempts < this.config.lab.maxDispatchAttempts) {
       await this.experiments.transition(m, experiment, 'queued', {
@@ -147,36 +143,31 @@ export class DispatcherService implements OnApplicationShutdown {
     }
   }
 
-  private async dispatchQueued(m: EntityManager, outbox: { topic: string; payload: string }[]): Promise<void> {
-    const queued: ExperimentEntity[] = await m.query(
-      `SELECT e.id FROM experiment e JOIN campaign c ON c.id = e.campaign_id
-        WHERE e.status = 'queued' AND c.status = 'running' ORDER BY c.created_at, e.sequence LIMIT 1000`,
-    );
+  private async dispatchQueued(m: Tx, outbox: { topic: string; payload: string }[]): Promise<void> {
+    const queued = await this.rows.queuedForDispatch(m);
     if (queued.length === 0) return;
     const slots = await this.freeSlots(m);
     if (slots.length === 0) return;
     let sent = 0;
-    for (const { id } of queued) {
+    for (const id of queued) {
       const experiment = await this.experiments.lock(m, id);
       if (experiment.status !== 'queued') continue;
-      const refused = await this.instrumentsThatGaveUp(m, id);
+      const refused = await this.rows.instrumentsThatGaveUp(m, id);
       const slot = this.pick(slots, Object.keys(experiment.composition), refused);
       if (!slot) continue;
       slot.free--;
       const now = new Date();
       const deadline = new Date(now.getTime() + this.config.lab.jobTimeoutMs);
-      const job = await m.save(
-        m.create(InstrumentJobEntity, {
-          experimentId: id,
-          campaignId: experiment.campaignId,
-          instrumentId: slot.instrument.id,
-          attempt: experiment.attempts + 1,
-          status: 'dispatched',
-          stages: REQUIRED_STAGES,
-          dispatchedAt: now,
-          deadline,
-        }),
-      );
+      const job = await this.rows.createJob(m, {
+        experimentId: id,
+        campaignId: experiment.campaignId,
+        instrumentId: slot.instrument.id,
+        attempt: experiment.attempts + 1,
+        status: 'dispatched',
+        stages: REQUIRED_STAGES,
+        dispatchedAt: now,
+        deadline,
+      });
       await this.experiments.transition(m, experiment, 'dispatched', {
         cause: `job ${job.jobId} to ${slot.instrument.id}`,
         actor: ACTOR,
@@ -199,25 +190,13 @@ export class DispatcherService implements OnApplicationShutdown {
     if (sent > 0) this.log.log(`dispatched ${sent} experiment(s)`);
   }
 
-  private async freeSlots(m: EntityManager): Promise<Slot[]> {
-    const instruments = await m.getRepository(InstrumentEntity).find({ where: [{ state: 'online' }, { state: 'busy' }], order: { id: 'ASC' } });
+  private async freeSlots(m: Tx): Promise<Slot[]> {
+    const instruments = await this.instruments.available(m);
     if (instruments.length === 0) return [];
-    const open: { instrument_id: string; n: string }[] = await m.query(
-      `SELECT instrument_id, count(*) AS n FROM instrument_job WHERE finished_at IS NULL GROUP BY instrument_id`,
-    );
-    const busy = new Map(open.map((r) => [r.instrument_id, Number(r.n)]));
+    const busy = await this.rows.openJobCounts(m);
     return instruments
       .map((instrument) => ({ instrument, free: instrument.capabilities.maxConcurrentJobs - (busy.get(instrument.id) ?? 0) }))
       .filter((s) => s.free > 0 && REQUIRED_STAGES.every((stage) => s.instrument.capabilities.stages.includes(stage)));
-  }
-
-  /** Instruments that rejected this experiment or failed it: tried last. */
-  private async instrumentsThatGaveUp(m: EntityManager, experimentId: string): Promise<Set<string>> {
-    const rows: { instrument_id: string }[] = await m.query(
-      `SELECT DISTINCT instrument_id FROM instrument_job WHERE experiment_id = $1 AND status IN ('rejected','failed','timed_out')`,
-      [experimentId],
-    );
-    return new Set(rows.map((r) => r.instrument_id));
   }
 
   /** The eligible instrument with the most free capacity, preferring ones that have not given up on it. */

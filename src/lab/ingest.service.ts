@@ -1,16 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { ResultMessage } from '../../adapters/mqtt/protocol.js';
 import type { AppConfig } from '../config/config.js';
 import { formatFormula } from '../core/chemistry/composition.js';
 import type { Composition } from '../core/chemistry/types.js';
 import { CANCELLED_RESULT_FLAG, canTransition } from '../core/campaign/experiment-lifecycle.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
-import { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
+import type { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
 import { APP_CONFIG } from '../infrastructure/tokens.js';
-import { MeasurementEntity, type Phase } from '../measurements/measurement.entity.js';
+import type { MeasurementEntity, Phase } from '../measurements/measurement.entity.js';
+import { AuditRepository } from '../repositories/audit.repository.js';
+import { Database, type Tx } from '../repositories/database.js';
+import { ExperimentRepository } from '../repositories/experiment.repository.js';
+import { MeasurementRepository, type NewMeasurement } from '../repositories/measurement.repository.js';
+
+/** Job states a result does not change (a cancelled job stays cancelled). */
+const FINAL_JOB_STATES = ['completed', 'cancelled'];
 
 /** A measured result, whichever way it came (instrument over MQTT or technician over REST). */
 export interface IncomingResult {
@@ -44,14 +49,17 @@ export class IngestService {
   private readonly log = new Logger('Ingest');
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Database) private readonly db: Database,
+    @Inject(ExperimentRepository) private readonly experimentRows: ExperimentRepository,
+    @Inject(MeasurementRepository) private readonly measurements: MeasurementRepository,
+    @Inject(AuditRepository) private readonly auditRows: AuditRepository,
     @Inject(ExperimentsService) private readonly experiments: ExperimentsService,
     @Inject(CampaignEvents) private readonly events: CampaignEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async ingest(r: IncomingResult, manager?: EntityManager): Promise<IngestOutcome> {
-    const run = async (m: EntityManager): Promise<IngestOutcome> => {
+  async ingest(r: IncomingResult, manager?: Tx): Promise<IngestOutcome> {
+    const run = async (m: Tx): Promise<IngestOutcome> => {
       const experiment = await this.experiments.lock(m, r.experiment.id);
       const deviation = maxDeviation(r.composition, experiment.composition);
       const flags: string[] = [];
@@ -61,7 +69,7 @@ export class IngestService {
       if (experiment.status === 'cancelled') flags.push(CANCELLED_RESULT_FLAG);
       if (experiment.status === 'measured') flags.push('replicate');
       if (r.jobId && experiment.currentJobId && r.jobId !== experiment.currentJobId) flags.push('superseded_job');
-      const values: QueryDeepPartialEntity<MeasurementEntity> = {
+      const values: NewMeasurement = {
         campaignId: experiment.campaignId,
         experimentId: experiment.id,
         source: r.source,
@@ -83,20 +91,18 @@ export class IngestService {
         measuredAt: r.measuredAt,
         enteredBy: r.enteredBy,
       };
-      const inserted = await m.createQueryBuilder().insert().into(MeasurementEntity).values(values).orIgnore().returning(['id']).execute();
-      if (inserted.raw.length === 0) {
-        const existing = await m.findOneByOrFail(
-          MeasurementEntity,
+      const inserted = await this.measurements.insertNew(m, values);
+      if (inserted.length === 0) {
+        const existing = await this.measurements.findOne(
           r.externalId ? { instrumentId: r.instrumentId!, externalId: r.externalId, revision: 1 } : { campaignId: experiment.campaignId, idempotencyKey: r.idempotencyKey! },
+          m,
         );
-        return { stored: false, duplicateOf: existing.id };
+        return { stored: false, duplicateOf: existing!.id };
       }
       // Technicians get the stored row back; the instrument path (thousands a second) needs the id only.
-      const id: string = inserted.raw[0].id;
-      const measurement = r.source === 'technician' ? await m.findOneByOrFail(MeasurementEntity, { id }) : ({ id } as MeasurementEntity);
-      if (r.jobId) {
-        await m.query(`UPDATE instrument_job SET status = 'completed', finished_at = coalesce(finished_at, now()) WHERE job_id = $1 AND status NOT IN ('completed', 'cancelled')`, [r.jobId]);
-      }
+      const id = inserted[0].id;
+      const measurement = r.source === 'technician' ? (await this.measurements.findOne({ id }, m))! : ({ id } as MeasurementEntity);
+      if (r.jobId) await this.experimentRows.finishJobs(m, [r.jobId], 'completed', FINAL_JOB_STATES);
       let experimentClosed = false;
       if (experiment.status !== 'measured' && canTransition(experiment.status, 'measured')) {
         await this.experiments.transition(m, experiment, 'measured', {
@@ -112,7 +118,7 @@ export class IngestService {
       });
       return { stored: true, measurement, experimentClosed, flags };
     };
-    return manager ? run(manager) : this.dataSource.transaction(run);
+    return manager ? run(manager) : this.db.transaction(run);
   }
 
   /**
@@ -123,16 +129,12 @@ export class IngestService {
   async ingestInstrumentBatch(items: { instrumentId: string; job: InstrumentJobEntity; msg: ResultMessage }[]): Promise<boolean[]> {
     if (items.length === 0) return [];
     const announce: (() => void)[] = [];
-    const stored = await this.dataSource.transaction(async (m) => {
+    const stored = await this.db.transaction(async (m) => {
       const experimentIds = [...new Set(items.map((i) => i.job.experimentId))].sort();
-      const rows: { id: string; campaign_id: string; status: ExperimentEntity['status']; composition: Composition; current_job_id: string | null; sequence: number }[] =
-        await m.query(
-          `SELECT id, campaign_id, status, composition, current_job_id, sequence FROM experiment WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-          [experimentIds],
-        );
+      const rows = await this.experimentRows.lockForResults(m, experimentIds);
       const experiments = new Map(rows.map((r) => [r.id, r]));
       const seen = new Set<string>();
-      const values: QueryDeepPartialEntity<MeasurementEntity>[] = [];
+      const values: NewMeasurement[] = [];
       const keys: string[] = [];
       for (const { instrumentId, job, msg } of items) {
         const key = `${instrumentId}\u0000${msg.measurementId}`;
@@ -154,13 +156,12 @@ export class IngestService {
           extra: {}, raw: (msg.raw ?? null) as object, compositionDeviation: deviation, flags, measuredAt: new Date(msg.measuredAt), enteredBy: instrumentId,
         });
       }
-      const inserted = await m.createQueryBuilder().insert().into(MeasurementEntity).values(values).orIgnore().returning('id, instrument_id, external_id, experiment_id, job_id').execute();
-      const new_: { id: string; instrument_id: string; external_id: string; experiment_id: string; job_id: string }[] = inserted.raw;
+      const new_ = await this.measurements.insertNew<{ id: string; instrument_id: string; external_id: string; experiment_id: string; job_id: string }>(
+        m, values, 'id, instrument_id, external_id, experiment_id, job_id',
+      );
       const storedKeys = new Set(new_.map((r) => `${r.instrument_id}\u0000${r.external_id}`));
       if (new_.length > 0) {
-        await m.query(`UPDATE instrument_job SET status = 'completed', finished_at = coalesce(finished_at, now()) WHERE job_id = ANY($1::uuid[]) AND status NOT IN ('completed', 'cancelled')`, [
-          [...new Set(new_.map((r) => r.job_id))],
-        ]);
+        await this.experimentRows.finishJobs(m, [...new Set(new_.map((r) => r.job_id))], 'completed', FINAL_JOB_STATES);
         // Close each experiment once, with the first new result for it.
         const close = new Map<string, { reason: string; actor: string; from: string }>();
         for (const r of new_) {
@@ -171,16 +172,10 @@ export class IngestService {
         }
         if (close.size > 0) {
           const ids = [...close.keys()];
-          await m.query(
-            `UPDATE experiment e SET status = 'measured', status_reason = x.reason, current_job_id = NULL, deadline = NULL, updated_at = now(), row_version = row_version + 1
-               FROM unnest($1::uuid[], $2::text[]) AS x(id, reason) WHERE e.id = x.id`,
-            [ids, ids.map((id) => close.get(id)!.reason)],
-          );
-          await m.query(
-            `INSERT INTO audit_event (entity_type, entity_id, campaign_id, action, from_state, to_state, cause, actor)
-             SELECT 'experiment', x.id::text, x.campaign_id, 'transition', x.from_state, 'measured', x.cause, x.actor
-               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS x(id, campaign_id, from_state, cause, actor)`,
-            [ids, ids.map((id) => experiments.get(id)!.campaign_id), ids.map((id) => close.get(id)!.from), ids.map((id) => close.get(id)!.reason), ids.map((id) => close.get(id)!.actor)],
+          await this.experimentRows.markMeasured(m, ids, ids.map((id) => close.get(id)!.reason));
+          await this.auditRows.insertMeasured(
+            m,
+            ids.map((id) => ({ id, campaignId: experiments.get(id)!.campaign_id, from: close.get(id)!.from, cause: close.get(id)!.reason, actor: close.get(id)!.actor })),
           );
           const at = new Date().toISOString();
           for (const id of ids) {

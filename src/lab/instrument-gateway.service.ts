@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
 import type { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import {
   decodeInstrumentMessage, InstrumentTopics, type InstrumentEvent, type ResultMessage, type StatusMessage,
@@ -7,9 +6,12 @@ import {
 import type { AppConfig } from '../config/config.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { isDatabaseUnavailable } from '../common/database-unavailable.filter.js';
-import { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
+import type { InstrumentJobEntity } from '../experiments/experiment.entity.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
-import { InstrumentEntity } from '../instruments/instrument.entity.js';
+import { Database } from '../repositories/database.js';
+import { ExperimentRepository } from '../repositories/experiment.repository.js';
+import { InstrumentRepository } from '../repositories/instrument.repository.js';
+import { MeasurementRepository } from '../repositories/measurement.repository.js';
 import { APP_CONFIG, MQTT } from '../infrastructure/tokens.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { IngestService } from './ingest.service.js';
@@ -59,7 +61,10 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   counters = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Database) private readonly db: Database,
+    @Inject(ExperimentRepository) private readonly rows: ExperimentRepository,
+    @Inject(InstrumentRepository) private readonly instruments: InstrumentRepository,
+    @Inject(MeasurementRepository) private readonly measurements: MeasurementRepository,
     @Inject(MQTT) private readonly mqtt: MqttConnection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ExperimentsService) private readonly experiments: ExperimentsService,
@@ -76,9 +81,7 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     // taken anyone's announcement): every instrument is offline until it announces itself again.
     // Retained statuses come back with the subscription below (the broker resends them on SUBSCRIBE);
     // their times are kept, so an instrument's own retained status is not taken for an older one.
-    const [{ n }] = (await this.dataSource.query(
-      `WITH stale AS (UPDATE instrument SET state = 'offline' WHERE state <> 'offline' RETURNING id) SELECT count(*)::int AS n FROM stale`,
-    )) as { n: number }[];
+    const n = await this.instruments.markAllOffline();
     if (n > 0) this.log.log(`${n} instrument(s) marked offline until they announce themselves again`);
     this.detach = this.mqtt.onMessage((topic, payload) => this.enqueue(topic, payload));
     // Replicas on an MQTT 5 broker share instrument traffic, so each result is handled by one of them.
@@ -173,7 +176,7 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
       else if (d.message.channel === 'results') decoded.push({ topic, payload, instrumentId: d.message.instrumentId, msg: d.message.message });
     }
     const ids = [...new Set(decoded.map((d) => d.msg.jobId).filter((id) => UUID.test(id)))];
-    const jobs = ids.length > 0 ? await this.dataSource.getRepository(InstrumentJobEntity).findBy({ jobId: In(ids) }) : [];
+    const jobs = await this.rows.findJobs(ids);
     const byId = new Map(jobs.map((j) => [j.jobId, j]));
     const valid: { instrumentId: string; job: InstrumentJobEntity; msg: ResultMessage }[] = [];
     const firstInBatch = new Map<string, string>(); // job id -> the measurementId of its first result in this batch
@@ -284,13 +287,12 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   }
 
   private async onStatus(instrumentId: string, msg: StatusMessage): Promise<HandleOutcome> {
-    const repo = this.dataSource.getRepository(InstrumentEntity);
-    const existing = await repo.findOneBy({ id: instrumentId });
+    const existing = await this.instruments.findById(instrumentId);
     const at = new Date(msg.at);
     // A last will carries the time of the connection it guards, so it is always "older": trust
     // arrival order for offline, timestamps for the rest (a retained status replayed late).
     if (msg.state !== 'offline' && existing?.statusAt && existing.statusAt > at) return { ok: true, detail: 'older than the status we have' };
-    await repo.save({
+    await this.instruments.save({
       id: instrumentId,
       state: msg.state,
       capabilities: msg.capabilities ?? existing?.capabilities ?? { stages: [], elements: [], maxConcurrentJobs: 0 },
@@ -305,10 +307,7 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     if (msg.state === 'offline' || msg.state === 'error') {
       // Its jobs are not forgotten: they time out after the grace period and are re-dispatched.
       const grace = new Date(Date.now() + this.config.lab.offlineGraceMs);
-      await this.dataSource.query(
-        `UPDATE instrument_job SET deadline = least(deadline, $2) WHERE instrument_id = $1 AND finished_at IS NULL`,
-        [instrumentId, grace],
-      );
+      await this.rows.cutDeadlines(instrumentId, grace);
     } else {
       await this.restoreDeadlines(instrumentId);
     }
@@ -324,13 +323,9 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   private async secondResultProblem(job: InstrumentJobEntity, msg: ResultMessage): Promise<string | null> {
     if (job.status !== 'completed') return null;
     // a retransmission (the common case) is found by the unique (instrument, measurementId) index
-    const same = (await this.dataSource.query(`SELECT 1 FROM measurement WHERE instrument_id = $1 AND external_id = $2 LIMIT 1`, [job.instrumentId, msg.measurementId])) as unknown[];
-    if (same.length > 0) return null;
-    const [stored] = (await this.dataSource.query(
-      `SELECT external_id FROM measurement WHERE job_id = $1 AND instrument_id = $2 AND revision = 1 ORDER BY created_at LIMIT 1`,
-      [job.jobId, job.instrumentId],
-    )) as { external_id: string | null }[];
-    return stored?.external_id ? secondResult(job.jobId, stored.external_id, msg.measurementId) : null;
+    if (await this.measurements.hasExternalId(job.instrumentId, msg.measurementId)) return null;
+    const stored = await this.measurements.firstExternalIdOfJob(job.jobId, job.instrumentId);
+    return stored ? secondResult(job.jobId, stored, msg.measurementId) : null;
   }
 
   /**
@@ -339,11 +334,7 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
    * reason (the first stays; before, the second was dropped without a trace).
    */
   private async conflictingDuplicate(instrumentId: string, msg: ResultMessage): Promise<string | null> {
-    const [first] = (await this.dataSource.query(
-      `SELECT id, job_id, composition, phase, yield_strength_mpa, elongation_pct FROM measurement
-        WHERE instrument_id = $1 AND external_id = $2 AND revision = 1 LIMIT 1`,
-      [instrumentId, msg.measurementId],
-    )) as { id: string; job_id: string | null; composition: Record<string, number>; phase: string; yield_strength_mpa: string | null; elongation_pct: string | null }[];
+    const first = await this.measurements.firstByExternalId(instrumentId, msg.measurementId);
     if (!first) return null;
     const num = (v: string | null) => (v === null ? null : Number(v));
     const same =
@@ -359,20 +350,13 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
    * dispatch (and moved with it after a database outage); only the grace cut touches the job's.
    */
   private async restoreDeadlines(instrumentId: string): Promise<void> {
-    const restored: unknown[] = await this.dataSource.query(
-      `UPDATE instrument_job j SET deadline = e.deadline FROM experiment e
-        WHERE e.current_job_id = j.job_id::text AND j.instrument_id = $1 AND j.finished_at IS NULL
-          AND e.deadline IS NOT NULL AND e.deadline > j.deadline
-        RETURNING j.job_id`,
-      [instrumentId],
-    );
-    const n = Array.isArray(restored[0]) ? (restored[0] as unknown[]).length : restored.length;
+    const n = await this.rows.restoreDeadlines(instrumentId);
     if (n > 0) this.log.log(`instrument ${instrumentId} is back: ${n} open job deadline(s) restored`);
   }
 
   private async findJob(jobId: string): Promise<InstrumentJobEntity | null> {
     if (!UUID.test(jobId)) return null;
-    return this.dataSource.getRepository(InstrumentJobEntity).findOneBy({ jobId });
+    return this.rows.findJob(jobId);
   }
 
   private async onEvent(
@@ -386,16 +370,15 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     authorize({ campaignId: job.campaignId, instrumentId });
     let detail = msg.type;
     let capacityFreed = false;
-    await this.dataSource.transaction(async (m) => {
+    await this.db.transaction(async (m) => {
       // Lock order everywhere: experiment first, then its jobs (else the result batches deadlock with us).
       const experiment = await this.experiments.lock(m, job.experimentId);
-      await m.update(InstrumentJobEntity, { jobId: job.jobId }, { lastEvent: msg as object, lastEventAt: new Date(msg.at) });
+      await this.rows.updateJob(m, job.jobId, { lastEvent: msg as unknown as Record<string, unknown>, lastEventAt: new Date(msg.at) });
       const current = experiment.currentJobId === job.jobId;
-      const finishJob = (status: string) =>
-        m.query(`UPDATE instrument_job SET status = $2, finished_at = coalesce(finished_at, now()) WHERE job_id = $1 AND status <> 'completed'`, [job.jobId, status]);
+      const finishJob = (status: string) => this.rows.finishJobs(m, [job.jobId], status, ['completed']);
       switch (msg.type) {
         case 'job.accepted':
-          await m.query(`UPDATE instrument_job SET status = 'accepted' WHERE job_id = $1 AND status = 'dispatched'`, [job.jobId]);
+          await this.rows.advanceJob(m, job.jobId, ['dispatched'], 'accepted');
           if (current && experiment.status === 'dispatched') {
             await this.experiments.transition(m, experiment, 'accepted', { cause: `accepted by ${instrumentId}`, actor: instrumentId });
           }
@@ -403,7 +386,7 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
         case 'job.started':
         case 'job.progress':
           // Conditional in SQL: the job row may have moved on (a result batch completed it) since we read it.
-          await m.query(`UPDATE instrument_job SET status = 'running' WHERE job_id = $1 AND status IN ('dispatched','accepted')`, [job.jobId]);
+          await this.rows.advanceJob(m, job.jobId, ['dispatched', 'accepted'], 'running');
           if (current && (experiment.status === 'dispatched' || experiment.status === 'accepted')) {
             await this.experiments.transition(m, experiment, 'running', { cause: `${msg.stage} started on ${instrumentId}`, actor: instrumentId });
           }
@@ -452,7 +435,8 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     authorize({ campaignId: job.campaignId, instrumentId });
     const second = await this.secondResultProblem(job, msg);
     if (second) return this.reject(record, topic, payload, second, instrumentId, job.campaignId);
-    const experiment = await this.dataSource.getRepository(ExperimentEntity).findOneByOrFail({ id: job.experimentId });
+    const experiment = await this.rows.findById(job.experimentId);
+    if (!experiment) throw new Error(`experiment ${job.experimentId} of job ${job.jobId} is gone`);
     const outcome = await this.ingest.ingest(this.ingest.fromInstrument(instrumentId, job, experiment, msg));
     if (!outcome.stored) {
       this.counters.duplicates++;

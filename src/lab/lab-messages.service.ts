@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { RejectedMessageEntity } from '../measurements/rejected-message.entity.js';
+import type { RejectedMessageEntity } from '../measurements/rejected-message.entity.js';
+import { RejectedMessageRepository } from '../repositories/rejected-message.repository.js';
 
 /** The rejected-message store: anything that failed validation, verbatim with its reason. */
 @Injectable()
 export class RejectedStore {
   private readonly log = new Logger('Rejected');
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(@Inject(RejectedMessageRepository) private readonly repo: RejectedMessageRepository) {}
 
   async record(entry: {
     channel: 'mqtt' | 'rest' | 'import';
@@ -21,7 +21,7 @@ export class RejectedStore {
     // the whole result batch the message came in (found by test/integration/fuzz.test.ts).
     const reason = entry.reason.replaceAll('\u0000', '\\u0000');
     this.log.warn(`${entry.channel}${entry.topic ? ` ${entry.topic}` : ''}: ${entry.reason}`);
-    return this.dataSource.getRepository(RejectedMessageEntity).save({
+    return this.repo.save({
       channel: entry.channel,
       topic: entry.topic ?? null,
       instrumentId: entry.instrumentId ?? null,

@@ -9,7 +9,7 @@ import { ELEMENT_SYMBOLS } from '../core/chemistry/elements.js';
 import type { Composition } from '../core/chemistry/types.js';
 import { ExperimentEntity } from '../experiments/experiment.entity.js';
 import { IngestService, maxDeviation, type IncomingResult, type IngestOutcome } from '../lab/ingest.service.js';
-import { claimIdempotencyKey, requestHash } from '../common/idempotency.js';
+import { claimIdempotencyKey, requestHash } from '../repositories/idempotency.js';
 import { RejectedStore } from '../lab/lab-messages.service.js';
 import { MeasurementEntity, PHASES, type Phase } from './measurement.entity.js';
 import type { CorrectionDto, ResultEntryDto } from './result-entry.dto.js';

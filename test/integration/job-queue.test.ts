@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { openDatabase } from '../../src/database/data-source.js';
+import { openDatabase } from '../../src/repositories/data-source.js';
 import { BullMqJobQueue, InProcessJobQueue, type JobQueue } from '../../src/jobs/job-queue.js';
 import { BackgroundJobEntity } from '../../src/jobs/background-job.entity.js';
 import { createTestDatabase, REDIS_URL, uniqueName } from '../support/services.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { KnowledgeCache, KnowledgeCacheKey } from '../core/knowledge/llm-provider.js';
 import type { KnowledgeScore } from '../core/knowledge/types.js';
-import { KnowledgeCacheEntity } from './knowledge-cache.entity.js';
+import { KnowledgeCacheEntity } from '../knowledge/knowledge-cache.entity.js';
 
 /** LLM answers cached in PostgreSQL by (composition, prompt version, model): paid for once. */
 export class PgKnowledgeCache implements KnowledgeCache {

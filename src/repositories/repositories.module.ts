@@ -1,0 +1,21 @@
+import { Global, Module } from '@nestjs/common';
+import { ApiKeyRepository, InstrumentCredentialRepository } from './api-key.repository.js';
+import { AuditRepository } from './audit.repository.js';
+import { CampaignRepository } from './campaign.repository.js';
+import { Database } from './database.js';
+import { ExperimentRepository } from './experiment.repository.js';
+import { InstrumentRepository } from './instrument.repository.js';
+import { JobRepository } from './job.repository.js';
+import { MeasurementRepository } from './measurement.repository.js';
+import { ModelRepository, RefinementRepository } from './model.repository.js';
+import { RejectedMessageRepository } from './rejected-message.repository.js';
+
+const REPOSITORIES = [
+  Database, ApiKeyRepository, InstrumentCredentialRepository, AuditRepository, CampaignRepository, ExperimentRepository,
+  InstrumentRepository, JobRepository, MeasurementRepository, ModelRepository, RefinementRepository, RejectedMessageRepository,
+];
+
+/** Every repository, once, for the whole application (they need the DataSource the app provides). */
+@Global()
+@Module({ providers: REPOSITORIES, exports: REPOSITORIES })
+export class RepositoriesModule {}
