@@ -13,6 +13,7 @@ import { checkJsonBody, jsonDepthGuard, strictUtf8, unsupportedMediaTypeGuard } 
 import { securityHeaders } from './common/security-headers.js';
 import { documentAccessPolicy } from './auth/swagger.js';
 import { completeDocument } from './common/openapi.js';
+import { Database } from './repositories/database.js';
 import type { Infrastructure } from './infrastructure/infrastructure.js';
 
 /** Build the HTTP application around started infrastructure (used by main, the demo and tests). */
@@ -55,7 +56,7 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService | 
         .addSecurityRequirements(API_KEY_HEADER)
         .build(),
     );
-    SwaggerModule.setup('docs', app, completeDocument(documentAccessPolicy(document), infra.dataSource), { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+    SwaggerModule.setup('docs', app, completeDocument(documentAccessPolicy(document), app.get(Database).entityMetadata()), { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
   }
   return app;
 }

@@ -1,5 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import type { DataSource, EntityMetadata } from 'typeorm';
+import type { EntityMetadata } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 
 /**
@@ -91,7 +91,8 @@ const KEY_RESPONSES: Record<string, string> = {
   '429': 'over the per-key rate limit (RATE_LIMIT_PER_MINUTE); Retry-After says when to try again',
 };
 
-export function completeDocument(document: OpenAPIObject, dataSource: DataSource): OpenAPIObject {
+/** Complete Nest's document: servers, the error schema, key responses, and schemas of the entities (`entities`: the database's metadata) it references. */
+export function completeDocument(document: OpenAPIObject, entities: readonly EntityMetadata[]): OpenAPIObject {
   if (!document.servers || document.servers.length === 0) document.servers = [{ url: '/', description: 'this service' }];
   document.components ??= {};
   const schemas = (document.components.schemas ??= {});
@@ -100,7 +101,7 @@ export function completeDocument(document: OpenAPIObject, dataSource: DataSource
 
   // entity schemas, only those referenced (never e.g. the API key rows)
   const text = JSON.stringify(document.paths);
-  for (const metadata of dataSource.entityMetadatas) {
+  for (const metadata of entities) {
     const name = schemaName(metadata.target as { name: string });
     if (!schemas[name] && text.includes(`"#/components/schemas/${name}"`)) schemas[name] = entitySchema(metadata);
   }

@@ -1,4 +1,3 @@
-import type { DataSource } from 'typeorm';
 import { OpenAiKnowledgeClient } from '../../adapters/llm/openai-knowledge-client.js';
 import type { AppConfig } from '../config/config.js';
 import { DESCRIPTOR_NAMES, elementFractionFeatures } from '../core/chemistry/descriptors.js';
@@ -6,7 +5,7 @@ import type { MeasuredAlloy } from '../core/chemistry/types.js';
 import { surrogatesFromBundle } from '../core/design/bundle-surrogates.js';
 import { runDesignIteration } from '../core/design/design-iteration.js';
 import { DEFAULT_TRUST_REGION_CONFIG, trustRegionAnchors, updateTrustRegion, type TrustRegionState } from '../core/design/trust-region.js';
-import { LlmKnowledgeProvider } from '../core/knowledge/llm-provider.js';
+import { LlmKnowledgeProvider, type KnowledgeCache } from '../core/knowledge/llm-provider.js';
 import { RulesKnowledgeProvider } from '../core/knowledge/rules-provider.js';
 import type { KnowledgeProvider } from '../core/knowledge/types.js';
 import type { RetrainResult } from '../core/refinement/amr.js';
@@ -17,7 +16,6 @@ import type { SurrogateCvMetrics } from '../core/campaign/model-metrics.js';
 import type { Objective } from '../core/rl/types.js';
 import { SurrogateBundle, type BundleCrossValidation } from '../core/surrogates/bundle.js';
 import { calibrateDomainUncertainty, withDomainUncertainty } from '../core/surrogates/domain-uncertainty.js';
-import { PgKnowledgeCache } from '../repositories/knowledge-cache.repository.js';
 import { shareInElements } from '../core/rl/design-space.js';
 import { Random } from '../core/util/random.js';
 import { RandomStrategy } from './random-strategy.js';
@@ -38,7 +36,8 @@ export class AimatdesignStrategy implements DesignStrategy {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly dataSource: DataSource | null,
+    /** LLM answers cached in the database (null: no cache, e.g. benchmarks). */
+    private readonly knowledgeCache: KnowledgeCache | null,
   ) {}
 
   async propose(ctx: DesignContext): Promise<DesignOutcome> {
@@ -183,7 +182,7 @@ export class AimatdesignStrategy implements DesignStrategy {
     const client = new OpenAiKnowledgeClient({ baseURL: this.config.knowledge.baseUrl, model: this.config.knowledge.model, apiKey: this.config.knowledge.apiKey });
     return new LlmKnowledgeProvider({
       client,
-      cache: this.dataSource ? new PgKnowledgeCache(this.dataSource) : undefined,
+      cache: this.knowledgeCache ?? undefined,
       fallback: rules,
       knownAlloys: alloys,
       config: { timeoutMs: this.config.knowledge.timeoutMs },

@@ -1,14 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/config.js';
 import type { MeasuredAlloy } from '../core/chemistry/types.js';
 import { NOT_COUNTED, OPEN_STATES } from '../core/campaign/experiment-lifecycle.js';
 import { withStrategyDefaults } from '../core/campaign/strategy.js';
 import { labDisagreement } from '../core/refinement/lab-disagreement.js';
 import { hashString } from '../core/util/random.js';
-import type { Prediction } from '../experiments/experiment.entity.js';
 import { AuditService } from '../audit/audit.service.js';
-import { CampaignEntity } from '../campaigns/campaign.entity.js';
+import type { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
 import type { Infrastructure } from '../infrastructure/infrastructure.js';
@@ -16,9 +14,13 @@ import { APP_CONFIG, INFRASTRUCTURE, JOB_QUEUE } from '../infrastructure/tokens.
 import type { JobContext, JobQueue } from '../jobs/job-queue.js';
 import { DispatcherService } from '../lab/dispatcher.service.js';
 import { InstrumentGatewayService } from '../lab/instrument-gateway.service.js';
-import { MeasurementEntity } from '../measurements/measurement.entity.js';
-import { AgentCheckpointEntity, ModelVersionEntity } from '../models/model-version.entity.js';
-import { RefinementEventEntity } from '../refinement/refinement-event.entity.js';
+import { CampaignRepository } from '../repositories/campaign.repository.js';
+import { Database } from '../repositories/database.js';
+import { ExperimentRepository } from '../repositories/experiment.repository.js';
+import { InstrumentRepository } from '../repositories/instrument.repository.js';
+import { PgKnowledgeCache } from '../repositories/knowledge-cache.repository.js';
+import { MeasurementRepository } from '../repositories/measurement.repository.js';
+import { ModelRepository, RefinementRepository } from '../repositories/model.repository.js';
 import { proposeInThread } from './run-in-thread.js';
 import { STRATEGIES } from './strategies.js';
 
@@ -38,7 +40,14 @@ export class DesignLoopService implements OnModuleInit {
   private readonly debounced = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Database) private readonly db: Database,
+    @Inject(CampaignRepository) private readonly campaigns: CampaignRepository,
+    @Inject(ExperimentRepository) private readonly experimentRows: ExperimentRepository,
+    @Inject(MeasurementRepository) private readonly measurementRows: MeasurementRepository,
+    @Inject(InstrumentRepository) private readonly instruments: InstrumentRepository,
+    @Inject(ModelRepository) private readonly models: ModelRepository,
+    @Inject(RefinementRepository) private readonly refinements: RefinementRepository,
+    @Inject(PgKnowledgeCache) private readonly knowledgeCache: PgKnowledgeCache,
     @Inject(JOB_QUEUE) private readonly jobs: JobQueue,
     @Inject(CampaignEvents) private readonly events: CampaignEvents,
     @Inject(ExperimentsService) private readonly experiments: ExperimentsService,
@@ -88,33 +97,20 @@ export class DesignLoopService implements OnModuleInit {
 
   /** On start-up: every running campaign gets an iteration (it proposes only if something is missing). */
   async reconcile(): Promise<void> {
-    const running = await this.dataSource.getRepository(CampaignEntity).findBy({ status: 'running' });
+    const running = await this.campaigns.withStatus('running');
     for (const c of running) await this.enqueue(c.id, 'service start');
     this.dispatcher.request();
   }
 
   private async runIteration(ctx: JobContext): Promise<unknown> {
     const campaignId = String(ctx.input.campaignId);
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      // Two workers never design one campaign at once: the second waits for the first and then
-      // runs on the data that arrived meanwhile (a bounded wait; the job is retried after that).
-      await runner.query(`SET lock_timeout = '15min'`);
-      await runner.query(`SELECT pg_advisory_lock(hashtext($1))`, [`aimd:design:${campaignId}`]);
-      try {
-        return await this.iterate(campaignId, ctx);
-      } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`aimd:design:${campaignId}`]);
-        await runner.query(`RESET lock_timeout`);
-      }
-    } finally {
-      await runner.release();
-    }
+    // Two workers never design one campaign at once: the second waits for the first and then
+    // runs on the data that arrived meanwhile (a bounded wait; the job is retried after that).
+    return this.db.whileLocked(`aimd:design:${campaignId}`, '15min', () => this.iterate(campaignId, ctx));
   }
 
   private async iterate(campaignId: string, ctx: JobContext): Promise<unknown> {
-    const campaign = await this.dataSource.getRepository(CampaignEntity).findOneBy({ id: campaignId });
+    const campaign = await this.campaigns.findById(campaignId);
     if (!campaign || campaign.status !== 'running') return { skipped: `campaign is ${campaign?.status ?? 'gone'}` };
     const counts = await this.counts(campaignId);
     const used = counts.total - counts.notCounted;
@@ -130,30 +126,17 @@ export class DesignLoopService implements OnModuleInit {
     const count = Math.min(campaign.batchSize, remaining, Math.max(0, wanted));
     if (count <= 0) return { skipped: 'no free capacity', counts, capacity };
 
-    const measurements = await this.dataSource.getRepository(MeasurementEntity).find({
-      where: { campaignId, isCurrent: true },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
+    const measurements = await this.measurementRows.current(campaignId);
     const measured: MeasuredAlloy[] = measurements.map((m) => ({
       composition: m.composition,
       isGlass: m.isGlass,
       yieldStrengthMPa: m.yieldStrengthMPa,
       elongationPct: m.elongationPct,
     }));
-    const pending: { composition: Record<string, number> }[] = await this.dataSource.query(
-      `SELECT composition FROM experiment WHERE campaign_id = $1 AND status = ANY($2)`,
-      [campaignId, OPEN_STATES],
-    );
-    const [{ max_batch }] = await this.dataSource.query(`SELECT coalesce(max(batch_number), 0) AS max_batch FROM experiment WHERE campaign_id = $1`, [campaignId]);
-    const iteration = Number(max_batch) + 1;
-    const previousModel = await this.dataSource.getRepository(ModelVersionEntity).findOne({
-      where: { campaignId, isActive: true },
-      order: { version: 'DESC' },
-    });
-    const previousAgent = await this.dataSource.getRepository(AgentCheckpointEntity).findOne({
-      where: { campaignId },
-      order: { iteration: 'DESC' },
-    });
+    const pending = await this.experimentRows.compositionsIn(campaignId, OPEN_STATES);
+    const iteration = (await this.experimentRows.lastNumbers(campaignId)).batch + 1;
+    const previousModel = await this.models.latestActive(campaignId);
+    const previousAgent = await this.models.latestAgent(campaignId);
     const settings = withStrategyDefaults(campaign.strategy);
     // Results since the previous iteration started (those that arrived while it trained included).
     const previousStart = (previousAgent?.config as { iterationStartedAt?: string } | undefined)?.iterationStartedAt;
@@ -163,7 +146,7 @@ export class DesignLoopService implements OnModuleInit {
     if (labCheck?.results) {
       this.log.log(`campaign ${campaignId}: AMR lab check: ${labCheck.outside} of ${labCheck.results} results outside their 95 % intervals${labCheck.fired ? ' (fired)' : ''}`);
     }
-    const strategy = STRATEGIES[settings.method]?.(this.config, this.dataSource);
+    const strategy = STRATEGIES[settings.method]?.(this.config, this.knowledgeCache);
     if (!strategy) throw new Error(`unknown strategy method ${settings.method}`);
     this.log.log(`campaign ${campaignId}: iteration ${iteration} (${strategy.name}) on ${measured.length} measurements, proposing ${count}`);
     const started = Date.now();
@@ -173,7 +156,7 @@ export class DesignLoopService implements OnModuleInit {
       objectives: campaign.objectives,
       strategy: settings,
       measured,
-      pending: pending.map((p) => p.composition),
+      pending,
       count,
       seed: (campaign.seed ^ hashString(`iteration:${iteration}`)) >>> 0,
       iteration,
@@ -193,15 +176,13 @@ export class DesignLoopService implements OnModuleInit {
         ? await proposeInThread(settings.method, this.config, this.infra.database.url, context)
         : await strategy.propose(context);
 
-    const saved = await this.dataSource.transaction(async (m) => {
+    const saved = await this.db.transaction(async (m) => {
       // The campaign may have been paused or aborted while we trained: then propose nothing.
-      const current = await m.findOne(CampaignEntity, { where: { id: campaignId }, lock: { mode: 'pessimistic_write' } });
+      const current = await this.campaigns.lock(m, campaignId);
       if (!current || current.status !== 'running') return { experiments: [], modelVersionId: null as string | null };
       let modelVersionId: string | null = previousModel?.id ?? null;
       for (const mv of outcome.modelVersions) {
-        const [{ next }] = await m.query(`SELECT coalesce(max(version), 0) + 1 AS next FROM model_version WHERE campaign_id = $1 AND kind = $2`, [campaignId, mv.kind]);
-        await m.update(ModelVersionEntity, { campaignId, kind: mv.kind, isActive: true }, { isActive: false });
-        const row = await m.save(m.create(ModelVersionEntity, { ...mv, campaignId, version: Number(next), seed: campaign.seed, isActive: true }));
+        const row = await this.models.saveActiveVersion(m, { ...mv, campaignId, seed: campaign.seed });
         modelVersionId = row.id;
         this.events.emit({ type: 'model.trained', campaignId, modelVersionId: row.id, version: row.version, at: new Date().toISOString() });
       }
@@ -210,10 +191,10 @@ export class DesignLoopService implements OnModuleInit {
         const curve = outcome.agent.trainingCurve as { amrChecks?: unknown[] } | null;
         const trainingCurve = labCheck && curve && typeof curve === 'object' ? { ...curve, amrChecks: [labCheck, ...(curve.amrChecks ?? [])] } : outcome.agent.trainingCurve;
         const config = { ...outcome.agent.config, iterationStartedAt };
-        await m.save(m.create(AgentCheckpointEntity, { ...outcome.agent, config, trainingCurve, campaignId, modelVersionId, iteration }));
+        await this.models.saveAgent(m, { ...outcome.agent, config, trainingCurve, campaignId, modelVersionId, iteration });
       }
       for (const r of outcome.refinements) {
-        const row = await m.save(m.create(RefinementEventEntity, { ...r, campaignId, iteration, modelVersionId: r.accepted ? modelVersionId : null }));
+        const row = await this.refinements.save(m, { ...r, campaignId, iteration, modelVersionId: r.accepted ? modelVersionId : null });
         this.events.emit({ type: 'refinement.event', campaignId, refinementEventId: row.id, accepted: r.accepted, reason: r.reason, at: new Date().toISOString() });
       }
       const experiments = await this.experiments.createProposals(m, current, outcome.proposals.slice(0, count), modelVersionId, 'design-agent');
@@ -227,12 +208,7 @@ export class DesignLoopService implements OnModuleInit {
 
   /** AMR's lab check: results measured since the last iteration against the predictions they were proposed with. */
   private async labCheck(campaignId: string, since: Date, threshold: number) {
-    const rows: Array<{ prediction: Prediction; yield_strength_mpa: number | null; elongation_pct: number | null }> = await this.dataSource.query(
-      `SELECT e.prediction, m.yield_strength_mpa, m.elongation_pct
-         FROM experiment e JOIN measurement m ON m.experiment_id = e.id AND m.is_current
-        WHERE e.campaign_id = $1 AND e.prediction IS NOT NULL AND m.created_at > $2`,
-      [campaignId, since],
-    );
+    const rows = await this.measurementRows.resultsWithPredictions(campaignId, since);
     const num = (v: number | string | null) => (v === null ? null : Number(v));
     return labDisagreement(
       rows.map((r) => ({ predicted: r.prediction, measured: { yieldStrengthMPa: num(r.yield_strength_mpa), elongationPct: num(r.elongation_pct) } })),
@@ -241,12 +217,7 @@ export class DesignLoopService implements OnModuleInit {
   }
 
   private async counts(campaignId: string) {
-    const rows: { status: string; n: string }[] = await this.dataSource.query(
-      `SELECT status, count(*) AS n FROM experiment WHERE campaign_id = $1 GROUP BY status`,
-      [campaignId],
-    );
-    const byState: Record<string, number> = Object.fromEntries(['proposed', 'approved', 'queued', ...OPEN_STATES].map((s) => [s, 0]));
-    for (const r of rows) byState[r.status] = Number(r.n);
+    const byState: Record<string, number> = { ...Object.fromEntries(OPEN_STATES.map((s) => [s, 0])), ...(await this.experimentRows.countByState(campaignId)) };
     const total = Object.values(byState).reduce((s, n) => s + n, 0);
     const open = OPEN_STATES.reduce((s, st) => s + (byState[st] ?? 0), 0);
     const notCounted = NOT_COUNTED.reduce((s, st) => s + (byState[st] ?? 0), 0);
@@ -255,18 +226,12 @@ export class DesignLoopService implements OnModuleInit {
 
   /** Free job slots over instruments that can take work now (online or busy). */
   private async freeCapacity(): Promise<{ online: number; free: number }> {
-    const [row] = await this.dataSource.query(
-      `SELECT count(*) AS online,
-              coalesce(sum(greatest(0, (i.capabilities->>'maxConcurrentJobs')::int
-                 - (SELECT count(*) FROM instrument_job j WHERE j.instrument_id = i.id AND j.finished_at IS NULL))), 0) AS free
-         FROM instrument i WHERE i.state IN ('online','busy')`,
-    );
-    return { online: Number(row.online), free: Number(row.free) };
+    return this.instruments.freeCapacity();
   }
 
   /** Completion once the budget is spent and nothing is in flight. */
   async checkCompletion(campaignId: string): Promise<void> {
-    const campaign = await this.dataSource.getRepository(CampaignEntity).findOneBy({ id: campaignId });
+    const campaign = await this.campaigns.findById(campaignId);
     if (!campaign || campaign.status !== 'running') return;
     const counts = await this.counts(campaignId);
     if (counts.total - counts.notCounted >= campaign.budget && counts.open === 0) {
@@ -275,10 +240,10 @@ export class DesignLoopService implements OnModuleInit {
   }
 
   private async complete(campaign: CampaignEntity, reason: string): Promise<void> {
-    const done = await this.dataSource.transaction(async (m) => {
-      const c = await m.findOne(CampaignEntity, { where: { id: campaign.id }, lock: { mode: 'pessimistic_write' } });
+    const done = await this.db.transaction(async (m) => {
+      const c = await this.campaigns.lock(m, campaign.id);
       if (!c || c.status !== 'running') return false;
-      await m.update(CampaignEntity, { id: c.id }, { status: 'completed', completionReason: reason, finishedAt: new Date() });
+      await this.campaigns.update(m, c.id, { status: 'completed', completionReason: reason, finishedAt: new Date() });
       await this.audit.record(
         { entityType: 'campaign', entityId: c.id, campaignId: c.id, action: 'complete', fromState: 'running', toState: 'completed', cause: reason, actor: 'design-loop' },
         m,

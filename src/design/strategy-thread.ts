@@ -6,7 +6,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppConfig } from '../config/config.js';
-import { createDataSource } from '../repositories/data-source.js';
+import { openKnowledgeCache } from '../repositories/knowledge-cache.repository.js';
 import { STRATEGIES } from './strategies.js';
 import type { DesignContext } from './strategy.js';
 
@@ -34,10 +34,9 @@ try {
 
 async function run(): Promise<void> {
   // Only the LLM knowledge cache needs the database here: a small pool of its own.
-  const dataSource = databaseUrl && config.knowledge.mode === 'llm' && ctx.strategy.knowledgeProvider === 'llm' ? createDataSource(databaseUrl, 2) : null;
-  await dataSource?.initialize();
+  const knowledge = databaseUrl && config.knowledge.mode === 'llm' && ctx.strategy.knowledgeProvider === 'llm' ? await openKnowledgeCache(databaseUrl) : null;
   try {
-    const strategy = STRATEGIES[method](config, dataSource);
+    const strategy = STRATEGIES[method](config, knowledge?.cache ?? null);
     const outcome = await strategy.propose({
       ...ctx,
       progress: async (fraction, message) => port.postMessage({ type: 'progress', fraction, message }),
@@ -45,7 +44,7 @@ async function run(): Promise<void> {
     });
     port.postMessage({ type: 'done', outcome });
   } finally {
-    await dataSource?.destroy();
+    await knowledge?.close();
   }
 }
 

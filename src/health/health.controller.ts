@@ -3,11 +3,15 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import type { Response } from 'express';
 import { INFRASTRUCTURE } from '../infrastructure/tokens.js';
 import type { Infrastructure } from '../infrastructure/infrastructure.js';
+import { Database } from '../repositories/database.js';
 
 @ApiTags('health')
 @Controller()
 export class HealthController {
-  constructor(@Inject(INFRASTRUCTURE) private readonly infra: Infrastructure) {}
+  constructor(
+    @Inject(INFRASTRUCTURE) private readonly infra: Infrastructure,
+    @Inject(Database) private readonly db: Database,
+  ) {}
 
   @Get('health')
   @ApiOperation({ summary: 'Database, broker and queue status; 503 when any is down' })
@@ -24,8 +28,8 @@ export class HealthController {
   })
   @ApiServiceUnavailableResponse({ description: 'a dependency is down; the body says which' })
   async health(@Res({ passthrough: true }) res: Response) {
-    const database = await this.infra.dataSource
-      .query('SELECT 1')
+    const database = await this.db
+      .ping()
       .then(() => ({ ok: true, detail: this.infra.database.target }))
       .catch((e: Error) => ({ ok: false, detail: e.message }));
     const broker = { ok: this.infra.mqtt.connected, detail: this.infra.broker.url };

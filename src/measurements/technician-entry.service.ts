@@ -1,17 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { IllegalTransition, Invalid, NotFound } from '../common/errors.js';
 import { formatFormula, normalize } from '../core/chemistry/composition.js';
 import { ELEMENT_SYMBOLS } from '../core/chemistry/elements.js';
 import type { Composition } from '../core/chemistry/types.js';
-import { ExperimentEntity } from '../experiments/experiment.entity.js';
+import type { ExperimentEntity } from '../experiments/experiment.entity.js';
+import { Database } from '../repositories/database.js';
+import { ExperimentRepository } from '../repositories/experiment.repository.js';
+import { MeasurementRepository } from '../repositories/measurement.repository.js';
 import { IngestService, maxDeviation, type IncomingResult, type IngestOutcome } from '../lab/ingest.service.js';
 import { claimIdempotencyKey, requestHash } from '../repositories/idempotency.js';
 import { RejectedStore } from '../lab/lab-messages.service.js';
-import { MeasurementEntity, PHASES, type Phase } from './measurement.entity.js';
+import { PHASES, type MeasurementEntity, type Phase } from './measurement.entity.js';
 import type { CorrectionDto, ResultEntryDto } from './result-entry.dto.js';
 import { PHYSICAL_RANGES } from './seed-import.js';
 
@@ -23,7 +25,9 @@ const ENTRY_SUM_TOLERANCE = 1;
 @Injectable()
 export class TechnicianEntryService {
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Database) private readonly db: Database,
+    @Inject(ExperimentRepository) private readonly experiments: ExperimentRepository,
+    @Inject(MeasurementRepository) private readonly measurements: MeasurementRepository,
     @Inject(IngestService) private readonly ingest: IngestService,
     @Inject(RejectedStore) private readonly rejected: RejectedStore,
     @Inject(AuditService) private readonly audit: AuditService,
@@ -31,7 +35,7 @@ export class TechnicianEntryService {
   ) {}
 
   async enter(experimentId: string, dto: ResultEntryDto, actor: string, idempotencyKey?: string): Promise<IngestOutcome> {
-    const experiment = await this.dataSource.getRepository(ExperimentEntity).findOneBy({ id: experimentId });
+    const experiment = await this.experiments.findById(experimentId);
     if (!experiment) throw new NotFound('experiment', experimentId);
     const problems = checkEntry(dto);
     const composition = dto.composition ? readComposition(dto.composition, problems) : experiment.composition;
@@ -42,7 +46,7 @@ export class TechnicianEntryService {
       });
       throw new Invalid(`invalid result: ${problems.join('; ')}`, problems);
     }
-    return this.dataSource.transaction(async (m) => {
+    return this.db.transaction(async (m) => {
       // the key is bound to this request: the same key with other values is a 422, not a silent no-op
       if (idempotencyKey) await claimIdempotencyKey(m, experiment.campaignId, idempotencyKey, requestHash({ experimentId, ...dto }));
       return this.ingest.ingest(this.entryOf(experiment, dto, composition!, actor, idempotencyKey), m);
@@ -107,12 +111,11 @@ export class TechnicianEntryService {
   }
 
   private async findExperiment(campaignId: string, ref: string | undefined): Promise<ExperimentEntity> {
-    const repo = this.dataSource.getRepository(ExperimentEntity);
     if (!ref) throw new Error('experiment is empty');
     const found = /^\d+$/.test(ref)
-      ? await repo.findOneBy({ campaignId, sequence: Number(ref) })
+      ? await this.experiments.findInCampaign(campaignId, { sequence: Number(ref) })
       : /^[0-9a-f-]{36}$/i.test(ref)
-        ? await repo.findOneBy({ campaignId, id: ref })
+        ? await this.experiments.findInCampaign(campaignId, { id: ref })
         : null;
     if (!found) throw new Error(`experiment ${ref} is not in this campaign`);
     return found;
@@ -123,16 +126,17 @@ export class TechnicianEntryService {
     const problems = checkEntry(dto);
     const composition = dto.composition ? readComposition(dto.composition, problems) : null;
     if (problems.length > 0) throw new Invalid(`invalid correction: ${problems.join('; ')}`, problems);
-    const saved = await this.dataSource.transaction(async (m) => {
-      const old = await m.findOne(MeasurementEntity, { where: { id: measurementId }, lock: { mode: 'pessimistic_write' } });
+    const saved = await this.db.transaction(async (m) => {
+      const old = await this.measurements.lock(m, measurementId);
       if (!old) throw new NotFound('measurement', measurementId);
       if (!old.isCurrent) throw new IllegalTransition(`measurement ${measurementId} was already corrected; correct its latest revision`);
-      await m.update(MeasurementEntity, { id: old.id }, { isCurrent: false });
+      await this.measurements.supersede(m, old.id);
       const newComposition = composition ?? old.composition;
-      const dispatched = old.experimentId ? (await m.findOneBy(ExperimentEntity, { id: old.experimentId }))?.composition : null;
+      const dispatched = old.experimentId ? (await this.experiments.findById(old.experimentId, m))?.composition : null;
       const { id: _id, createdAt: _c, ...rest } = old;
-      const row = await m.save(
-        m.create(MeasurementEntity, {
+      const row = await this.measurements.save(
+        m,
+        {
           ...rest,
           externalId: old.externalId, // kept for provenance; uniqueness applies to revision 1 only
           idempotencyKey: null,
@@ -150,7 +154,7 @@ export class TechnicianEntryService {
           revision: old.revision + 1,
           supersedesId: old.id,
           isCurrent: true,
-        }),
+        },
       );
       await this.audit.record(
         {
@@ -166,22 +170,8 @@ export class TechnicianEntryService {
   }
 
   async history(measurementId: string): Promise<MeasurementEntity[]> {
-    const repo = this.dataSource.getRepository(MeasurementEntity);
-    const start = await repo.findOneBy({ id: measurementId });
-    if (!start) throw new NotFound('measurement', measurementId);
-    // Walk back to the first revision, then forward to the latest.
-    const rows: MeasurementEntity[] = await this.dataSource.query(
-      `WITH RECURSIVE back AS (
-         SELECT * FROM measurement WHERE id = $1
-         UNION ALL SELECT m.* FROM measurement m JOIN back b ON m.id = b.supersedes_id),
-       root AS (SELECT id FROM back WHERE supersedes_id IS NULL),
-       fwd AS (
-         SELECT * FROM measurement WHERE id = (SELECT id FROM root)
-         UNION ALL SELECT m.* FROM measurement m JOIN fwd f ON m.supersedes_id = f.id)
-       SELECT id FROM fwd ORDER BY revision`,
-      [measurementId],
-    );
-    return repo.find({ where: rows.map((r) => ({ id: r.id })), order: { revision: 'ASC' } });
+    if (!(await this.measurements.findOne({ id: measurementId }))) throw new NotFound('measurement', measurementId);
+    return this.measurements.history(measurementId);
   }
 }
 

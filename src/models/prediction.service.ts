@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
 import type { Objectives } from '../campaigns/campaign.entity.js';
 import type { Composition } from '../core/chemistry/types.js';
 import { successProbability } from '../core/design/proposals.js';
@@ -8,6 +7,8 @@ import { SurrogateBundle, type BundleJSON } from '../core/surrogates/bundle.js';
 import { predictionOf } from '../design/strategy.js';
 import type { Prediction } from '../experiments/experiment.entity.js';
 import { Z95 } from '../core/util/normal.js';
+import type { Tx } from '../repositories/database.js';
+import { ModelRepository } from '../repositories/model.repository.js';
 
 /** Deserialised bundles kept per model version (the artifact is megabytes of JSON). */
 const CACHED_MODELS = 16;
@@ -32,19 +33,15 @@ export interface PredictionWithIntervals extends Prediction {
 export class PredictionService {
   private readonly bundles = new Map<string, SurrogateBundle>();
 
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(@Inject(ModelRepository) private readonly models: ModelRepository) {}
 
   /** The campaign's active surrogate model version, or null before the first one is trained. */
-  async activeModel(campaignId: string, manager: EntityManager = this.dataSource.manager): Promise<(ModelRef & { bundle: SurrogateBundle }) | null> {
-    const [row]: Array<{ id: string; version: number; features: string[] }> = await manager.query(
-      `SELECT id, version, features FROM model_version WHERE campaign_id = $1 AND is_active AND kind = 'surrogates' ORDER BY version DESC LIMIT 1`,
-      [campaignId],
-    );
+  async activeModel(campaignId: string, tx?: Tx): Promise<(ModelRef & { bundle: SurrogateBundle }) | null> {
+    const row = await this.models.activeSurrogates(campaignId, tx);
     if (!row) return null;
     let bundle = this.bundles.get(row.id);
     if (!bundle) {
-      const [{ artifact }] = await manager.query(`SELECT artifact FROM model_version WHERE id = $1`, [row.id]);
-      bundle = SurrogateBundle.fromJSON(artifact as BundleJSON);
+      bundle = SurrogateBundle.fromJSON((await this.models.artifact(row.id, tx)) as BundleJSON);
       this.bundles.set(row.id, bundle);
       if (this.bundles.size > CACHED_MODELS) this.bundles.delete(this.bundles.keys().next().value!);
     }
@@ -55,9 +52,9 @@ export class PredictionService {
   async predict(
     campaign: { id: string; objectives: Objectives },
     compositions: Composition[],
-    manager?: EntityManager,
+    tx?: Tx,
   ): Promise<{ model: ModelRef; predictions: PredictionWithIntervals[] } | null> {
-    const model = await this.activeModel(campaign.id, manager);
+    const model = await this.activeModel(campaign.id, tx);
     if (!model) return null;
     const p = model.bundle.predict(compositions);
     const objectives: Objective[] = campaign.objectives.targets.map((t) => ({ property: t.property, threshold: t.threshold, weight: t.weight }));

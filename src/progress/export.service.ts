@@ -2,7 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import { CampaignArchiveRepository } from '../repositories/campaign-archive.repository.js';
+import { CampaignRepository } from '../repositories/campaign.repository.js';
+import { Database } from '../repositories/database.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CreateCampaignDto } from '../campaigns/campaign.dto.js';
 import type { Objectives } from '../campaigns/campaign.entity.js';
@@ -12,11 +14,6 @@ import { isSuccess } from '../core/campaign/success.js';
 import { compositionColumns, documentRowProblems, IN_FLIGHT_EXPERIMENT_STATUSES, OPEN_JOB_STATUSES } from './campaign-document.js';
 
 const CHUNK = 2000;
-const MEASUREMENT_COLUMNS = [
-  'id', 'campaign_id', 'experiment_id', 'source', 'instrument_id', 'job_id', 'external_id', 'idempotency_key', 'name', 'composition', 'formula',
-  'elements', 'phase', 'is_glass', 'yield_strength_mpa', 'elongation_pct', 'extra', 'composition_deviation', 'flags', 'measured_at', 'entered_by',
-  'revision', 'supersedes_id', 'is_current', 'created_at',
-].map((c) => `m.${c}`).join(', ');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const CAMPAIGN_DOCUMENT_FORMAT = 'aimatdesign-campaign';
 export const CAMPAIGN_DOCUMENT_VERSION = 1;
@@ -136,7 +133,9 @@ export class ExportService {
   private readonly log = new Logger('Export');
 
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(Database) private readonly database: Database,
+    @Inject(CampaignArchiveRepository) private readonly archive: CampaignArchiveRepository,
+    @Inject(CampaignRepository) private readonly campaignRows: CampaignRepository,
     @Inject(CampaignsService) private readonly campaigns: CampaignsService,
     @Inject(AuditService) private readonly audit: AuditService,
   ) {}
@@ -147,32 +146,7 @@ export class ExportService {
    */
   async *measurementRows(campaignId: string, allRevisions: boolean, withRaw = true): AsyncGenerator<Row[]> {
     if (!UUID.test(campaignId)) throw new Invalid(`campaign id ${campaignId} is not a UUID`);
-    const runner = this.db.createQueryRunner();
-    await runner.connect();
-    let open = false;
-    try {
-      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      open = true;
-      await runner.query('SET LOCAL cursor_tuple_fraction = 1'); // all rows are wanted: plan for the total, not the first row
-      await runner.query(
-        `DECLARE export_measurements NO SCROLL CURSOR FOR
-           SELECT ${MEASUREMENT_COLUMNS}${withRaw ? ', m.raw' : ''}, e.sequence AS experiment_sequence
-             FROM measurement m LEFT JOIN experiment e ON e.id = m.experiment_id
-            WHERE m.campaign_id = '${campaignId}' ${allRevisions ? '' : 'AND m.is_current'}
-            ORDER BY m.created_at, m.id`,
-      );
-      for (;;) {
-        const rows: Row[] = await runner.query(`FETCH ${CHUNK} FROM export_measurements`);
-        if (rows.length > 0) yield rows;
-        if (rows.length < CHUNK) break;
-      }
-      await runner.query('COMMIT');
-      open = false;
-    } finally {
-      // an error, or a consumer that stops early (client gone), lands here with the transaction open
-      if (open) await runner.query('ROLLBACK').catch(() => undefined);
-      await runner.release();
-    }
+    yield* this.archive.measurementRows(campaignId, allRevisions, withRaw, CHUNK);
   }
 
   async writeMeasurements(campaignId: string, format: 'csv' | 'json', allRevisions: boolean, write: Writer): Promise<void> {
@@ -193,31 +167,14 @@ export class ExportService {
 
   async experiments(campaignId: string): Promise<Row[]> {
     const { objectives } = await this.campaigns.find(campaignId);
-    const rows: Row[] = await this.db.query(
-      `SELECT e.*, m.id AS m_id, m.source AS m_source, m.instrument_id AS m_instrument_id, m.job_id AS m_job_id, m.entered_by AS m_entered_by,
-              m.revision AS m_revision, m.phase AS m_phase, m.is_glass AS m_is_glass, m.yield_strength_mpa AS m_yield_strength_mpa,
-              m.elongation_pct AS m_elongation_pct, m.measured_at AS m_measured_at, m.created_at AS m_created_at
-         FROM experiment e
-         LEFT JOIN LATERAL (SELECT * FROM measurement x WHERE x.experiment_id = e.id AND x.is_current ORDER BY x.created_at DESC, x.id LIMIT 1) m ON true
-        WHERE e.campaign_id = $1 ORDER BY e.sequence`,
-      [campaignId],
-    );
+    const rows = await this.archive.experimentsWithResults(campaignId);
     return rows.map((r) => experimentView(r, objectives));
   }
 
   /** The whole campaign as one JSON document (see README "Progress API"). */
   async writeCampaignDocument(campaignId: string, artifacts: boolean, write: Writer): Promise<void> {
     const c = await this.campaigns.find(campaignId);
-    const q = (sql: string) => this.db.query(sql, [campaignId]) as Promise<Row[]>;
-    const [experiments, jobs, models, checkpoints, refinement] = await Promise.all([
-      q(`SELECT * FROM experiment WHERE campaign_id = $1 ORDER BY sequence`),
-      q(`SELECT * FROM instrument_job WHERE campaign_id = $1 ORDER BY dispatched_at, job_id`),
-      q(`SELECT id, version, kind, features, hyperparameters, metrics, data_counts, seed, trigger, is_active, training_seconds, created_at
-              ${artifacts ? ', artifact' : ''} FROM model_version WHERE campaign_id = $1 ORDER BY created_at, version`),
-      q(`SELECT id, model_version_id, iteration, config, training_curve, env_steps, created_at ${artifacts ? ', weights' : ''}
-           FROM agent_checkpoint WHERE campaign_id = $1 ORDER BY iteration, created_at`),
-      q(`SELECT * FROM refinement_event WHERE campaign_id = $1 ORDER BY created_at, iteration`),
-    ]);
+    const { experiments, jobs, models, checkpoints, refinement } = await this.archive.documentRows(campaignId, artifacts);
     const head = {
       format: CAMPAIGN_DOCUMENT_FORMAT,
       version: CAMPAIGN_DOCUMENT_VERSION,
@@ -304,7 +261,7 @@ export class ExportService {
     const campaignId = created.id;
 
     try {
-      await this.db.transaction(async (m) => {
+      await this.database.transaction(async (m) => {
         const ids = new Map<string, string>();
         const map = (old: unknown): string | null => {
           if (typeof old !== 'string' || old === '') return null;
@@ -314,21 +271,17 @@ export class ExportService {
         };
         const known = (old: unknown): string | null => (typeof old === 'string' ? ids.get(old) ?? null : null);
         const status = settings.status === 'running' || settings.status === 'paused' ? 'paused' : (settings.status as string);
-        await m.query(
-          `UPDATE campaign SET status = $2, strategy = $3, started_at = $4, finished_at = $5, completion_reason = $6, created_by = $7 WHERE id = $1`,
-          [
-            campaignId,
-            ['draft', 'paused', 'completed', 'aborted'].includes(status) ? status : 'draft',
-            json(created.strategy), // checked by CreateCampaignDto, defaults filled in
-            settings.startedAt ?? null,
-            settings.finishedAt ?? null,
-            settings.completionReason ?? null,
-            settings.createdBy ?? actor,
-          ],
-        );
+        await this.archive.setImportedState(m, campaignId, {
+          status: ['draft', 'paused', 'completed', 'aborted'].includes(status) ? status : 'draft',
+          strategy: json(created.strategy), // checked by CreateCampaignDto, defaults filled in
+          startedAt: settings.startedAt ?? null,
+          finishedAt: settings.finishedAt ?? null,
+          completionReason: settings.completionReason ?? null,
+          createdBy: settings.createdBy ?? actor,
+        });
 
         for (const mv of models) map(mv.id);
-        await insertRows(m, 'model_version', models.map((mv) => ({
+        await this.archive.insertRows(m, 'model_version', models.map((mv) => ({
           id: map(mv.id), campaign_id: campaignId, version: mv.version, kind: mv.kind, features: mv.features ?? [],
           hyperparameters: json(mv.hyperparameters ?? {}), metrics: json(mv.metrics ?? {}), data_counts: json(mv.dataCounts ?? {}),
           seed: mv.seed ?? 0, trigger: mv.trigger ?? 'import', is_active: mv.isActive ?? false, training_seconds: mv.trainingSeconds ?? null,
@@ -339,7 +292,7 @@ export class ExportService {
         // An import never hands work to an instrument: jobs still open in the document are closed
         // (cancelled), and their experiments go back to the queue for a new dispatch once resumed.
         const importedAt = new Date().toISOString();
-        await insertRows(m, 'experiment', experiments.map((e) => {
+        await this.archive.insertRows(m, 'experiment', experiments.map((e) => {
           const inFlight = IN_FLIGHT_EXPERIMENT_STATUSES.includes(e.status);
           const c = compositionColumns(e.composition);
           return {
@@ -351,7 +304,7 @@ export class ExportService {
             created_at: e.createdAt ?? importedAt, updated_at: e.updatedAt ?? e.createdAt ?? importedAt,
           };
         }));
-        await insertRows(m, 'instrument_job', jobs.filter((j) => known(j.experimentId)).map((j) => {
+        await this.archive.insertRows(m, 'instrument_job', jobs.filter((j) => known(j.experimentId)).map((j) => {
           const open = OPEN_JOB_STATUSES.includes(j.status) || !j.finishedAt;
           return {
             job_id: map(j.jobId), experiment_id: known(j.experimentId), campaign_id: campaignId, instrument_id: j.instrumentId, attempt: j.attempt ?? 1,
@@ -359,12 +312,12 @@ export class ExportService {
             last_event_at: j.lastEventAt ?? null, last_event: json(j.lastEvent ?? null), finished_at: open ? importedAt : j.finishedAt,
           };
         }));
-        await insertRows(m, 'agent_checkpoint', checkpoints.map((k) => ({
+        await this.archive.insertRows(m, 'agent_checkpoint', checkpoints.map((k) => ({
           id: map(k.id), campaign_id: campaignId, model_version_id: known(k.modelVersionId), iteration: k.iteration ?? 0,
           config: json(k.config ?? {}), training_curve: json(k.trainingCurve ?? []), weights: json(k.weights ?? null), env_steps: k.envSteps ?? 0,
           created_at: k.createdAt ?? new Date().toISOString(),
         })));
-        await insertRows(m, 'refinement_event', refinement.map((r) => ({
+        await this.archive.insertRows(m, 'refinement_event', refinement.map((r) => ({
           id: map(r.id), campaign_id: campaignId, iteration: r.iteration ?? 0, reason: r.reason ?? '', correlation_before: r.correlationBefore ?? null,
           correlation_after: r.correlationAfter ?? null, variance: r.variance ?? null, features_before: r.featuresBefore ?? [],
           features_chosen: r.featuresChosen ?? [], rationale: r.rationale ?? '', provider: r.provider ?? 'import',
@@ -375,18 +328,10 @@ export class ExportService {
         // instrument measurement ids are unique per instrument: one already stored (e.g. the
         // original campaign in this database) is kept in extra.importedExternalId instead
         const pairs = measurements.filter((x) => x.externalId && x.instrumentId && (x.revision ?? 1) === 1);
-        const taken = new Set<string>();
-        if (pairs.length > 0) {
-          const rows: Row[] = await m.query(
-            `SELECT instrument_id, external_id FROM measurement WHERE revision = 1 AND (instrument_id, external_id) IN
-               (SELECT * FROM unnest($1::text[], $2::text[]))`,
-            [pairs.map((x) => x.instrumentId), pairs.map((x) => x.externalId)],
-          );
-          for (const r of rows) taken.add(`${r.instrument_id}\u0000${r.external_id}`);
-        }
+        const taken = await this.archive.takenExternalIds(m, pairs.map((x) => ({ instrumentId: x.instrumentId, externalId: x.externalId })));
         for (const x of measurements) map(x.id);
         const ordered = [...measurements].sort((a, b) => (a.revision ?? 1) - (b.revision ?? 1));
-        await insertRows(m, 'measurement', ordered.map((x) => {
+        await this.archive.insertRows(m, 'measurement', ordered.map((x) => {
           const clash = x.externalId && taken.has(`${x.instrumentId}\u0000${x.externalId}`);
           return {
             id: map(x.id), campaign_id: campaignId, experiment_id: known(x.experimentId), source: x.source, instrument_id: x.instrumentId ?? null,
@@ -408,7 +353,7 @@ export class ExportService {
         );
       });
     } catch (error) {
-      await this.db.query(`DELETE FROM campaign WHERE id = $1`, [campaignId]);
+      await this.campaignRows.delete(campaignId);
       if (error instanceof Invalid) throw error;
       const message = error instanceof Error ? error.message : String(error);
       throw new Invalid(`campaign document could not be imported: ${message}`);
@@ -436,18 +381,6 @@ function asObject(v: unknown, what: string): Row {
 
 /** jsonb parameters go in as JSON text (so arrays are not taken for PostgreSQL arrays). */
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
-
-async function insertRows(m: EntityManager, table: string, rows: Row[]): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]);
-  const perChunk = Math.max(1, Math.floor(30000 / columns.length));
-  for (let i = 0; i < rows.length; i += perChunk) {
-    const chunk = rows.slice(i, i + perChunk);
-    const params: unknown[] = [];
-    const tuples = chunk.map((r) => `(${columns.map((c) => (params.push(r[c]), `$${params.length}`)).join(',')})`);
-    await m.query(`INSERT INTO ${table} (${columns.join(',')}) VALUES ${tuples.join(',')}`, params);
-  }
-}
 
 function flattenErrors(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((e) => [

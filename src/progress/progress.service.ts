@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
-import { DataSource } from 'typeorm';
 import { NotFound } from '../common/errors.js';
 import {
   bestSoFar, estimateTimeToBudget, flattenMetrics, hypervolume2d, paretoFront, qualityMetrics, successRates, trainingPoints, trainingRates, amrChecks,
   type MeasuredExperiment,
 } from '../core/campaign/analytics.js';
 import type { SuccessProperty } from '../core/campaign/success.js';
-import { CampaignEntity } from '../campaigns/campaign.entity.js';
+import type { CampaignEntity } from '../campaigns/campaign.entity.js';
+import { CampaignRepository } from '../repositories/campaign.repository.js';
+import { ProgressRepository } from '../repositories/progress.repository.js';
 import { EXPERIMENT_STATUSES } from '../experiments/experiment.entity.js';
 import type { ParetoPoint, ProgressReport } from './progress.types.js';
 
@@ -45,7 +46,8 @@ export class ProgressService {
   private readonly changed = new Set<string>();
 
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(ProgressRepository) private readonly rows: ProgressRepository,
+    @Inject(CampaignRepository) private readonly campaigns: CampaignRepository,
     @Inject(CampaignEvents) events: CampaignEvents,
   ) {
     events.stream.subscribe((e) => {
@@ -85,7 +87,7 @@ export class ProgressService {
   }
 
   async campaign(id: string): Promise<CampaignEntity> {
-    const c = await this.db.getRepository(CampaignEntity).findOneBy({ id });
+    const c = await this.campaigns.findById(id);
     if (!c) throw new NotFound('campaign', id);
     return c;
   }
@@ -117,54 +119,14 @@ export class ProgressService {
     const glassOnly = objectives.requireGlass;
 
     const [states, sources, measured, seedBest, seedSkyline, models, checkpoints, refinement, instruments] = await Promise.all([
-      this.db.query(`SELECT status, count(*)::int AS n, min(created_at) AS first_at FROM experiment WHERE campaign_id = $1 GROUP BY status`, [id]),
-      this.db.query(
-        `SELECT source, count(*) FILTER (WHERE is_current)::int AS n, count(*) FILTER (WHERE NOT is_current)::int AS superseded
-           FROM measurement WHERE campaign_id = $1 GROUP BY source`,
-        [id],
-      ),
-      // one row per experiment with a current result (the latest when an experiment has several)
-      this.db.query(
-        `SELECT DISTINCT ON (e.id) e.id AS experiment_id, e.sequence, e.batch_number, e.formula, m.id AS measurement_id,
-                m.is_glass, m.yield_strength_mpa, m.elongation_pct, m.created_at
-           FROM experiment e JOIN measurement m ON m.experiment_id = e.id AND m.is_current
-          WHERE e.campaign_id = $1
-          ORDER BY e.id, m.created_at DESC, m.id`,
-        [id],
-      ) as Promise<MeasuredRow[]>,
-      this.db.query(
-        `SELECT max(yield_strength_mpa) AS ys, max(elongation_pct) AS el FROM measurement
-          WHERE campaign_id = $1 AND is_current AND source = 'seed' ${glassOnly ? 'AND is_glass' : ''}`,
-        [id],
-      ),
-      // skyline: sorted by strength, a row is on the front when its elongation beats every stronger row's
-      this.db.query(
-        `SELECT id, formula, yield_strength_mpa, elongation_pct FROM (
-           SELECT id, formula, yield_strength_mpa, elongation_pct,
-                  max(elongation_pct) OVER (ORDER BY yield_strength_mpa DESC, elongation_pct DESC, id
-                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS beaten
-             FROM measurement
-            WHERE campaign_id = $1 AND is_current AND source = 'seed' AND is_glass
-              AND yield_strength_mpa IS NOT NULL AND elongation_pct IS NOT NULL) s
-          WHERE beaten IS NULL OR elongation_pct > beaten`,
-        [id],
-      ),
-      this.db.query(
-        `SELECT id, version, kind, trigger, is_active, training_seconds, data_counts, metrics, created_at
-           FROM model_version WHERE campaign_id = $1 ORDER BY created_at, version`,
-        [id],
-      ),
-      this.db.query(
-        `SELECT id, iteration, model_version_id, env_steps, training_curve, created_at
-           FROM agent_checkpoint WHERE campaign_id = $1 ORDER BY iteration, created_at`,
-        [id],
-      ),
-      this.db.query(
-        `SELECT id, iteration, reason, accepted, correlation_before, correlation_after, variance, features_before, features_chosen,
-                rationale, provider, model_version_id, created_at
-           FROM refinement_event WHERE campaign_id = $1 ORDER BY created_at, iteration`,
-        [id],
-      ),
+      this.rows.experimentStates(id),
+      this.rows.measurementSources(id),
+      this.rows.measuredExperiments<MeasuredRow>(id),
+      this.rows.seedBest(id, glassOnly),
+      this.rows.seedSkyline(id),
+      this.rows.modelVersions(id),
+      this.rows.agentCheckpoints(id),
+      this.rows.refinementEvents(id),
       this.instruments(id, c, now),
     ]);
 
@@ -276,20 +238,10 @@ export class ProgressService {
 
   private async instruments(id: string, c: CampaignEntity, now: Date): Promise<ProgressReport['instruments']> {
     const [stats, statuses, fleet, recent] = await Promise.all([
-      this.db.query(
-        `SELECT instrument_id, count(*)::int AS jobs, count(finished_at)::int AS finished, (count(*) - count(finished_at))::int AS open,
-                sum(extract(epoch FROM least(coalesce(finished_at, $2), $2) - dispatched_at)) AS busy_s, min(dispatched_at) AS first_at
-           FROM instrument_job WHERE campaign_id = $1 GROUP BY instrument_id`,
-        [id, c.finishedAt ?? now],
-      ),
-      this.db.query(`SELECT instrument_id, status, count(*)::int AS n FROM instrument_job WHERE campaign_id = $1 GROUP BY instrument_id, status`, [id]),
-      this.db.query(`SELECT id, state, capabilities, last_seen_at FROM instrument ORDER BY id`),
-      this.db.query(
-        `SELECT j.job_id, j.experiment_id, e.sequence, e.formula, j.instrument_id, j.attempt, j.status, j.dispatched_at, j.finished_at
-           FROM instrument_job j JOIN experiment e ON e.id = j.experiment_id
-          WHERE j.campaign_id = $1 ORDER BY j.dispatched_at DESC LIMIT 50`,
-        [id],
-      ),
+      this.rows.instrumentUse(id, c.finishedAt ?? now),
+      this.rows.jobStatesByInstrument(id),
+      this.rows.fleet(),
+      this.rows.recentJobs(id, 50),
     ]);
     const firstDispatch = (stats as { first_at: Date }[]).reduce<Date | null>((m, r) => (!m || r.first_at < m ? new Date(r.first_at) : m), null);
     const from = c.startedAt ?? firstDispatch;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type EntityMetadata } from 'typeorm';
 
 /**
  * A transaction: repository methods take it as their last argument so that what they write
@@ -47,6 +47,11 @@ export class Database extends Repository {
     } finally {
       await runner.release();
     }
+  }
+
+  /** The tables' metadata (the API document's entity schemas are built from it). */
+  entityMetadata(): readonly EntityMetadata[] {
+    return this.dataSource.entityMetadatas;
   }
 
   /** Whether PostgreSQL answers now. */

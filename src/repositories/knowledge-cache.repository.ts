@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
 import type { KnowledgeCache, KnowledgeCacheKey } from '../core/knowledge/llm-provider.js';
 import type { KnowledgeScore } from '../core/knowledge/types.js';
 import { KnowledgeCacheEntity } from '../knowledge/knowledge-cache.entity.js';
+import { createDataSource } from './data-source.js';
+import { Repository } from './database.js';
 
 /** LLM answers cached in PostgreSQL by (composition, prompt version, model): paid for once. */
-export class PgKnowledgeCache implements KnowledgeCache {
-  constructor(private readonly dataSource: DataSource) {}
-
+@Injectable()
+export class PgKnowledgeCache extends Repository implements KnowledgeCache {
   private key(k: KnowledgeCacheKey): string {
     return createHash('sha256').update(`${k.composition}|${k.promptVersion}|${k.model}`).digest('hex');
   }
@@ -26,4 +27,11 @@ export class PgKnowledgeCache implements KnowledgeCache {
       .orIgnore()
       .execute();
   }
+}
+
+/** A knowledge cache on a small pool of its own (a design thread's), closed with `close`. */
+export async function openKnowledgeCache(databaseUrl: string): Promise<{ cache: PgKnowledgeCache; close(): Promise<void> }> {
+  const dataSource = createDataSource(databaseUrl, 2);
+  await dataSource.initialize();
+  return { cache: new PgKnowledgeCache(dataSource), close: () => dataSource.destroy() };
 }

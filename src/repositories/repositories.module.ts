@@ -6,6 +6,9 @@ import { Database } from './database.js';
 import { ExperimentRepository } from './experiment.repository.js';
 import { InstrumentRepository } from './instrument.repository.js';
 import { JobRepository } from './job.repository.js';
+import { CampaignArchiveRepository } from './campaign-archive.repository.js';
+import { PgKnowledgeCache } from './knowledge-cache.repository.js';
+import { ProgressRepository } from './progress.repository.js';
 import { MeasurementRepository } from './measurement.repository.js';
 import { ModelRepository, RefinementRepository } from './model.repository.js';
 import { RejectedMessageRepository } from './rejected-message.repository.js';
@@ -13,6 +16,7 @@ import { RejectedMessageRepository } from './rejected-message.repository.js';
 const REPOSITORIES = [
   Database, ApiKeyRepository, InstrumentCredentialRepository, AuditRepository, CampaignRepository, ExperimentRepository,
   InstrumentRepository, JobRepository, MeasurementRepository, ModelRepository, RefinementRepository, RejectedMessageRepository,
+  CampaignArchiveRepository, ProgressRepository, PgKnowledgeCache,
 ];
 
 /** Every repository, once, for the whole application (they need the DataSource the app provides). */
