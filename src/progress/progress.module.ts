@@ -1,17 +1,9 @@
 import { Module } from '@nestjs/common';
-import { CampaignsService } from '../campaigns/campaigns.service.js';
+import { CampaignsModule } from '../campaigns/campaigns.module.js';
 import { ExportService } from './export.service.js';
 import { LiveFeed } from './live-feed.service.js';
-import { DashboardController, ProgressController } from './progress.controller.js';
 import { ProgressService } from './progress.service.js';
 
-/**
- * PI progress: analytics API, live feed (SSE), exports and import, server-side plots and the
- * dashboard page. Uses the global AppModule's DataSource, AuditService and CampaignEvents;
- * CampaignsService (stateless) is instantiated here for campaign lookup and creation on import.
- */
-@Module({
-  controllers: [ProgressController, DashboardController],
-  providers: [ProgressService, LiveFeed, ExportService, CampaignsService],
-})
+/** PI progress: analytics, live feed (SSE), exports and import of whole campaigns. */
+@Module({ imports: [CampaignsModule], providers: [ProgressService, LiveFeed, ExportService], exports: [ProgressService, LiveFeed, ExportService] })
 export class ProgressModule {}

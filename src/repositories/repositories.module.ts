@@ -1,4 +1,5 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { ApiKeyRepository, InstrumentCredentialRepository } from './api-key.repository.js';
 import { AuditRepository } from './audit.repository.js';
 import { CampaignRepository } from './campaign.repository.js';
@@ -19,7 +20,15 @@ const REPOSITORIES = [
   CampaignArchiveRepository, ProgressRepository, PgKnowledgeCache,
 ];
 
-/** Every repository, once, for the whole application (they need the DataSource the app provides). */
+/** Every repository, once, for the whole application, on the data source the bootstrap opened. */
 @Global()
-@Module({ providers: REPOSITORIES, exports: REPOSITORIES })
-export class RepositoriesModule {}
+@Module({})
+export class RepositoriesModule {
+  static forDataSource(dataSource: DataSource): DynamicModule {
+    return {
+      module: RepositoriesModule,
+      providers: [{ provide: DataSource, useValue: dataSource }, ...REPOSITORIES],
+      exports: REPOSITORIES,
+    };
+  }
+}
