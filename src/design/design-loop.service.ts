@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { AppConfig } from '../config/config.js';
 import type { MeasuredAlloy } from '../core/chemistry/types.js';
-import { NOT_COUNTED, OPEN_STATES } from '../core/campaign/experiment-lifecycle.js';
+import { isInFlight, NOT_COUNTED, OPEN_STATES, type ExperimentState } from '../core/campaign/experiment-lifecycle.js';
 import { withStrategyDefaults } from '../core/campaign/strategy.js';
 import { labDisagreement } from '../core/refinement/lab-disagreement.js';
 import { hashString } from '../core/util/random.js';
@@ -13,7 +13,6 @@ import type { Infrastructure } from '../infrastructure/infrastructure.js';
 import { APP_CONFIG, INFRASTRUCTURE, JOB_QUEUE } from '../infrastructure/tokens.js';
 import type { JobContext, JobQueue } from '../jobs/job-queue.js';
 import { DispatcherService } from '../lab/dispatcher.service.js';
-import { InstrumentGatewayService } from '../lab/instrument-gateway.service.js';
 import { CampaignRepository } from '../repositories/campaign.repository.js';
 import { Database } from '../repositories/database.js';
 import { ExperimentRepository } from '../repositories/experiment.repository.js';
@@ -27,6 +26,8 @@ import { STRATEGIES } from './strategies.js';
 export const DESIGN_JOB = 'design-iteration';
 const TRIGGER_DEBOUNCE_MS = 200;
 const THREADED_METHODS = new Set(['aimatdesign']);
+/** States an in-flight experiment reaches when its instrument gives it back unmeasured. */
+const GIVEN_BACK = new Set(['queued', 'failed', 'timed_out']);
 
 /**
  * The campaign loop: a design iteration (train on every measurement, propose a batch sized to the
@@ -52,7 +53,6 @@ export class DesignLoopService implements OnModuleInit {
     @Inject(CampaignEvents) private readonly events: CampaignEvents,
     @Inject(ExperimentsService) private readonly experiments: ExperimentsService,
     @Inject(DispatcherService) private readonly dispatcher: DispatcherService,
-    @Inject(InstrumentGatewayService) private readonly gateway: InstrumentGatewayService,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(INFRASTRUCTURE) private readonly infra: Infrastructure,
@@ -63,14 +63,19 @@ export class DesignLoopService implements OnModuleInit {
     this.events.stream.subscribe((event) => {
       if (event.type === 'campaign.state' && event.to === 'running') this.trigger(event.campaignId, `campaign ${event.from} -> running`);
       if (event.type === 'campaign.state' && event.to === 'running') this.dispatcher.request();
+      // The one trigger for results, however they came (instrument, technician, correction).
       if (event.type === 'measurements.added' && event.source !== 'seed') this.trigger(event.campaignId, 'new measurement');
+      // An experiment the lab gave back unfinished (rejected, failed, timed out) frees capacity or
+      // ends the campaign's last open work.
+      if (event.type === 'experiment.state' && isInFlight(event.from as ExperimentState) && GIVEN_BACK.has(event.to)) {
+        this.trigger(event.campaignId, `experiment ${event.from} -> ${event.to}`);
+      }
       // Budget, batch size or objectives changed by a PI: the next iteration runs on them now.
       if (event.type === 'campaign.settings') {
         this.trigger(event.campaignId, `settings changed (${event.fields.join(', ')})`);
         void this.checkCompletion(event.campaignId).catch(() => undefined);
       }
     });
-    this.gateway.onMeasurement = (campaignId) => this.trigger(campaignId, 'lab update');
   }
 
   /**

@@ -56,8 +56,6 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   private flushTimer: NodeJS.Immediate | null = null;
   private readonly flushes = new Set<Promise<void>>();
   private databaseDown = false;
-  /** Called when a measurement was stored (the design loop listens). */
-  onMeasurement: (campaignId: string) => void = () => undefined;
   counters = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
 
   constructor(
@@ -212,12 +210,10 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
       }
       return;
     }
-    const campaigns = new Set<string>();
     const duplicates: { instrumentId: string; job: InstrumentJobEntity; msg: ResultMessage }[] = [];
     stored.forEach((ok, i) => {
       if (ok) {
         this.counters.stored++;
-        campaigns.add(valid[i].job.campaignId);
       } else {
         this.counters.duplicates++;
         duplicates.push(valid[i]);
@@ -227,10 +223,7 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
       const conflict = await this.conflictingDuplicate(d.instrumentId, d.msg);
       if (conflict) await this.reject(true, this.topics.results(d.instrumentId), Buffer.from(JSON.stringify(d.msg)), conflict, d.instrumentId, d.job.campaignId);
     }
-    if (campaigns.size > 0) {
-      this.dispatcher.request();
-      for (const id of campaigns) this.onMeasurement(id);
-    }
+    if (stored.some(Boolean)) this.dispatcher.request();
   }
 
   private enqueue(topic: string, payload: Buffer): void {
@@ -417,7 +410,6 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     });
     if (capacityFreed) {
       this.dispatcher.request();
-      this.onMeasurement(job.campaignId);
     } else if (msg.type === 'job.accepted' || msg.type === 'job.started' || msg.type === 'job.progress') {
       await this.restoreDeadlines(instrumentId); // it is working, whatever its last status said
     }
@@ -446,7 +438,6 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     }
     this.counters.stored++;
     this.dispatcher.request();
-    this.onMeasurement(job.campaignId);
     return { ok: true, detail: `stored measurement ${outcome.measurement.id}${outcome.flags.length ? ` (${outcome.flags.join(', ')})` : ''}` };
   }
 }
