@@ -11,7 +11,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
-import { parseSeedData } from '../src/measurements/seed-import.js';
+import { parseSeedData } from '../src/services/campaigns/seed-import.js';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -44,10 +44,10 @@ async function main(): Promise<void> {
   }
 
   const [{ startInfrastructure }, { AuditService }, { CampaignEvents }, { CampaignsService }, repositories] = await Promise.all([
-    import('../src/infrastructure/infrastructure.js'),
-    import('../src/audit/audit.service.js'),
-    import('../src/campaigns/campaign-events.js'),
-    import('../src/campaigns/campaigns.service.js'),
+    import('../src/apps/infrastructure.js'),
+    import('../src/services/campaigns/audit.service.js'),
+    import('../src/services/campaigns/campaign-events.js'),
+    import('../src/services/campaigns/campaigns.service.js'),
     import('../src/repositories/index.js'),
   ]);
   const config = loadConfig();

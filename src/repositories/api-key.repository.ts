@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApiKeyEntity, InstrumentCredentialEntity } from '../auth/auth.entities.js';
+import { ApiKeyEntity, InstrumentCredentialEntity } from './entities/auth.entities.js';
 import { Repository, type Tx } from './database.js';
 
 /** API keys (only their hashes). */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditEventEntity } from '../audit/audit-event.entity.js';
+import { AuditEventEntity } from './entities/audit-event.entity.js';
 import { Repository, type Tx } from './database.js';
 
 export interface AuditEntry {

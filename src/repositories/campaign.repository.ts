@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
-import { CampaignEntity } from '../campaigns/campaign.entity.js';
+import { CampaignEntity } from './entities/campaign.entity.js';
 import { Repository, type Tx } from './database.js';
 
 /** Campaigns: settings, state and the lifecycle times. */

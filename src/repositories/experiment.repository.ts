@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import type { Page } from '../common/pagination.js';
 import type { Composition } from '../core/chemistry/types.js';
-import { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
+import { ExperimentEntity, InstrumentJobEntity } from './entities/experiment.entity.js';
 import { Repository, type Tx } from './database.js';
 
 type JobStatusRow = { instrument_id: string; job_id: string; experiment_id: string; campaign_id: string; status: string; dispatched_at: Date; deadline: Date };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InstrumentEntity } from '../instruments/instrument.entity.js';
+import { InstrumentEntity } from './entities/instrument.entity.js';
 import { Repository, type Tx } from './database.js';
 
 /** The instrument registry (fed by retained status messages and last wills). */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BackgroundJobEntity } from '../jobs/background-job.entity.js';
+import { BackgroundJobEntity } from './entities/background-job.entity.js';
 import { Repository } from './database.js';
 
 /** Background job rows: what the API shows of training and design iterations, whichever queue runs them. */

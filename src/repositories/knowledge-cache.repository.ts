@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { KnowledgeCache, KnowledgeCacheKey } from '../core/knowledge/llm-provider.js';
 import type { KnowledgeScore } from '../core/knowledge/types.js';
-import { KnowledgeCacheEntity } from '../knowledge/knowledge-cache.entity.js';
+import { KnowledgeCacheEntity } from './entities/knowledge-cache.entity.js';
 import { createDataSource } from './data-source.js';
 import { Repository } from './database.js';
 

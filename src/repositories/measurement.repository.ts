@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { Page } from '../common/pagination.js';
-import type { Prediction } from '../experiments/experiment.entity.js';
-import { MeasurementEntity } from '../measurements/measurement.entity.js';
+import type { Prediction } from './entities/experiment.entity.js';
+import { MeasurementEntity } from './entities/measurement.entity.js';
 import { Repository, type Tx } from './database.js';
 
 export type NewMeasurement = QueryDeepPartialEntity<MeasurementEntity>;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AgentCheckpointEntity, ModelVersionEntity } from '../models/model-version.entity.js';
-import { RefinementEventEntity } from '../refinement/refinement-event.entity.js';
+import { AgentCheckpointEntity, ModelVersionEntity } from './entities/model-version.entity.js';
+import { RefinementEventEntity } from './entities/refinement-event.entity.js';
 import { Repository, type Tx } from './database.js';
 
 /** Trained surrogate model versions and agent checkpoints of a campaign. */

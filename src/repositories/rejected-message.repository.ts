@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RejectedMessageEntity } from '../measurements/rejected-message.entity.js';
+import { RejectedMessageEntity } from './entities/rejected-message.entity.js';
 import { Repository } from './database.js';
 
 /** The rejected-message store: anything that failed validation, verbatim with its reason. */

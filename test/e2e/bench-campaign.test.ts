@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, runBenchmark } from '../../bench/campaign.js';
-import { STRATEGIES } from '../../src/design/strategies.js';
+import { STRATEGIES } from '../../src/services/design/strategies.js';
 
 /** `npm run bench:campaign -- --short`: every registered strategy on the data-grounded lab, scarce seeds. */
 describe('npm run bench:campaign --short', () => {
