@@ -53,9 +53,16 @@ export class MeasurementRepository extends Repository {
     return this.dataSource.getRepository(MeasurementEntity).find({ where: rows.map((r) => ({ id: r.id })), order: { revision: 'ASC' } });
   }
 
-  /** Current measurements of a campaign, oldest first. */
+  /**
+   * Current measurements of a campaign, oldest first; rows stored together (one import) in the
+   * order of their content, not of their random ids: the same seed and data give the same design
+   * iteration (and ask the knowledge provider the same questions).
+   */
   current(campaignId: string): Promise<MeasurementEntity[]> {
-    return this.dataSource.getRepository(MeasurementEntity).find({ where: { campaignId, isCurrent: true }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return this.dataSource.getRepository(MeasurementEntity).find({
+      where: { campaignId, isCurrent: true },
+      order: { createdAt: 'ASC', formula: 'ASC', yieldStrengthMPa: 'ASC', elongationPct: 'ASC', id: 'ASC' },
+    });
   }
 
   countCurrent(campaignId: string, tx?: Tx): Promise<number> {

@@ -45,6 +45,21 @@ export function isSuccess(m: MeasuredValues, objectives: SuccessObjectives): boo
 }
 
 /**
+ * The same rule, factor by factor: [glass (when required), then each target], true = met,
+ * false = missed, null = not measured (a missing value, or glass formation unknown). isSuccess is
+ * true exactly when every factor is true. The proposals' local evidence counts each factor on its own.
+ */
+export function objectiveOutcomes(m: MeasuredValues, objectives: SuccessObjectives): (boolean | null)[] {
+  const out: (boolean | null)[] = [];
+  if (objectives.requireGlass) out.push(m.isGlass === null || m.isGlass === undefined ? null : m.isGlass);
+  for (const t of objectives.targets) {
+    const value = m[t.property];
+    out.push(value === null || value === undefined || !Number.isFinite(value) ? null : value >= t.threshold);
+  }
+  return out;
+}
+
+/**
  * How close a measured alloy comes to success, one number: min over targets of value/threshold
  * (a target without a value counts 0); a glass-required objective missed halves it (a crystalline
  * sample has no values, so it scores 0). >= 1 exactly when every objective is met. No targets: 1
