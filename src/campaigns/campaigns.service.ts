@@ -20,6 +20,7 @@ import { ImportFormatError, parseSeedData, type RowProblem } from '../measuremen
 import { APP_CONFIG } from '../infrastructure/tokens.js';
 import type { AppConfig } from '../config/config.js';
 import { CampaignEntity, type Objectives } from './campaign.entity.js';
+import { normaliseObjectives, objectiveProblems } from '../core/campaign/objectives.js';
 import { CampaignEvents } from './campaign-events.js';
 import type {
   CampaignListQuery, CampaignView, CreateCampaignDto, DesignSpaceDto, ImportResultView, MeasurementListQuery, ObjectivesDto,
@@ -336,9 +337,7 @@ export class CampaignsService {
 
   private validate(space: DesignSpace, objectives: ObjectivesDto | Objectives, budget: number, batchSize: number): void {
     const problems = checkDesignSpace(space, KNOWN_ELEMENTS);
-    const properties = objectives.targets.map((t) => t.property);
-    if (new Set(properties).size !== properties.length) problems.push('each objective property may appear once');
-    if (!objectives.requireGlass && objectives.targets.length === 0) problems.push('objectives need glass formation or at least one property target');
+    problems.push(...objectiveProblems(normaliseObjectives(objectives)));
     if (batchSize > budget) problems.push(`batchSize ${batchSize} exceeds the budget of ${budget} experiments`);
     if (problems.length > 0) throw new Invalid(`invalid campaign: ${problems.join('; ')}`, problems);
   }
@@ -368,7 +367,7 @@ export class CampaignsService {
       description: c.description,
       status: c.status,
       designSpace: fromDesignSpace(c.designSpace),
-      objectives: c.objectives,
+      objectives: normaliseObjectives(c.objectives) as ObjectivesDto,
       budget: c.budget,
       batchSize: c.batchSize,
       seed: c.seed,
@@ -406,11 +405,9 @@ export function fromDesignSpace(space: DesignSpace): DesignSpaceDto {
   };
 }
 
+/** The request's objectives in the stored form (a target without direction: atLeast; weight 1 by default). */
 function toObjectives(dto: ObjectivesDto): Objectives {
-  return {
-    requireGlass: dto.requireGlass,
-    targets: dto.targets.map((t) => ({ property: t.property, threshold: t.threshold, weight: t.weight })),
-  };
+  return normaliseObjectives(dto);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

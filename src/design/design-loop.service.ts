@@ -139,6 +139,7 @@ export class DesignLoopService implements OnModuleInit {
       isGlass: m.isGlass,
       yieldStrengthMPa: m.yieldStrengthMPa,
       elongationPct: m.elongationPct,
+      extra: m.extra,
     }));
     const pending: { composition: Record<string, number> }[] = await this.dataSource.query(
       `SELECT composition FROM experiment WHERE campaign_id = $1 AND status = ANY($2)`,

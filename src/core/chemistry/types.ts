@@ -8,6 +8,8 @@ export interface MeasuredAlloy {
   isGlass: boolean | null;
   yieldStrengthMPa: number | null;
   elongationPct: number | null;
+  /** Other measured properties by name (Dmax mm, Tg/Tx/Tl K, modulus GPa, free names), when known. */
+  extra?: Readonly<Record<string, unknown>> | null;
 }
 
 /** A campaign's design space, the part the core needs. Bounds are in at.%. */

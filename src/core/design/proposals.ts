@@ -15,9 +15,9 @@ import { gridKey, isLegal, roundToGrid, toComposition, toFractions, usesOnlyElem
 import { VirtualLab, type EnvConfig } from '../rl/environment.js';
 import type { Td3Agent } from '../rl/td3.js';
 import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
-import { predictionAt, singleProperty } from '../rl/types.js';
+import { predictionAt, singleProperty, singlePropertyStd } from '../rl/types.js';
+import { probabilityMet, targetScale } from '../campaign/objectives.js';
 import type { Random } from '../util/random.js';
-import { normalCdf } from '../util/normal.js';
 import { distanceToAnchors, sampleInRegion, type ActiveTrustRegion } from './trust-region.js';
 
 export interface ProposalConfig {
@@ -52,8 +52,10 @@ export interface Proposal {
   pGlass: number;
   yieldStrengthMPa: { mean: number; std: number };
   elongationPct: { mean: number; std: number };
-  /** P(glass) x prod_k P(property_k >= threshold_k) under a normal predictive distribution. */
+  /** P(glass) x prod_k P(target_k met) under a normal predictive distribution. */
   successProbability: number;
+  /** Other modelled properties (the campaign's objectives beyond yield and elongation). */
+  properties?: Record<string, { mean: number; std: number }>;
   knowledge: { score: number; explanation: string; source: string } | null;
   /** Ranking score used to order the batch. */
   rank: number;
@@ -62,9 +64,7 @@ export interface Proposal {
 export function successProbability(p: SinglePrediction, objectives: readonly Objective[]): number {
   let prob = p.pGlass;
   for (const o of objectives) {
-    const mean = singleProperty(p, o.property);
-    const std = o.property === 'yieldStrengthMPa' ? p.yieldStd : p.elongationStd;
-    prob *= std > 0 ? normalCdf((mean - o.threshold) / std) : mean >= o.threshold ? 1 : 0;
+    prob *= probabilityMet(o, singleProperty(p, o.property), singlePropertyStd(p, o.property));
   }
   return prob;
 }
@@ -143,7 +143,7 @@ export async function proposeBatch(opts: {
   const scored = states.map((x, i) => {
     const p = predictionAt(pred, i);
     const success = successProbability(p, objectives);
-    const unc = objectives.reduce((s, o) => s + (o.property === 'yieldStrengthMPa' ? p.yieldStd : p.elongationStd) / o.threshold, 0) / Math.max(1, objectives.length);
+    const unc = objectives.reduce((s, o) => s + singlePropertyStd(p, o.property) / targetScale(o), 0) / Math.max(1, objectives.length);
     const inside = region ? distanceToAnchors(x, region.anchors) <= region.radius : true;
     return { x, p, success, inside, rank: success + cfg.uncertaintyWeight * unc };
   });
@@ -181,6 +181,7 @@ export async function proposeBatch(opts: {
     yieldStrengthMPa: { mean: s.p.yieldMean, std: s.p.yieldStd },
     elongationPct: { mean: s.p.elongationMean, std: s.p.elongationStd },
     successProbability: s.success,
+    ...(s.p.others ? { properties: s.p.others } : {}),
     knowledge: knowledge ? { score: knowledge[i].score, explanation: knowledge[i].explanation, source: knowledge[i].source } : null,
     rank: s.rank,
   }));
