@@ -69,7 +69,7 @@ export const SMOOTH_SEED_COUNT = 32;
 let published: MeasuredAlloy[] | null = null;
 /** Both published files, read once per process (see simulators/published-data.ts for where from). */
 export function publishedAlloys(): MeasuredAlloy[] {
-  published ??= loadPublishedAlloys().map(({ composition, isGlass, yieldStrengthMPa, elongationPct }) => ({ composition, isGlass, yieldStrengthMPa, elongationPct }));
+  published ??= loadPublishedAlloys().map(({ composition, isGlass, yieldStrengthMPa, elongationPct, extra }) => ({ composition, isGlass, yieldStrengthMPa, elongationPct, extra }));
   return published;
 }
 

@@ -6,6 +6,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { CreateCampaignDto } from '../campaigns/campaign.dto.js';
 import type { Objectives } from '../campaigns/campaign.entity.js';
+import { propertyValue } from '../core/campaign/objectives.js';
 import { CampaignsService, fromDesignSpace } from '../campaigns/campaigns.service.js';
 import { Invalid } from '../common/errors.js';
 import { isSuccess } from '../core/campaign/success.js';
@@ -28,6 +29,7 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 /** A measurement with its provenance, as exported. */
 export function measurementView(r: Row, objectives: Objectives, withRaw: boolean): Row {
   const values = { isGlass: r.is_glass, yieldStrengthMPa: num(r.yield_strength_mpa), elongationPct: num(r.elongation_pct) };
+  const withExtra = { ...values, extra: r.extra ?? {} };
   return {
     id: r.id,
     campaignId: r.campaign_id,
@@ -44,7 +46,7 @@ export function measurementView(r: Row, objectives: Objectives, withRaw: boolean
     elements: r.elements,
     phase: r.phase,
     ...values,
-    meetsObjectives: isSuccess(values, objectives),
+    meetsObjectives: isSuccess(withExtra, objectives),
     extra: r.extra ?? {},
     compositionDeviation: num(r.composition_deviation),
     flags: r.flags ?? [],
@@ -64,7 +66,7 @@ export function experimentView(r: Row, objectives: Objectives): Row {
     ? {
         id: r.m_id, source: r.m_source, instrumentId: r.m_instrument_id, jobId: r.m_job_id, enteredBy: r.m_entered_by,
         revision: r.m_revision, phase: r.m_phase, isGlass: r.m_is_glass, yieldStrengthMPa: num(r.m_yield_strength_mpa),
-        elongationPct: num(r.m_elongation_pct), measuredAt: iso(r.m_measured_at), createdAt: iso(r.m_created_at),
+        elongationPct: num(r.m_elongation_pct), extra: r.m_extra ?? {}, measuredAt: iso(r.m_measured_at), createdAt: iso(r.m_created_at),
       }
     : null;
   return {
@@ -115,8 +117,25 @@ export function csvCell(v: unknown): string {
 }
 export const csvLine = (values: unknown[]) => `${values.map(csvCell).join(',')}\n`;
 
-export function experimentCsvRow(e: Row): unknown[] {
+/** The objective properties beyond yield and elongation: one measured-value column each in the experiments CSV. */
+export function objectiveColumns(objectives: Objectives): string[] {
+  return objectives.targets.map((t) => t.property).filter((p) => p !== 'yieldStrengthMPa' && p !== 'elongationPct');
+}
+
+/** The experiments CSV header: the fixed columns, then one per further objective property. */
+export function experimentCsvColumns(objectives: Objectives): string[] {
+  return [...EXPERIMENT_CSV_COLUMNS, ...objectiveColumns(objectives)];
+}
+
+export function experimentCsvRow(e: Row, extraProperties: readonly string[] = []): unknown[] {
   const m = e.measurement;
+  return [
+    ...experimentCsvFixed(e, m),
+    ...extraProperties.map((p) => (m ? propertyValue(m, p) : null)),
+  ];
+}
+
+function experimentCsvFixed(e: Row, m: Row | null): unknown[] {
   return [
     e.id, e.sequence, e.batchNumber, e.status, e.formula, e.composition, e.prediction?.pGlass, e.prediction?.yieldStrengthMPa,
     e.prediction?.elongationPct, e.modelVersionId, e.instrumentId, e.currentJobId, e.attempts, e.statusReason, e.createdAt, e.updatedAt,
@@ -196,7 +215,7 @@ export class ExportService {
     const rows: Row[] = await this.db.query(
       `SELECT e.*, m.id AS m_id, m.source AS m_source, m.instrument_id AS m_instrument_id, m.job_id AS m_job_id, m.entered_by AS m_entered_by,
               m.revision AS m_revision, m.phase AS m_phase, m.is_glass AS m_is_glass, m.yield_strength_mpa AS m_yield_strength_mpa,
-              m.elongation_pct AS m_elongation_pct, m.measured_at AS m_measured_at, m.created_at AS m_created_at
+              m.elongation_pct AS m_elongation_pct, m.extra AS m_extra, m.measured_at AS m_measured_at, m.created_at AS m_created_at
          FROM experiment e
          LEFT JOIN LATERAL (SELECT * FROM measurement x WHERE x.experiment_id = e.id AND x.is_current ORDER BY x.created_at DESC, x.id LIMIT 1) m ON true
         WHERE e.campaign_id = $1 ORDER BY e.sequence`,

@@ -10,7 +10,8 @@ import { Actor } from '../common/actor.js';
 import { Invalid } from '../common/errors.js';
 import { sendJsonOnce } from '../common/json-once.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
-import { EXPERIMENT_CSV_COLUMNS, ExportService, csvLine, experimentCsvRow } from './export.service.js';
+import { ExportService, csvLine, experimentCsvColumns, experimentCsvRow, objectiveColumns } from './export.service.js';
+import { normaliseObjectives } from '../core/campaign/objectives.js';
 import { LiveFeed } from './live-feed.service.js';
 import { PLOT_FORMATS, PLOT_KINDS, renderPlot, type PlotFormat, type PlotKind } from './plots.js';
 import { ProgressService } from './progress.service.js';
@@ -117,7 +118,10 @@ export class ProgressController {
     } else if (what === 'experiments') {
       const rows = await this.exports.experiments(id);
       if (format === 'json') await write(JSON.stringify(rows));
-      else await write(csvLine(EXPERIMENT_CSV_COLUMNS) + rows.map((e) => csvLine(experimentCsvRow(e))).join(''));
+      else {
+        const objectives = normaliseObjectives(campaign.objectives);
+        await write(csvLine(experimentCsvColumns(objectives)) + rows.map((e) => csvLine(experimentCsvRow(e, objectiveColumns(objectives)))).join(''));
+      }
     } else {
       await this.exports.writeCampaignDocument(id, artifacts === 'true' || artifacts === '1', write);
     }

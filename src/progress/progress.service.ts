@@ -4,14 +4,19 @@ import { DataSource } from 'typeorm';
 import { NotFound } from '../common/errors.js';
 import {
   bestSoFar, estimateTimeToBudget, flattenMetrics, hypervolume2d, paretoFront, qualityMetrics, successRates, trainingPoints, trainingRates, amrChecks,
-  type MeasuredExperiment,
+  objectiveFront, type MeasuredExperiment,
 } from '../core/campaign/analytics.js';
-import type { SuccessProperty } from '../core/campaign/success.js';
+import { propertySql, type SuccessProperty } from '../core/campaign/success.js';
+import { normaliseObjectives, preferredSign } from '../core/campaign/objectives.js';
 import { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { EXPERIMENT_STATUSES } from '../experiments/experiment.entity.js';
 import type { ParetoPoint, ProgressReport } from './progress.types.js';
 
 const PROPERTIES: SuccessProperty[] = ['yieldStrengthMPa', 'elongationPct'];
+
+const frontPoint = (r: { experimentId: string; measurementId: string; sequence: number; formula: string }, values: number[]) => ({
+  experimentId: r.experimentId, measurementId: r.measurementId, sequence: r.sequence, formula: r.formula, values,
+});
 const NOT_COUNTED = ['rejected', 'cancelled'];
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -25,6 +30,7 @@ interface MeasuredRow {
   is_glass: boolean | null;
   yield_strength_mpa: number | null;
   elongation_pct: number | null;
+  extra: Record<string, unknown> | null;
   created_at: Date;
 }
 
@@ -112,8 +118,14 @@ export class ProgressService {
 
   private async compute(id: string, now: Date): Promise<ProgressReport> {
     const c = await this.campaign(id);
-    const objectives = c.objectives;
-    const threshold = (p: SuccessProperty) => objectives.targets.find((t) => t.property === p)?.threshold ?? null;
+    const objectives = normaliseObjectives(c.objectives);
+    const targetOf = (p: SuccessProperty) => objectives.targets.find((t) => t.property === p);
+    const threshold = (p: SuccessProperty) => {
+      const t = targetOf(p);
+      return t && t.direction !== 'within' ? (t.threshold ?? null) : null;
+    };
+    // Yield strength and elongation always, then every further objective property.
+    const properties = [...new Set([...PROPERTIES, ...objectives.targets.map((t) => t.property)])];
     const glassOnly = objectives.requireGlass;
 
     const [states, sources, measured, seedBest, seedSkyline, models, checkpoints, refinement, instruments] = await Promise.all([
@@ -126,14 +138,15 @@ export class ProgressService {
       // one row per experiment with a current result (the latest when an experiment has several)
       this.db.query(
         `SELECT DISTINCT ON (e.id) e.id AS experiment_id, e.sequence, e.batch_number, e.formula, m.id AS measurement_id,
-                m.is_glass, m.yield_strength_mpa, m.elongation_pct, m.created_at
+                m.is_glass, m.yield_strength_mpa, m.elongation_pct, m.extra, m.created_at
            FROM experiment e JOIN measurement m ON m.experiment_id = e.id AND m.is_current
           WHERE e.campaign_id = $1
           ORDER BY e.id, m.created_at DESC, m.id`,
         [id],
       ) as Promise<MeasuredRow[]>,
+      // The seed's best of each property (the smallest for a minimised / at-most target).
       this.db.query(
-        `SELECT max(yield_strength_mpa) AS ys, max(elongation_pct) AS el FROM measurement
+        `SELECT ${properties.map((p, i) => `${(targetOf(p) && preferredSign(targetOf(p)!) === -1) ? 'min' : 'max'}(${propertySql(p, 'measurement')}) AS p${i}`).join(', ')} FROM measurement
           WHERE campaign_id = $1 AND is_current AND source = 'seed' ${glassOnly ? 'AND is_glass' : ''}`,
         [id],
       ),
@@ -191,6 +204,7 @@ export class ProgressService {
       isGlass: r.is_glass,
       yieldStrengthMPa: num(r.yield_strength_mpa),
       elongationPct: num(r.elongation_pct),
+      extra: r.extra ?? {},
       at: new Date(r.created_at),
     }));
     rows.sort((a, b) => a.sequence - b.sequence);
@@ -214,18 +228,29 @@ export class ProgressService {
     const strip = ({ x: _x, y: _y, ...p }: ParetoPoint & { x: number; y: number }): ParetoPoint => p;
 
     const seed = seedBest[0] ?? {};
-    const best = PROPERTIES.map((property) => {
-      const history = bestSoFar(rows, property, glassOnly);
+    const best = properties.map((property, i) => {
+      const target = targetOf(property);
+      const history = bestSoFar(rows, property, glassOnly, target);
       const top = history.filter((h) => h.improved).at(-1);
       return {
         property,
+        direction: target?.direction ?? null,
         threshold: threshold(property),
+        ...(target?.direction === 'within' ? { range: [target.min!, target.max!] as [number, number] } : {}),
         best: top?.best ?? null,
         bestSequence: top?.sequence ?? null,
-        seedBest: num(property === 'yieldStrengthMPa' ? seed.ys : seed.el),
+        seedBest: num(seed[`p${i}`]),
         history,
       };
     });
+    const nd = objectiveFront(rows, objectives);
+    const objectivesFront = nd && {
+      properties: nd.properties,
+      reference: nd.reference,
+      points: nd.points.map((p) => frontPoint(p.row, p.values)),
+      front: nd.front.map((p) => frontPoint(p.row, p.values)),
+      hypervolume: nd.hypervolume,
+    };
 
     const measuredCount = rows.length;
     const lastMeasuredAt = rows.reduce<Date | null>((m, r) => (!m || r.at > m ? r.at : m), null);
@@ -233,7 +258,7 @@ export class ProgressService {
       generatedAt: now.toISOString(),
       campaign: {
         id: c.id, name: c.name, status: c.status, budget: c.budget, batchSize: c.batchSize, approvalRequired: c.approvalRequired,
-        objectives: { requireGlass: objectives.requireGlass, targets: objectives.targets.map((t) => ({ property: t.property, threshold: t.threshold })) },
+        objectives,
         startedAt: iso(c.startedAt), finishedAt: iso(c.finishedAt),
       },
       experiments: {
@@ -254,6 +279,7 @@ export class ProgressService {
         seedFront: seedFront.map(strip),
         seedHypervolume: hypervolume2d(seedFront, ref),
       },
+      objectiveFront: objectivesFront,
       modelQuality: models.map((m: Record<string, any>) => ({
         id: m.id, version: m.version, kind: m.kind, trigger: m.trigger, isActive: m.is_active, createdAt: iso(m.created_at)!,
         trainingSeconds: num(m.training_seconds), dataCounts: m.data_counts ?? {},

@@ -8,7 +8,7 @@ import type { RefinementCheck } from '../refinement/amr.js';
 import type { SuccessRates } from '../rl/environment.js';
 import type { TrainingCurvePoint } from '../rl/training-curve.js';
 import { QUALITY_METRICS, type SurrogateCvMetrics } from './model-metrics.js';
-import { preferredSign, propertyValue, targetGap, type TargetBounds } from './objectives.js';
+import { orientedBounds, preferredSign, propertyValue, targetGap, targetScale, type TargetBounds } from './objectives.js';
 import { isSuccess, type MeasuredValues, type SuccessObjectives, type SuccessProperty } from './success.js';
 
 export interface Point2 {
@@ -294,4 +294,51 @@ export function trainingRates(curve: unknown): SuccessRates | null {
 export function amrChecks(curve: unknown): RefinementCheck[] {
   const checks = curve && typeof curve === 'object' && !Array.isArray(curve) ? (curve as { amrChecks?: unknown }).amrChecks : null;
   return Array.isArray(checks) ? checks.filter((c): c is RefinementCheck => !!c && typeof c === 'object' && ((c as RefinementCheck).kind === 'rollouts' || (c as RefinementCheck).kind === 'lab')) : [];
+}
+
+export interface ObjectiveFrontPoint<T> {
+  row: T;
+  /** The objectives' measured values, in the objectives' order. */
+  values: number[];
+}
+
+/**
+ * The Pareto front over the campaign's objectives (two or more): rows eligible for success's
+ * glass rule with every objective property measured, each objective oriented so larger is better
+ * (orientedValue), and the hypervolume beyond the reference point: each target's bound (a range:
+ * a gap of its scale; maximise / minimise without a bound: the worst measured value).
+ * Units of the hypervolume: the product of the properties' units.
+ */
+export function objectiveFront<T extends MeasuredValues>(
+  rows: readonly T[],
+  objectives: SuccessObjectives,
+): { properties: string[]; reference: number[]; points: ObjectiveFrontPoint<T>[]; front: ObjectiveFrontPoint<T>[]; hypervolume: number } | null {
+  const targets = objectives.targets;
+  if (targets.length < 2) return null;
+  const points: ObjectiveFrontPoint<T>[] = [];
+  for (const row of rows) {
+    if (objectives.requireGlass && row.isGlass !== true) continue;
+    const values = targets.map((t) => propertyValue(row, t.property));
+    if (values.every((v): v is number => v !== null)) points.push({ row, values: values as number[] });
+  }
+  const oriented = points.map((p) => targets.map((t, k) => orientedValue(t, p.values[k])));
+  const refOriented = targets.map((t, k) => {
+    const bounds = orientedBounds(t);
+    if (preferredSign(t) === 0) return -targetScale(t);
+    if (bounds.length) return bounds[0].bound;
+    const column = oriented.map((o) => o[k]);
+    return column.length ? Math.min(...column) : 0;
+  });
+  const frontIdx = paretoFrontNd(oriented);
+  return {
+    properties: targets.map((t) => t.property),
+    // In the properties' units (a range's entry: the gap to it).
+    reference: targets.map((t, k) => (preferredSign(t) === 0 ? -refOriented[k] : preferredSign(t) * refOriented[k])),
+    points,
+    front: frontIdx.map((i) => points[i]),
+    hypervolume: hypervolumeNd(
+      frontIdx.map((i) => oriented[i]),
+      refOriented,
+    ),
+  };
 }

@@ -8,7 +8,7 @@
  *
  * Plain TypeScript (no NestJS, no I/O) so the API, exports, plots and the loop share one rule.
  */
-import { COLUMN_PROPERTIES, describeTarget, meetsTarget, orientedBounds, propertyValue, targetRatio, type MeasuredValues, type TargetBounds } from './objectives.js';
+import { COLUMN_PROPERTIES, describeTarget, directionOf, meetsTarget, orientedBounds, propertyValue, targetRatio, type MeasuredValues, type TargetBounds } from './objectives.js';
 
 export type { MeasuredValues } from './objectives.js';
 /** The objectives as success reads them (the campaign's; weights play no part). */
@@ -26,7 +26,10 @@ export function missedObjectives(m: MeasuredValues, objectives: SuccessObjective
   for (const t of objectives.targets) {
     const value = propertyValue(m, t.property);
     if (value === null) missed.push(`${t.property} not measured`);
-    else if (!meetsTarget(t, value)) missed.push(`${t.property} ${value} misses ${describeTarget(t)}`);
+    else if (!meetsTarget(t, value)) {
+      const d = directionOf(t);
+      missed.push(d === 'atLeast' ? `${t.property} ${value} < ${t.threshold}` : d === 'atMost' ? `${t.property} ${value} > ${t.threshold}` : `${t.property} ${value} misses ${describeTarget(t)}`);
+    }
   }
   return missed;
 }

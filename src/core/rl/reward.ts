@@ -56,6 +56,11 @@ export interface RewardOutcome {
   allDone: boolean;
 }
 
+/** Yield and elongation always are; a further property when a regressor (or a measurement) gives it. */
+function modelled(p: SinglePrediction, property: string): boolean {
+  return property === 'yieldStrengthMPa' || property === 'elongationPct' || p.others?.[property] !== undefined;
+}
+
 /** Penalty for stepping into an illegal composition at step t (0-based) of the episode. */
 export function illegalPenalty(t: number, config: RewardConfig = DEFAULT_REWARD_CONFIG): number {
   return -1 + Math.log(t + 1) / (2 * Math.log(config.maxSteps));
@@ -87,7 +92,7 @@ export function computeReward(
   const metTargets: boolean[] = [];
   for (const obj of objectives) {
     const current = singleProperty(next, obj.property);
-    if (!Number.isFinite(current)) {
+    if (!modelled(next, obj.property)) {
       // Not modelled (no data for this property yet): the design cannot steer it.
       metTargets.push(true);
       doneCount++;
@@ -99,7 +104,8 @@ export function computeReward(
     if (prev) {
       const previous = singleProperty(prev, obj.property);
       // Relative to the larger of threshold and previous value, so small properties do not explode.
-      if (Number.isFinite(previous)) reward += config.improvementScale * obj.weight * Math.tanh(targetImprovement(obj, previous, current));
+      // A NaN (a measured alloy missing the value, no surrogate to fill it) makes the reward NaN: the TEP drops it.
+      if (modelled(prev, obj.property)) reward += config.improvementScale * obj.weight * Math.tanh(targetImprovement(obj, previous, current));
     }
     if (meetsWithFactor(obj, current, config.doneFactor)) doneCount++;
   }

@@ -132,8 +132,8 @@ export class TrustworthyExperiencePool {
             others: Object.fromEntries(
               others.map((q) => {
                 const v = propertyValue(alloy, q);
-                return [q, v !== null ? { mean: v, std: 0 } : (pred?.others?.[q] ?? { mean: Number.NaN, std: 0 })];
-              }),
+                return [q, v !== null ? { mean: v, std: 0 } : pred?.others?.[q]];
+              }).filter((e) => e[1] !== undefined),
             ),
           }
         : {}),
