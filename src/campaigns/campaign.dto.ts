@@ -5,6 +5,7 @@ import {
   MaxLength, Min, MinLength, ValidateNested,
 } from 'class-validator';
 import { STRATEGY_METHODS, type StrategyMethod } from '../core/campaign/strategy.js';
+import { ALLOY_FAMILIES, type AlloyFamily } from '../core/knowledge/families.js';
 import { MAX_OBJECTIVES, MEASURED_PROPERTIES, OBJECTIVE_DIRECTIONS, PROPERTY_NAME_PATTERN, type ObjectiveDirection } from '../core/campaign/objectives.js';
 import { PageQuery } from '../common/pagination.js';
 import { CAMPAIGN_STATUSES } from './campaign.entity.js';
@@ -41,6 +42,14 @@ export class DesignSpaceDto {
   @ApiPropertyOptional({ example: 'Zr', description: 'element that must have the largest fraction' })
   @IsOptional() @IsString() @Matches(/^[A-Z][a-z]?$/)
   baseElement?: string;
+
+  @ApiPropertyOptional({
+    enum: ALLOY_FAMILIES,
+    example: 'zr-bmg',
+    description: 'alloy family: its knowledge rules and LLM prompt (left out: hea when the base element is one of Co, Cr, Fe, Ni, Mn, Cu and three of them are in the space, else zr-bmg)',
+  })
+  @IsOptional() @IsIn(ALLOY_FAMILIES)
+  family?: AlloyFamily;
 }
 
 export class ObjectiveTargetDto {

@@ -392,6 +392,7 @@ export function toDesignSpace(dto: DesignSpaceDto): DesignSpace {
     minElements: dto.minElements,
     maxElements: dto.maxElements,
     ...(dto.baseElement ? { baseElement: dto.baseElement } : {}),
+    ...(dto.family ? { family: dto.family } : {}),
   };
 }
 
@@ -402,6 +403,7 @@ export function fromDesignSpace(space: DesignSpace): DesignSpaceDto {
     minElements: space.minElements,
     maxElements: space.maxElements,
     ...(space.baseElement ? { baseElement: space.baseElement } : {}),
+    ...(space.family ? { family: space.family } : {}),
   };
 }
 

@@ -21,6 +21,8 @@ import { PgKnowledgeCache } from '../knowledge/pg-knowledge-cache.js';
 import { shareInElements } from '../core/rl/design-space.js';
 import { Random } from '../core/util/random.js';
 import { designTargets } from '../core/campaign/objectives.js';
+import { isSuccess } from '../core/campaign/success.js';
+import { FAMILY_PROFILES, familyOf, type AlloyFamily } from '../core/knowledge/families.js';
 import { MIN_PROPERTY_ROWS, PropertyRegressors, withObjectiveProperties } from '../core/surrogates/property-regressors.js';
 import { RandomStrategy } from './random-strategy.js';
 import { predictionOf, type DesignContext, type DesignOutcome, type DesignStrategy, type ModelVersionRecord } from './strategy.js';
@@ -76,7 +78,11 @@ export class AimatdesignStrategy implements DesignStrategy {
     const anchors = region ? trustRegionAnchors(usable, ctx.objectives, space, DEFAULT_TRUST_REGION_CONFIG.anchors) : [];
     if (region) ctx.log(`trust region: radius ${region.radius.toFixed(1)} at.% around ${anchors.length} anchors (best score ${region.bestScore.toFixed(3)})`);
 
-    const knowledge = this.knowledgeProvider(strategy.knowledgeProvider, usable, ctx.log);
+    const family = familyOf(space);
+    // The expert's known good alloys: glass formers for a glass campaign, else alloys meeting the objectives.
+    const knownGood = requireGlass ? usable.filter((a) => a.isGlass) : usable.filter((a) => isSuccess(a, ctx.objectives));
+    const knowledge = this.knowledgeProvider(strategy.knowledgeProvider, usable, knownGood, family, ctx.log);
+    if (family !== 'zr-bmg') ctx.log(`alloy family ${family}: ${FAMILY_PROFILES[family].label} rules`);
     // A warm-started agent only needs a refresh on the new data, not a full training run.
     const warm = ctx.previous.agentCheckpoint !== null;
     const totalSteps = (warm ? strategy.refreshEpisodes : strategy.episodesPerIteration) * strategy.stepsPerEpisode;
@@ -182,9 +188,9 @@ export class AimatdesignStrategy implements DesignStrategy {
     };
   }
 
-  private knowledgeProvider(kind: string, alloys: MeasuredAlloy[], log: (l: string) => void): KnowledgeProvider | null {
+  private knowledgeProvider(kind: string, alloys: MeasuredAlloy[], knownGood: MeasuredAlloy[], family: AlloyFamily, log: (l: string) => void): KnowledgeProvider | null {
     if (kind === 'none') return null;
-    const rules = new RulesKnowledgeProvider({ knownGlasses: alloys.filter((a) => a.isGlass).map((a) => a.composition) });
+    const rules = new RulesKnowledgeProvider({ knownGlasses: knownGood.map((a) => a.composition), family });
     if (kind !== 'llm') return rules;
     if (this.config.knowledge.mode !== 'llm') {
       log('knowledge provider "llm" asked for, but OPENAI_BASE_URL is not set: using the rules');

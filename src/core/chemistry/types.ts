@@ -22,4 +22,6 @@ export interface DesignSpace {
   maxElements: number;
   /** The element with the largest fraction, if required (e.g. "Zr"). */
   baseElement?: string;
+  /** The alloy family (src/core/knowledge/families.ts), when stated; else chosen from the elements. */
+  family?: 'zr-bmg' | 'hea';
 }
