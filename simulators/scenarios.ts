@@ -113,6 +113,25 @@ export function createLabOracle(kind: OracleKind, seed: number, lab?: LabSpace):
   return kind === 'data' ? createDataOracle(seed, publishedAlloys(), { crystallineMechanics: lab?.requireGlass === false }) : createOracle(seed);
 }
 
+/** A lab space as a campaign request's design space and objectives (the family stated). */
+export function labCampaignFields(lab: LabSpace): { designSpace: Record<string, unknown>; objectives: Record<string, unknown> } {
+  const { space } = lab;
+  return {
+    designSpace: {
+      elements: space.elements.map((symbol) => ({ symbol, ...space.bounds[symbol] })),
+      step: space.step,
+      minElements: space.minElements,
+      maxElements: space.maxElements,
+      ...(space.baseElement ? { baseElement: space.baseElement } : {}),
+      ...(space.family ? { family: space.family } : {}),
+    },
+    objectives: {
+      requireGlass: lab.requireGlass ?? true,
+      targets: lab.objectives.map((t) => ({ property: t.property, direction: 'atLeast', threshold: t.threshold, weight: 1 })),
+    },
+  };
+}
+
 /** A published alloy lies in the space: only its elements, within bounds and counts, base element largest. */
 export function inSpace(alloy: MeasuredAlloy, space: DesignSpace): boolean {
   return usesOnlyElements(alloy.composition, space.elements) && isLegal(toFractions(alloy.composition, space.elements), space);

@@ -157,7 +157,7 @@ export class ProgressService {
                   max(elongation_pct) OVER (ORDER BY yield_strength_mpa DESC, elongation_pct DESC, id
                                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS beaten
              FROM measurement
-            WHERE campaign_id = $1 AND is_current AND source = 'seed' AND is_glass
+            WHERE campaign_id = $1 AND is_current AND source = 'seed' ${glassOnly ? 'AND is_glass' : ''}
               AND yield_strength_mpa IS NOT NULL AND elongation_pct IS NOT NULL) s
           WHERE beaten IS NULL OR elongation_pct > beaten`,
         [id],
@@ -212,7 +212,7 @@ export class ProgressService {
     const reference = { yieldStrengthMPa: threshold('yieldStrengthMPa') ?? 0, elongationPct: threshold('elongationPct') ?? 0 };
     const ref = { x: reference.yieldStrengthMPa, y: reference.elongationPct };
     const points: Array<ParetoPoint & { x: number; y: number }> = rows
-      .filter((r) => r.isGlass === true && r.yieldStrengthMPa !== null && r.elongationPct !== null)
+      .filter((r) => (!glassOnly || r.isGlass === true) && r.yieldStrengthMPa !== null && r.elongationPct !== null)
       .map((r) => ({
         experimentId: r.experimentId, measurementId: r.measurementId, sequence: r.sequence, formula: r.formula,
         yieldStrengthMPa: r.yieldStrengthMPa!, elongationPct: r.elongationPct!, x: r.yieldStrengthMPa!, y: r.elongationPct!,

@@ -75,7 +75,7 @@ export interface ProgressReport {
   pareto: {
     /** Reference point of the hypervolume: the campaign's targets (0 where a property has no target). */
     reference: { yieldStrengthMPa: number; elongationPct: number };
-    /** Measured glass formers of the campaign with both properties. */
+    /** Measured alloys of the campaign with both properties (glass formers only when glass is required). */
     points: ParetoPoint[];
     front: ParetoPoint[];
     /** Area (MPa x %) dominated by the front beyond the reference point. */
