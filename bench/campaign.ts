@@ -68,6 +68,8 @@ export interface BenchOptions {
   curriculum: number | null;
   /** AIMatDesign's trust region on/off (null: the service's default). */
   trustRegion: boolean | null;
+  /** Local evidence in AIMatDesign's proposals (null: the service's default). */
+  localEvidence: boolean | null;
   short: boolean;
   verbose: boolean;
   /** Also write every run (with its measured alloys) to this JSON file. */
@@ -79,7 +81,7 @@ const DEFAULT_STRATEGY_LIST = ['aimatdesign', 'bo', 'genetic', 'random'];
 export const BENCH_USAGE = `usage: npm run bench:campaign -- [--oracle data,smooth] [--scenario scarce,literature] [--space zr9,demo]
        [--strategies ${DEFAULT_STRATEGY_LIST.join(',')}] [--seeds 5] [--first-seed 1] [--budget 48] [--batch 8]
        [--episodes N|service] [--success-continues] [--safety-layer on|off] [--curriculum 0..1]
-       [--trust-region on|off] [--short] [--verbose] [--json FILE]
+       [--trust-region on|off] [--local-evidence on|off] [--short] [--verbose] [--json FILE]
 
 Defaults: the data oracle, scarce and literature seed data, the zr9 space, every registered strategy
 of ${DEFAULT_STRATEGY_LIST.join(', ')}, 5 seeds, 48 experiments in batches of 8, the service's strategy defaults.
@@ -105,6 +107,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       'safety-layer': { type: 'string' },
       curriculum: { type: 'string' },
       'trust-region': { type: 'string' },
+      'local-evidence': { type: 'string' },
       short: { type: 'boolean' },
       verbose: { type: 'boolean' },
       json: { type: 'string' },
@@ -152,6 +155,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     safetyLayer: onOff(values['safety-layer'], 'safety-layer'),
     curriculum: values.curriculum === undefined ? null : share(values.curriculum),
     trustRegion: onOff(values['trust-region'], 'trust-region'),
+    localEvidence: onOff(values['local-evidence'], 'local-evidence'),
     short,
     verbose: values.verbose ?? false,
     json: values.json ?? null,
@@ -209,7 +213,7 @@ export async function runCampaign(
   name: string,
   seed: number,
   scenario: Scenario,
-  o: Pick<BenchOptions, 'budget' | 'batch' | 'episodes' | 'verbose'> & Partial<Pick<BenchOptions, 'successContinues' | 'safetyLayer' | 'curriculum' | 'trustRegion'>>,
+  o: Pick<BenchOptions, 'budget' | 'batch' | 'episodes' | 'verbose'> & Partial<Pick<BenchOptions, 'successContinues' | 'safetyLayer' | 'curriculum' | 'trustRegion' | 'localEvidence'>>,
   config: AppConfig,
   onBatch: (done: number) => void = () => undefined,
 ): Promise<RunResult> {
@@ -226,6 +230,7 @@ export async function runCampaign(
   if (o.safetyLayer !== null && o.safetyLayer !== undefined) partial.safetyLayer = o.safetyLayer;
   if (o.curriculum !== null && o.curriculum !== undefined) partial.startCurriculum = o.curriculum;
   if (o.trustRegion !== null && o.trustRegion !== undefined) partial.trustRegion = o.trustRegion;
+  if (o.localEvidence !== null && o.localEvidence !== undefined) partial.localEvidence = o.localEvidence;
   const settings = withStrategyDefaults(partial);
   const campaignSeed = seed * 7919;
   let previous: DesignContext['previous'] = { featureNames: null, agentCheckpoint: null, trustRegion: null };

@@ -140,12 +140,16 @@ export class StrategyDto {
   @IsOptional()
   @IsBoolean()
   trustRegion?: boolean;
-  @ApiPropertyOptional({ default: 0.25, description: 'share of agent starts and of each batch left for exploration outside the trust region' })
+  @ApiPropertyOptional({ default: 0.25, description: 'share of agent starts and of each batch left for exploration outside the trust region at the start; it then follows what each side yields (0.1 to 0.5)' })
   @IsOptional()
   @IsNumber()
   @Min(0)
   @Max(1)
   explorationShare?: number;
+  @ApiPropertyOptional({ default: true, description: "local evidence: a proposal's success probability blends the surrogates' guess with the lab's answers within a few at.% of it" })
+  @IsOptional()
+  @IsBoolean()
+  localEvidence?: boolean;
 }
 
 /** A name must have a visible character (one of spaces only was stored as ""). */

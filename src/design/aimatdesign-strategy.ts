@@ -5,7 +5,7 @@ import { DESCRIPTOR_NAMES, elementFractionFeatures } from '../core/chemistry/des
 import type { MeasuredAlloy } from '../core/chemistry/types.js';
 import { surrogatesFromBundle } from '../core/design/bundle-surrogates.js';
 import { runDesignIteration } from '../core/design/design-iteration.js';
-import { DEFAULT_TRUST_REGION_CONFIG, trustRegionAnchors, updateTrustRegion, type TrustRegionState } from '../core/design/trust-region.js';
+import { DEFAULT_TRUST_REGION_CONFIG, updateTrustRegion, type TrustRegionState } from '../core/design/trust-region.js';
 import { LlmKnowledgeProvider } from '../core/knowledge/llm-provider.js';
 import { RulesKnowledgeProvider } from '../core/knowledge/rules-provider.js';
 import type { KnowledgeProvider } from '../core/knowledge/types.js';
@@ -74,9 +74,11 @@ export class AimatdesignStrategy implements DesignStrategy {
       `surrogates on ${training.train.length} of ${usable.length} alloys (cross-validated on ${training.validate.length}) in ${trained.seconds.toFixed(1)} s (cv ${describeCv(trained.cv)})`,
     );
 
-    const region = strategy.trustRegion ? updateTrustRegion((ctx.previous.trustRegion as TrustRegionState | null) ?? null, usable, ctx.objectives, ctx.iteration) : null;
-    const anchors = region ? trustRegionAnchors(usable, ctx.objectives, space, DEFAULT_TRUST_REGION_CONFIG.anchors) : [];
-    if (region) ctx.log(`trust region: radius ${region.radius.toFixed(1)} at.% around ${anchors.length} anchors (best score ${region.bestScore.toFixed(3)})`);
+    const region = strategy.trustRegion
+      ? updateTrustRegion((ctx.previous.trustRegion as TrustRegionState | null) ?? null, usable, ctx.objectives, space, ctx.iteration, { ...DEFAULT_TRUST_REGION_CONFIG, explorationShare: strategy.explorationShare })
+      : null;
+    const anchors = (region?.anchors ?? []).map((a) => Float64Array.from(a));
+    if (region) ctx.log(`trust region: radius ${region.radius.toFixed(1)} at.% around ${anchors.length} anchors (best score ${region.bestScore.toFixed(3)}), exploration share ${(region.explorationShare ?? strategy.explorationShare).toFixed(2)}`);
 
     const family = familyOf(space);
     // The expert's known good alloys: glass formers for a glass campaign, else alloys meeting the objectives.
@@ -109,12 +111,13 @@ export class AimatdesignStrategy implements DesignStrategy {
             }
           : null,
       checkpoint: (ctx.previous.agentCheckpoint as Td3Checkpoint | null) ?? null,
-      trustRegion: region ? { anchors, radius: region.radius, explorationShare: strategy.explorationShare } : null,
+      trustRegion: region ? { anchors, radius: region.radius, explorationShare: region.explorationShare ?? strategy.explorationShare } : null,
       seed: ctx.seed,
       config: {
         env: { actionStep: strategy.actionStep, maxSteps: strategy.stepsPerEpisode, numEnvs: 64, successEndsEpisode: strategy.successEndsEpisode, projectActions: strategy.safetyLayer, startCurriculum: strategy.startCurriculum },
         train: { totalSteps, learningStarts: Math.min(2048, Math.floor(totalSteps / 8)), knowledge: { ...DEFAULT_KNOWLEDGE_SCHEDULE, weight: strategy.knowledgeWeight } },
         tep: { batchShare: strategy.tepShare, actionStep: strategy.actionStep },
+        ...(strategy.localEvidence ? {} : { localEvidence: { bandwidth: 0 } }),
         amr: { enabled: strategy.amrEnabled, minCorrelation: strategy.amrCorrelationThreshold, checkEvery: 4096, cooldown: 8192, maxRefinements: 1 },
         // Proposal rollouts scale with the batch and the episode length, not a fixed 64 x 64.
         proposals: {

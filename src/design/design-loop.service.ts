@@ -130,9 +130,11 @@ export class DesignLoopService implements OnModuleInit {
     const count = Math.min(campaign.batchSize, remaining, Math.max(0, wanted));
     if (count <= 0) return { skipped: 'no free capacity', counts, capacity };
 
+    // Rows stored together (one import) in the order of their content, not of their random ids:
+    // the same seed and data give the same iteration (and ask the knowledge provider the same questions).
     const measurements = await this.dataSource.getRepository(MeasurementEntity).find({
       where: { campaignId, isCurrent: true },
-      order: { createdAt: 'ASC', id: 'ASC' },
+      order: { createdAt: 'ASC', formula: 'ASC', yieldStrengthMPa: 'ASC', elongationPct: 'ASC', id: 'ASC' },
     });
     const measured: MeasuredAlloy[] = measurements.map((m) => ({
       composition: m.composition,

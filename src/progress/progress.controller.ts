@@ -44,7 +44,8 @@ export class ProgressController {
     description:
       'Experiments by state; measured count vs budget; success rate (measured alloys meeting every objective) overall and per batch; ' +
       'best so far per objective with its history by experiment number; Pareto front of yield strength vs elongation among glass ' +
-      'formers and its hypervolume beyond the reference point = the target thresholds (0 where a property has no target); surrogate ' +
+      'formers and its hypervolume beyond the reference point = the target thresholds (0 where a property has no target); objectiveFront: ' +
+      'the Pareto front and hypervolume over all the objectives (two or more), each oriented by its direction; surrogate ' +
       'CV quality per model version; agent training curves; refinement events; instrument utilisation and throughput; time to budget.',
   })
   @ApiOkResponse({ description: 'the progress report (src/progress/progress.types.ts: ProgressReport)', schema: { type: 'object', additionalProperties: true } })

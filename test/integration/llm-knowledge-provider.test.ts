@@ -1,74 +1,46 @@
 /**
  * The LLM knowledge provider through the real openai SDK against a real OpenAI-compatible HTTP
- * server on loopback (node:http): good answers, malformed JSON, slow answers (timeout), and the
- * fall-back to the rule-based provider.
+ * server on loopback (node:http): good answers, malformed JSON, slow answers (timeout), the
+ * fall-back to the rule-based provider, and the cache of scores and feature choices.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAiKnowledgeClient } from '../../adapters/llm/openai-knowledge-client.js';
-import { InMemoryKnowledgeCache, LlmKnowledgeProvider, PROMPT_VERSION } from '../../src/core/knowledge/llm-provider.js';
+import { FEATURE_PROMPT_VERSION, InMemoryKnowledgeCache, LlmKnowledgeProvider, PROMPT_VERSION } from '../../src/core/knowledge/llm-provider.js';
+import { startLoopbackLlm, type LoopbackAnswer, type LoopbackLlm } from '../support/loopback-llm.js';
 
 type Mode = 'good' | 'malformed' | 'slow' | 'out-of-range' | 'features' | 'error500';
 
-let server: Server;
+let server: LoopbackLlm;
 let baseURL: string;
 let mode: Mode = 'good';
-const requests: { body: any; auth: string | undefined }[] = [];
+let requests: LoopbackLlm['requests'];
 
-function completion(content: string, model: string) {
-  return {
-    id: 'chatcmpl-test',
-    object: 'chat.completion',
-    created: Math.floor(Date.now() / 1000),
-    model,
-    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
-    usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
-  };
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse) {
-  let raw = '';
-  for await (const chunk of req) raw += chunk;
-  if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-    res.writeHead(404).end();
-    return;
-  }
-  const body = JSON.parse(raw);
-  requests.push({ body, auth: req.headers.authorization });
-  const send = (content: string) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(completion(content, body.model)));
-  };
+function answer(): LoopbackAnswer {
+  const content = (value: unknown) => ({ content: JSON.stringify(value) });
   switch (mode) {
     case 'good':
-      return send(JSON.stringify({ score: 0.7, rules: ['sizeMismatch', 'negativeMixing'], explanation: 'delta above 12 % and strongly negative mixing' }));
+      return content({ score: 0.7, rules: ['sizeMismatch', 'negativeMixing'], explanation: 'delta above 12 % and strongly negative mixing' });
     case 'out-of-range':
-      return send(JSON.stringify({ score: 3, rules: [], explanation: 'too enthusiastic' }));
+      return content({ score: 3, rules: [], explanation: 'too enthusiastic' });
     case 'malformed':
-      return send('{"score": 0.5, "explanation": "unterminated');
+      return { content: '{"score": 0.5, "explanation": "unterminated' };
     case 'features':
-      return send(JSON.stringify({ features: ['omega', 'notADescriptor', 'vec'], rationale: 'omega balances entropy and enthalpy' }));
+      return content({ features: ['omega', 'notADescriptor', 'vec'], rationale: 'omega balances entropy and enthalpy' });
     case 'error500':
-      res.writeHead(500, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ error: { message: 'boom' } }));
+      return { status: 500 };
     case 'slow':
-      setTimeout(() => {
-        if (!res.destroyed) send(JSON.stringify({ score: 0.9, rules: [], explanation: 'late' }));
-      }, 2_000);
-      return;
+      return { pending: (send) => setTimeout(() => send(JSON.stringify({ score: 0.9, rules: [], explanation: 'late' })), 2_000) };
   }
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  server = await startLoopbackLlm(answer);
+  baseURL = server.baseURL;
+  requests = server.requests;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 function provider(extra: { timeoutMs?: number } = {}) {
@@ -110,7 +82,7 @@ describe('LLM knowledge provider over the openai SDK (loopback server)', () => {
     const [again] = await p.score([candidate]);
     expect(again).toMatchObject({ score: 0.7, source: 'cache' });
     expect(requests).toHaveLength(1);
-    expect(await cache.get({ composition: 'Be22.50Cu12.50Ni10.00Ti13.80Zr41.20', promptVersion: PROMPT_VERSION, model: 'test-model' })).not.toBeNull();
+    expect(await cache.get({ subject: 'Be22.50Cu12.50Ni10.00Ti13.80Zr41.20', promptVersion: PROMPT_VERSION, model: 'test-model' })).not.toBeNull();
   });
 
   it('falls back to the rules on malformed JSON (logged, not cached)', async () => {
@@ -153,5 +125,24 @@ describe('LLM knowledge provider over the openai SDK (loopback server)', () => {
     expect(fb.source).toBe('rules');
     expect(fb.features).toHaveLength(2);
     expect(fb.rationale).toMatch(/LLM unavailable/);
+  });
+
+  it('caches a feature choice by the whole question: the same question is asked once, another one again; failures are not cached', async () => {
+    mode = 'features';
+    requests.length = 0;
+    const { p, cache } = provider();
+    const req = { candidates: ['delta', 'omega', 'vec', 'dChi'], current: ['delta'], maxFeatures: 3, reason: 'low-correlation: corr(Q, reward) = 0.100, relative std = 0.200' };
+    expect(await p.selectFeatures(req)).toEqual({ features: ['omega', 'vec'], rationale: 'omega balances entropy and enthalpy', source: 'llm' });
+    expect(await p.selectFeatures(req)).toEqual({ features: ['omega', 'vec'], rationale: 'omega balances entropy and enthalpy', source: 'cache' });
+    expect(requests).toHaveLength(1);
+    expect(cache.size).toBe(1);
+    const asked = requests[0].user;
+    expect(await cache.get({ subject: asked, promptVersion: FEATURE_PROMPT_VERSION, model: 'test-model' })).toMatchObject({ features: ['omega', 'vec'] });
+    // other trigger figures: another question
+    expect((await p.selectFeatures({ ...req, reason: 'low-correlation: corr(Q, reward) = 0.050, relative std = 0.200' })).source).toBe('llm');
+    expect(requests).toHaveLength(2);
+    mode = 'malformed';
+    expect((await p.selectFeatures({ ...req, current: ['vec'] })).source).toBe('rules');
+    expect(cache.size).toBe(2);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
 import { TOY_SPACE } from './design-helpers.js';
 import {
+  adaptiveExplorationShare,
   DEFAULT_TRUST_REGION_CONFIG,
   distanceToAnchors,
   sampleInRegion,
@@ -33,29 +34,29 @@ describe('trust region', () => {
 
   it('grows after a batch with a success and shrinks after a batch without', () => {
     const cfg = DEFAULT_TRUST_REGION_CONFIG;
-    let state = updateTrustRegion(null, SEEDS, OBJECTIVES, 1);
+    let state = updateTrustRegion(null, SEEDS, OBJECTIVES, SPACE, 1);
     expect(state.radius).toBe(cfg.initialRadius);
     // The lab answers the first batch with misses only: shrink.
     const round1 = [...SEEDS, miss, miss];
-    state = updateTrustRegion(state, round1, OBJECTIVES, 2);
+    state = updateTrustRegion(state, round1, OBJECTIVES, SPACE, 2);
     expect(state.radius).toBeCloseTo(cfg.initialRadius * cfg.shrink);
     expect(state.history.at(-1)).toMatchObject({ newAlloys: 2, newSuccesses: 0, improved: false });
     // Then with a success: grow.
     const round2 = [...round1, success];
-    state = updateTrustRegion(state, round2, OBJECTIVES, 3);
+    state = updateTrustRegion(state, round2, OBJECTIVES, SPACE, 3);
     expect(state.radius).toBeCloseTo(cfg.initialRadius * cfg.shrink * cfg.grow);
     expect(state.history.at(-1)).toMatchObject({ newAlloys: 1, newSuccesses: 1 });
     // Bounded both ways.
-    for (let i = 0; i < 30; i++) state = updateTrustRegion(state, [...round2, ...Array(i + 1).fill(miss)], OBJECTIVES, 4 + i);
+    for (let i = 0; i < 30; i++) state = updateTrustRegion(state, [...round2, ...Array(i + 1).fill(miss)], OBJECTIVES, SPACE, 4 + i);
     expect(state.radius).toBe(cfg.minRadius);
     let grown = state;
-    for (let i = 0; i < 30; i++) grown = updateTrustRegion(grown, [...round2, ...Array(31).fill(miss), ...Array(i + 1).fill(success)], OBJECTIVES, 40 + i);
+    for (let i = 0; i < 30; i++) grown = updateTrustRegion(grown, [...round2, ...Array(31).fill(miss), ...Array(i + 1).fill(success)], OBJECTIVES, SPACE, 40 + i);
     expect(grown.radius).toBe(cfg.maxRadius);
   });
 
   it('an iteration with nothing new measured keeps the radius', () => {
-    const state = updateTrustRegion(null, SEEDS, OBJECTIVES, 1);
-    expect(updateTrustRegion(state, SEEDS, OBJECTIVES, 2).radius).toBe(state.radius);
+    const state = updateTrustRegion(null, SEEDS, OBJECTIVES, SPACE, 1);
+    expect(updateTrustRegion(state, SEEDS, OBJECTIVES, SPACE, 2).radius).toBe(state.radius);
   });
 
   it('samples legal grid compositions within the radius of an anchor', () => {
@@ -71,5 +72,32 @@ describe('trust region', () => {
       for (const v of x) expect(Math.abs(v * 200 - Math.round(v * 200))).toBeLessThan(1e-9); // 0.5 at.% grid
     }
     expect(got).toBeGreaterThan(150);
+  });
+});
+
+describe('trust region: exploration share follows the lab', () => {
+  const cfg = DEFAULT_TRUST_REGION_CONFIG;
+  it('starts at the stated share and stays there while one side is unmeasured', () => {
+    expect(adaptiveExplorationShare({ measured: 0, score: 0 }, { measured: 0, score: 0 })).toBe(cfg.explorationShare);
+    expect(adaptiveExplorationShare({ measured: 10, score: 8 }, { measured: 0, score: 0 })).toBe(cfg.explorationShare);
+  });
+  it('shrinks when the outside yields less and grows when it yields more, within bounds', () => {
+    const poorOutside = adaptiveExplorationShare({ measured: 12, score: 11 }, { measured: 4, score: 0.4 });
+    expect(poorOutside).toBeLessThan(cfg.explorationShare);
+    expect(poorOutside).toBeGreaterThanOrEqual(cfg.minExplorationShare);
+    const richOutside = adaptiveExplorationShare({ measured: 12, score: 4 }, { measured: 4, score: 4 });
+    expect(richOutside).toBeGreaterThan(cfg.explorationShare);
+    expect(richOutside).toBeLessThanOrEqual(cfg.maxExplorationShare);
+    expect(adaptiveExplorationShare({ measured: 50, score: 50 }, { measured: 50, score: 0 })).toBe(cfg.minExplorationShare);
+  });
+  it('tallies the answers to proposals inside and outside the region they were made in', () => {
+    let state = updateTrustRegion(null, SEEDS, OBJECTIVES, SPACE, 1);
+    expect(state.anchors).toHaveLength(2);
+    const far = alloy({ Zr: 40, Cu: 10, Al: 25, Ni: 25 }, false, null, null);
+    state = updateTrustRegion(state, [...SEEDS, success, far], OBJECTIVES, SPACE, 2);
+    expect(state.inside).toEqual({ measured: 1, score: expect.closeTo(1650 / 1600, 6) });
+    expect(state.outside).toEqual({ measured: 1, score: 0 });
+    expect(state.explorationShare).toBeLessThan(cfg.explorationShare);
+    expect(state.history.at(-1)?.explorationShare).toBe(state.explorationShare);
   });
 });

@@ -50,8 +50,16 @@ export interface StrategySettings {
    * the best measured alloys, in a radius that grows on success and shrinks on failure.
    */
   trustRegion: boolean;
-  /** Share of the agent's starts and of each batch left for exploration outside the trust region. */
+  /**
+   * Share of the agent's starts and of each batch left for exploration outside the trust region
+   * at the start; it then follows what each side yields (between 0.1 and 0.5).
+   */
   explorationShare: number;
+  /**
+   * Local evidence (src/core/design/local-evidence.ts): a proposal's success probability blends
+   * the surrogates' guess with the lab's answers within a few at.% of it.
+   */
+  localEvidence: boolean;
 }
 
 export const DEFAULT_STRATEGY: StrategySettings = {
@@ -72,6 +80,7 @@ export const DEFAULT_STRATEGY: StrategySettings = {
   startCurriculum: 0,
   trustRegion: true,
   explorationShare: 0.25,
+  localEvidence: true,
 };
 
 export function withStrategyDefaults(partial: Partial<StrategySettings> | undefined): StrategySettings {

@@ -41,6 +41,21 @@ export function isSuccess(m: MeasuredValues, objectives: SuccessObjectives): boo
 }
 
 /**
+ * The same rule, factor by factor: [glass (when required), then each target], true = met,
+ * false = missed, null = not measured (a missing value, or glass formation unknown). isSuccess is
+ * true exactly when every factor is true. The proposals' local evidence counts each factor on its own.
+ */
+export function objectiveOutcomes(m: MeasuredValues, objectives: SuccessObjectives): (boolean | null)[] {
+  const out: (boolean | null)[] = [];
+  if (objectives.requireGlass) out.push(m.isGlass === null || m.isGlass === undefined ? null : m.isGlass);
+  for (const t of objectives.targets) {
+    const value = propertyValue(m, t.property);
+    out.push(value === null ? null : meetsTarget(t, value));
+  }
+  return out;
+}
+
+/**
  * How close a measured alloy comes to success, one number: min over targets of targetRatio
  * (value/threshold for "at least"; a target without a value counts 0); a glass-required objective
  * missed halves it (a crystalline sample has no values, so it scores 0). >= 1 exactly when every

@@ -4,6 +4,7 @@ import { DEFAULT_ENV_CONFIG, type EnvConfig } from '../rl/environment.js';
 import { DEFAULT_TD3_CONFIG, type Td3Config } from '../rl/td3.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../rl/trainer.js';
 import { DEFAULT_TEP_CONFIG, type TepConfig } from '../tep/trustworthy-experience-pool.js';
+import { DEFAULT_LOCAL_EVIDENCE_CONFIG, type LocalEvidenceConfig } from './local-evidence.js';
 import { DEFAULT_PROPOSAL_CONFIG, type ProposalConfig } from './proposals.js';
 
 export interface DesignConfig {
@@ -13,6 +14,8 @@ export interface DesignConfig {
   tep: TepConfig;
   amr: AmrConfig & { enabled: boolean };
   proposals: ProposalConfig;
+  /** The lab's answers near a candidate, blended into its success probability (bandwidth 0 = off). */
+  localEvidence: LocalEvidenceConfig;
 }
 
 export const DEFAULT_DESIGN_CONFIG: DesignConfig = {
@@ -22,6 +25,7 @@ export const DEFAULT_DESIGN_CONFIG: DesignConfig = {
   tep: DEFAULT_TEP_CONFIG,
   amr: { ...DEFAULT_AMR_CONFIG, enabled: true },
   proposals: DEFAULT_PROPOSAL_CONFIG,
+  localEvidence: DEFAULT_LOCAL_EVIDENCE_CONFIG,
 };
 
 export type DesignConfigOverrides = { [K in keyof DesignConfig]?: Partial<DesignConfig[K]> };
@@ -35,5 +39,6 @@ export function resolveDesignConfig(o: DesignConfigOverrides = {}): DesignConfig
     tep: { ...DEFAULT_DESIGN_CONFIG.tep, ...o.tep },
     amr: { ...DEFAULT_DESIGN_CONFIG.amr, ...o.amr },
     proposals: { ...DEFAULT_DESIGN_CONFIG.proposals, ...o.proposals },
+    localEvidence: { ...DEFAULT_DESIGN_CONFIG.localEvidence, ...o.localEvidence },
   };
 }

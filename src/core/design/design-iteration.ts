@@ -1,6 +1,7 @@
 /**
  * One design iteration of a campaign: build the TEP from the measurements, train the TD3 agent
- * in the virtual lab (knowledge reward in later stages, AMR watching), then propose a batch.
+ * in the virtual lab (knowledge reward in later stages, AMR watching), then propose a batch
+ * (ranked by predicted success, corrected by the lab's answers nearby: local-evidence.ts).
  * Pure orchestration; the caller persists the checkpoint, events and proposals.
  */
 import type { Composition, DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
@@ -16,6 +17,7 @@ import type { Objective, Surrogates } from '../rl/types.js';
 import { TrustworthyExperiencePool } from '../tep/trustworthy-experience-pool.js';
 import { Random } from '../util/random.js';
 import { resolveDesignConfig, type DesignConfigOverrides } from './config.js';
+import { LocalEvidence } from './local-evidence.js';
 import { proposeBatch, type Proposal } from './proposals.js';
 import { sampleInRegion, type ActiveTrustRegion } from './trust-region.js';
 
@@ -121,6 +123,7 @@ export async function runDesignIteration(input: DesignIterationInput): Promise<D
       config: cfg.proposals,
       env: cfg.env,
       trustRegion: region,
+      evidence: cfg.localEvidence.bandwidth > 0 ? LocalEvidence.fromMeasured(input.measured, space, { requireGlass: true, targets: objectives }, cfg.localEvidence) : null,
     });
     return {
       proposals,

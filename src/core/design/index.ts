@@ -9,4 +9,4 @@ export type { Td3Checkpoint } from '../rl/td3.js';
 export type { RefinementEvent, RetrainResult } from '../refinement/amr.js';
 export type { KnowledgeProvider, KnowledgeScore, FeatureSelection } from '../knowledge/types.js';
 export { RulesKnowledgeProvider } from '../knowledge/rules-provider.js';
-export { LlmKnowledgeProvider, InMemoryKnowledgeCache, PROMPT_VERSION, type KnowledgeCache, type KnowledgeCacheKey, type LlmClient } from '../knowledge/llm-provider.js';
+export { LlmKnowledgeProvider, InMemoryKnowledgeCache, PROMPT_VERSION, FEATURE_PROMPT_VERSION, type KnowledgeCache, type KnowledgeCacheKey, type LlmClient } from '../knowledge/llm-provider.js';

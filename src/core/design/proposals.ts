@@ -18,6 +18,7 @@ import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
 import { predictionAt, singleProperty, singlePropertyStd } from '../rl/types.js';
 import { probabilityMet, targetScale } from '../campaign/objectives.js';
 import type { Random } from '../util/random.js';
+import type { LocalEvidence } from './local-evidence.js';
 import { distanceToAnchors, sampleInRegion, type ActiveTrustRegion } from './trust-region.js';
 
 export interface ProposalConfig {
@@ -52,7 +53,10 @@ export interface Proposal {
   pGlass: number;
   yieldStrengthMPa: { mean: number; std: number };
   elongationPct: { mean: number; std: number };
-  /** P(glass) x prod_k P(target_k met) under a normal predictive distribution. */
+  /**
+   * P(glass) x prod_k P(target_k met) under a normal predictive distribution, each factor blended
+   * with the lab's answers nearby when the iteration has local evidence.
+   */
   successProbability: number;
   /** Other modelled properties (the campaign's objectives beyond yield and elongation). */
   properties?: Record<string, { mean: number; std: number }>;
@@ -61,12 +65,13 @@ export interface Proposal {
   rank: number;
 }
 
+/** The model's probability of each factor of success: [glass, then each objective's P(target met)] (campaign/objectives.ts probabilityMet). */
+export function successFactors(p: SinglePrediction, objectives: readonly Objective[]): number[] {
+  return [p.pGlass, ...objectives.map((o) => probabilityMet(o, singleProperty(p, o.property), singlePropertyStd(p, o.property)))];
+}
+
 export function successProbability(p: SinglePrediction, objectives: readonly Objective[]): number {
-  let prob = p.pGlass;
-  for (const o of objectives) {
-    prob *= probabilityMet(o, singleProperty(p, o.property), singlePropertyStd(p, o.property));
-  }
-  return prob;
+  return successFactors(p, objectives).reduce((a, b) => a * b, 1);
 }
 
 function l1Distance(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -87,6 +92,8 @@ export async function proposeBatch(opts: {
   config?: Partial<ProposalConfig>;
   env?: Partial<EnvConfig>;
   trustRegion?: ActiveTrustRegion | null;
+  /** The lab's answers near each candidate, blended into its success probability (null = the model's alone). */
+  evidence?: LocalEvidence | null;
 }): Promise<Proposal[]> {
   const cfg = { ...DEFAULT_PROPOSAL_CONFIG, ...opts.config };
   const { space, objectives, surrogates, rng } = opts;
@@ -142,7 +149,8 @@ export async function proposeBatch(opts: {
   const pred = surrogates.predictFractions(states);
   const scored = states.map((x, i) => {
     const p = predictionAt(pred, i);
-    const success = successProbability(p, objectives);
+    const factors = successFactors(p, objectives);
+    const success = (opts.evidence ? opts.evidence.blend(x, factors) : factors).reduce((a, b) => a * b, 1);
     const unc = objectives.reduce((s, o) => s + singlePropertyStd(p, o.property) / targetScale(o), 0) / Math.max(1, objectives.length);
     const inside = region ? distanceToAnchors(x, region.anchors) <= region.radius : true;
     return { x, p, success, inside, rank: success + cfg.uncertaintyWeight * unc };

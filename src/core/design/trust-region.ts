@@ -9,7 +9,12 @@
  *   the best score so far, and
  * - shrinks (x shrink, down to minRadius) after `failureTolerance` batches in a row that did not,
  *
- * with a stated share of the agent's starts and of each batch (explorationShare) left outside it.
+ * with a share of the agent's starts and of each batch left outside it for exploration. That share
+ * starts at explorationShare and follows the lab's answers: it is explorationShare times the ratio
+ * of the mean success score of the alloys proposed outside the region to that of those proposed
+ * inside (each shrunk toward their pooled mean by one pseudo-observation), kept within
+ * [minExplorationShare, maxExplorationShare]. A lab where the region pays and the outside does not
+ * gets more of each batch spent in the region; one where the outside does as well gets more outside.
  * The state is carried from one design iteration to the next (the loop persists it with the agent).
  */
 import type { DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
@@ -28,8 +33,11 @@ export interface TrustRegionConfig {
   failureTolerance: number;
   /** The best this many measured alloys of the space are the anchors. */
   anchors: number;
-  /** Share of agent starts and of each batch left for exploration outside the region. */
+  /** Share of agent starts and of each batch left for exploration outside the region, at the start. */
   explorationShare: number;
+  /** Bounds of the exploration share as it follows the lab's answers. */
+  minExplorationShare: number;
+  maxExplorationShare: number;
 }
 
 export const DEFAULT_TRUST_REGION_CONFIG: TrustRegionConfig = {
@@ -41,6 +49,8 @@ export const DEFAULT_TRUST_REGION_CONFIG: TrustRegionConfig = {
   failureTolerance: 1,
   anchors: 8,
   explorationShare: 0.25,
+  minExplorationShare: 0.1,
+  maxExplorationShare: 0.5,
 };
 
 /** One step of the region's history, for the PI. */
@@ -51,6 +61,14 @@ export interface TrustRegionStep {
   newAlloys: number;
   newSuccesses: number;
   improved: boolean;
+  /** Exploration share for this iteration. */
+  explorationShare?: number;
+}
+
+/** What one side of the region has yielded: alloys measured and the sum of their success scores. */
+export interface SideTally {
+  measured: number;
+  score: number;
 }
 
 export interface TrustRegionState {
@@ -61,6 +79,13 @@ export interface TrustRegionState {
   /** Batches in a row without success or improvement. */
   failures: number;
   history: TrustRegionStep[];
+  /** The anchors of this iteration (fractions over the space's elements), to tell the next one which answers came from inside. */
+  anchors?: number[][];
+  /** Measured answers to proposals made inside and outside the region so far. */
+  inside?: SideTally;
+  outside?: SideTally;
+  /** Share of starts and of the batch left for exploration in this iteration. */
+  explorationShare?: number;
 }
 
 /** The region for this iteration, from the previous state and what the lab has measured since. */
@@ -68,13 +93,26 @@ export function updateTrustRegion(
   previous: TrustRegionState | null,
   measured: readonly MeasuredAlloy[],
   objectives: SuccessObjectives,
+  space: DesignSpace,
   iteration: number,
   config: TrustRegionConfig = DEFAULT_TRUST_REGION_CONFIG,
 ): TrustRegionState {
   const best = (alloys: readonly MeasuredAlloy[]) => alloys.reduce((m, a) => Math.max(m, successScore(a, objectives)), 0);
+  const anchors = trustRegionAnchors(measured, objectives, space, config.anchors).map((a) => Array.from(a));
   if (!previous || measured.length < previous.measuredCount) {
     const radius = previous?.radius ?? config.initialRadius;
-    return { radius, measuredCount: measured.length, bestScore: best(measured), failures: 0, history: [...(previous?.history ?? []), { iteration, radius, newAlloys: 0, newSuccesses: 0, improved: false }] };
+    const explorationShare = config.explorationShare;
+    return {
+      radius,
+      measuredCount: measured.length,
+      bestScore: best(measured),
+      failures: 0,
+      history: [...(previous?.history ?? []), { iteration, radius, newAlloys: 0, newSuccesses: 0, improved: false, explorationShare }],
+      anchors,
+      inside: { measured: 0, score: 0 },
+      outside: { measured: 0, score: 0 },
+      explorationShare,
+    };
   }
   const fresh = measured.slice(previous.measuredCount);
   const newSuccesses = fresh.filter((a) => isSuccess(a, objectives)).length;
@@ -88,13 +126,39 @@ export function updateTrustRegion(
     radius = Math.max(config.minRadius, radius * config.shrink);
     failures = 0;
   }
+  // Which answers came from inside the region they were proposed in (half a grid step of slack for as-made deviations).
+  const inside = { ...(previous.inside ?? { measured: 0, score: 0 }) };
+  const outside = { ...(previous.outside ?? { measured: 0, score: 0 }) };
+  const previousAnchors = previous.anchors ?? [];
+  for (const a of fresh) {
+    if (!previousAnchors.length || !usesOnlyElements(a.composition, space.elements)) continue;
+    const side = distanceToAnchors(toFractions(a.composition, space.elements), previousAnchors) <= previous.radius + space.step ? inside : outside;
+    side.measured++;
+    side.score += successScore(a, objectives);
+  }
+  const explorationShare = adaptiveExplorationShare(inside, outside, config);
   return {
     radius,
     measuredCount: measured.length,
     bestScore: Math.max(previous.bestScore, freshBest),
     failures,
-    history: [...previous.history, { iteration, radius, newAlloys: fresh.length, newSuccesses, improved }].slice(-100),
+    history: [...previous.history, { iteration, radius, newAlloys: fresh.length, newSuccesses, improved, explorationShare }].slice(-100),
+    anchors,
+    inside,
+    outside,
+    explorationShare,
   };
+}
+
+/** explorationShare x (outside's mean success score / inside's), each shrunk toward the pooled mean, within the bounds. */
+export function adaptiveExplorationShare(inside: SideTally, outside: SideTally, config: TrustRegionConfig = DEFAULT_TRUST_REGION_CONFIG): number {
+  const n = inside.measured + outside.measured;
+  if (inside.measured === 0 || outside.measured === 0) return config.explorationShare;
+  const pooled = (inside.score + outside.score) / n;
+  const meanIn = (inside.score + pooled) / (inside.measured + 1);
+  const meanOut = (outside.score + pooled) / (outside.measured + 1);
+  const share = meanIn > 0 ? (config.explorationShare * meanOut) / meanIn : config.explorationShare;
+  return Math.min(config.maxExplorationShare, Math.max(config.minExplorationShare, share));
 }
 
 /** The anchors: the best-scoring measured alloys of the space (fraction vectors over its elements), best first. */

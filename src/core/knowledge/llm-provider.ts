@@ -3,8 +3,9 @@
  * glass-forming rules, the most similar known alloys and the surrogates' predictions, scores a
  * candidate in [-1, 1] and explains which rules drove the score; it also chooses descriptors for
  * AMR. The model is reached through the LlmClient port (adapters/llm implements it with the
- * openai SDK). Answers are validated (zod), cached by (composition, prompt version, model),
- * rate-limited and time-limited; on any failure the rule-based provider answers (logged).
+ * openai SDK). Answers are validated (zod), cached (scores by composition, feature choices by the
+ * whole question, each with the prompt version and model), rate-limited and time-limited; on any
+ * failure the rule-based provider answers (logged).
  */
 import { FAMILY_PROFILES, type AlloyFamily } from './families.js';
 import { z } from 'zod';
@@ -13,8 +14,9 @@ import { compositionKey } from '../chemistry/composition.js';
 import { RulesKnowledgeProvider } from './rules-provider.js';
 import { FAMILY_RULES, RULES, type FeatureSelection, type FeatureSelectionRequest, type KnowledgeCandidate, type KnowledgeProvider, type KnowledgeScore } from './types.js';
 
-/** Bump when the prompt changes: cached answers of other versions are not reused. */
+/** Bump when a prompt changes: cached answers of other versions are not reused. */
 export const PROMPT_VERSION = 'knowledge-score-v1';
+export const FEATURE_PROMPT_VERSION = 'feature-selection-v1';
 
 export interface LlmCompletionRequest {
   system: string;
@@ -31,30 +33,36 @@ export interface LlmClient {
 }
 
 export interface KnowledgeCacheKey {
-  /** Canonical composition text (elements sorted, at.% to 2 decimals). */
-  composition: string;
+  /**
+   * What was asked: for a score, the canonical composition text (elements sorted, at.% to 2
+   * decimals); for a feature choice, the whole question (the prompt's user message).
+   */
+  subject: string;
   promptVersion: string;
   model: string;
 }
 
+/** An LLM answer as cached: a score, or a feature choice. */
+export type CachedAnswer = KnowledgeScore | FeatureSelection;
+
 /** Where LLM answers are kept (the service backs this with PostgreSQL). */
 export interface KnowledgeCache {
-  get(key: KnowledgeCacheKey): Promise<KnowledgeScore | null>;
-  set(key: KnowledgeCacheKey, value: KnowledgeScore): Promise<void>;
+  get(key: KnowledgeCacheKey): Promise<CachedAnswer | null>;
+  set(key: KnowledgeCacheKey, value: CachedAnswer): Promise<void>;
 }
 
 export class InMemoryKnowledgeCache implements KnowledgeCache {
-  private readonly map = new Map<string, KnowledgeScore>();
+  private readonly map = new Map<string, CachedAnswer>();
   private static id(k: KnowledgeCacheKey): string {
-    return `${k.promptVersion}\u0000${k.model}\u0000${k.composition}`;
+    return `${k.promptVersion}\u0000${k.model}\u0000${k.subject}`;
   }
   get size(): number {
     return this.map.size;
   }
-  async get(key: KnowledgeCacheKey): Promise<KnowledgeScore | null> {
+  async get(key: KnowledgeCacheKey): Promise<CachedAnswer | null> {
     return this.map.get(InMemoryKnowledgeCache.id(key)) ?? null;
   }
-  async set(key: KnowledgeCacheKey, value: KnowledgeScore): Promise<void> {
+  async set(key: KnowledgeCacheKey, value: CachedAnswer): Promise<void> {
     this.map.set(InMemoryKnowledgeCache.id(key), value);
   }
 }
@@ -117,23 +125,19 @@ export class LlmKnowledgeProvider implements KnowledgeProvider {
   }
 
   private async scoreOne(cand: KnowledgeCandidate): Promise<KnowledgeScore> {
-    const key: KnowledgeCacheKey = { composition: compositionKey(cand.composition), promptVersion: promptVersionOf(this.fallback.family), model: this.client.model };
-    try {
-      const cached = await this.cache.get(key);
-      if (cached) return { ...cached, source: 'cache' };
-    } catch (err) {
-      this.log(`knowledge cache read failed: ${(err as Error).message}`);
-    }
+    const key: KnowledgeCacheKey = { subject: compositionKey(cand.composition), promptVersion: promptVersionOf(this.fallback.family), model: this.client.model };
+    const cached = await this.cached(key, ScoreAnswer);
+    if (cached) return { ...cached, source: 'cache' };
     try {
       const text = await this.ask(scoreSystem(this.fallback.family), this.scorePrompt(cand));
       const answer = ScoreAnswer.parse(parseJsonObject(text));
       const result: KnowledgeScore = { score: answer.score, rules: answer.rules, explanation: answer.explanation, source: 'llm' };
-      await this.cache.set(key, result).catch((err: Error) => this.log(`knowledge cache write failed: ${err.message}`));
+      await this.remember(key, result);
       return result;
     } catch (err) {
       this.failures++;
       const reason = describeError(err);
-      this.log(`LLM knowledge score failed for ${key.composition} (${reason}); using the rule-based provider`);
+      this.log(`LLM knowledge score failed for ${key.subject} (${reason}); using the rule-based provider`);
       const [rules] = await this.fallback.score([cand]);
       return { ...rules, explanation: `LLM unavailable (${reason}); rules: ${rules.explanation}` };
     }
@@ -142,18 +146,43 @@ export class LlmKnowledgeProvider implements KnowledgeProvider {
   async selectFeatures(req: FeatureSelectionRequest): Promise<FeatureSelection> {
     // The offline ranking is computed first: it goes into the prompt and is the fall-back.
     const offline = await this.fallback.selectFeatures(req);
+    const question = featurePrompt(req, offline);
+    // The same question (same trigger figures, features and ranking: a re-run with the same seed and data) is asked once.
+    const key: KnowledgeCacheKey = { subject: question, promptVersion: FEATURE_PROMPT_VERSION, model: this.client.model };
+    const cached = await this.cached(key, FeatureAnswer);
+    if (cached) return { ...cached, source: 'cache' };
     try {
-      const text = await this.ask(FEATURE_SYSTEM, featurePrompt(req, offline));
+      const text = await this.ask(FEATURE_SYSTEM, question);
       const answer = FeatureAnswer.parse(parseJsonObject(text));
       const valid = answer.features.filter((f) => req.candidates.includes(f) && !req.current.includes(f));
       if (valid.length === 0) throw new Error(`no valid descriptor among ${answer.features.join(', ')}`);
-      return { features: valid.slice(0, Math.min(3, req.maxFeatures)), rationale: answer.rationale, source: 'llm' };
+      const result: FeatureSelection = { features: valid.slice(0, Math.min(3, req.maxFeatures)), rationale: answer.rationale, source: 'llm' };
+      await this.remember(key, result);
+      return result;
     } catch (err) {
       this.failures++;
       const reason = describeError(err);
       this.log(`LLM feature selection failed (${reason}); using the offline ranking`);
       return { ...offline, rationale: `LLM unavailable (${reason}); ${offline.rationale}` };
     }
+  }
+
+  /** The cached answer to `key`, if there is one of the expected shape (a failed read is a miss). */
+  private async cached<S extends z.ZodType>(key: KnowledgeCacheKey, shape: S): Promise<z.output<S> | null> {
+    try {
+      const hit = await this.cache.get(key);
+      if (!hit) return null;
+      const parsed = shape.safeParse(hit);
+      if (parsed.success) return parsed.data;
+      this.log(`knowledge cache entry (${key.promptVersion}) is not a valid answer: asking again`);
+    } catch (err) {
+      this.log(`knowledge cache read failed: ${(err as Error).message}`);
+    }
+    return null;
+  }
+
+  private async remember(key: KnowledgeCacheKey, answer: CachedAnswer): Promise<void> {
+    await this.cache.set(key, answer).catch((err: Error) => this.log(`knowledge cache write failed: ${err.message}`));
   }
 
   /** One rate-limited, time-limited request. */
