@@ -28,6 +28,10 @@ describe('objectives for any measured property', () => {
       'targets[4].property "isGlass" is not a measured property',
     ]);
     expect(objectiveProblems({ requireGlass: true, targets: [at('tgK', 'maximise'), at('tgK', 'minimise')] })).toContain('each objective property may appear once');
+    // known properties keep their physical ranges; a free name may be negative
+    expect(objectiveProblems({ requireGlass: true, targets: [at('elongationPct', 'atLeast', { threshold: -5 }), at('chargeMC', 'atMost', { threshold: -2 })] })).toEqual([
+      'targets[0].threshold -5 is outside 0-100 %',
+    ]);
   });
 
   it('meets, scores and predicts each direction; ΔTx is Tx - Tg when not reported', () => {

@@ -41,6 +41,18 @@ export type PropertyName = string;
 export const COLUMN_PROPERTIES = ['yieldStrengthMPa', 'elongationPct'] as const;
 export type ColumnProperty = (typeof COLUMN_PROPERTIES)[number];
 
+/** Plausible ranges of the known properties' bounds. */
+const KNOWN_RANGES: Readonly<Record<string, { min: number; max: number }>> = {
+  yieldStrengthMPa: { min: 0, max: 10_000 },
+  elongationPct: { min: 0, max: 100 },
+  dmaxMm: { min: 0, max: 1000 },
+  tgK: { min: 0, max: 5000 },
+  txK: { min: 0, max: 5000 },
+  tlK: { min: 0, max: 5000 },
+  deltaTxK: { min: 0, max: 1000 },
+  modulusGPa: { min: 0, max: 2000 },
+};
+
 export const PROPERTY_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** Measurement fields that are not properties. */
 const RESERVED_NAMES = new Set(['isGlass', 'phase', 'composition', 'formula', 'class', 'gfa', 'notes', 'name', 'extra', 'raw']);
@@ -181,6 +193,13 @@ export function objectiveProblems(o: Objectives): string[] {
       problems.push(`${at}: min and max belong to direction within`);
     }
     if (direction === 'within' && t.threshold !== undefined) problems.push(`${at}: direction within takes min and max, not threshold`);
+    // Known properties are physical quantities: no bound outside their range (a unit slip, a sign error).
+    const range = KNOWN_RANGES[t.property];
+    if (range) {
+      for (const [field, v] of [['threshold', t.threshold], ['min', t.min], ['max', t.max]] as const) {
+        if (typeof v === 'number' && Number.isFinite(v) && (v < range.min || v > range.max)) problems.push(`${at}.${field} ${v} is outside ${range.min}-${range.max} ${propertyUnit(t.property)}`);
+      }
+    }
   });
   if (o.requireGlass === false && o.targets.length === 0) problems.push('objectives need glass formation or at least one property target');
   return problems;
