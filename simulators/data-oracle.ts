@@ -31,7 +31,7 @@
  */
 import type { Composition, MeasuredAlloy } from '../src/core/chemistry/types.js';
 import { Random } from '../src/core/util/random.js';
-import { mechanics, measuredMechanics, measurementRandom, phaseOf, type Oracle, type OracleMeasurement, type OraclePhase } from './oracle.js';
+import { compositionKey, mechanics, measuredMechanics, measurementRandom, phaseOf, type Oracle, type OracleMeasurement, type OraclePhase } from './oracle.js';
 
 export interface DataOracleOptions {
   /** Kernel bandwidth h in at.% before the seed's jitter. */
@@ -235,7 +235,7 @@ export function createDataOracle(seed: number, alloys: readonly MeasuredAlloy[],
       const phase: OraclePhase = u < t.glassProbability ? 'amorphous' : rng.next() < t.glassProbability ? 'partially_crystalline' : 'crystalline';
       const m = withPhase(phase, measuredMechanics(phase, t.yieldStrengthMPa, t.elongationPct, rng), t, rng);
       // Further properties draw from their own stream: adding them changes no yield or elongation.
-      const properties = reported(phase, t.properties, new Random(`${seed}|properties|${JSON.stringify(composition)}|${replicate}`));
+      const properties = reported(phase, t.properties, new Random(`${seed}|properties|${compositionKey(composition)}|${replicate}`));
       return Object.keys(properties).length ? { ...m, properties } : m;
     },
     nearestLabelled(composition) {
