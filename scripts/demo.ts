@@ -35,13 +35,27 @@ import { startLab } from '../src/apps/lab-startup.js';
 import { renderPlot, type PlotKind } from '../src/services/progress/plots.js';
 import type { ProgressReport } from '../src/services/progress/progress.types.js';
 import { startFleet, type Fleet } from '../simulators/fleet.js';
-import { DEMO_DESIGN_SPACE, DEMO_OBJECTIVES, demoCampaignFields, sampleSeedAlloys } from '../simulators/oracle.js';
-import { createLabOracle, LAB_SPACES, ORACLE_KINDS, scenarioSeedAlloys, type OracleKind } from '../simulators/scenarios.js';
+import { DEMO_DESIGN_SPACE, demoCampaignFields, sampleSeedAlloys } from '../simulators/oracle.js';
+import { createLabOracle, LAB_SPACES, labCampaignFields, ORACLE_KINDS, scenarioSeedAlloys, type LabSpace, type OracleKind } from '../simulators/scenarios.js';
+import { ALLOY_FAMILIES, type AlloyFamily } from '../src/core/knowledge/families.js';
 
 function oracleKind(v: string): OracleKind {
   if (!(ORACLE_KINDS as readonly string[]).includes(v)) throw new Error(`invalid --oracle ${v}: one of ${ORACLE_KINDS.join(', ')}`);
   return v as OracleKind;
 }
+
+/** The family's lab; hea has only the data-grounded lab (the smooth one knows Zr glasses only). */
+function familyAndOracle(family: string, oracle: string | undefined): { family: AlloyFamily; oracle: OracleKind } {
+  if (!(ALLOY_FAMILIES as readonly string[]).includes(family)) throw new Error(`invalid --family ${family}: one of ${ALLOY_FAMILIES.join(', ')}`);
+  if (family === 'hea') {
+    if (oracle !== undefined && oracle !== 'data') throw new Error(`--family hea runs on the data lab only (got --oracle ${oracle})`);
+    return { family: 'hea', oracle: 'data' };
+  }
+  return { family: family as AlloyFamily, oracle: oracleKind(oracle ?? DEMO_DEFAULTS.oracle) };
+}
+
+/** The lab space of the run (set from --family): its design space and targets. */
+let LAB: LabSpace = LAB_SPACES.demo;
 
 export interface DemoOptions {
   /** Experiments the campaign may run. */
@@ -56,6 +70,8 @@ export interface DemoOptions {
   seedAlloys: number;
   /** The virtual lab's truth: smooth (simulators/oracle.ts) or data (simulators/data-oracle.ts, the published measurements). */
   oracle: OracleKind;
+  /** zr-bmg: the Zr demo space (glass required); hea: the high-entropy-alloy space (crystalline allowed, data lab). */
+  family: AlloyFamily;
   /** STRATEGIES key: aimatdesign, random, genetic. */
   strategy: string;
   /** AIMatDesign training episodes in the first design iteration (null: the service's default). */
@@ -86,6 +102,7 @@ export const DEMO_DEFAULTS: DemoOptions = {
   faultRate: 0.03,
   seedAlloys: 32,
   oracle: 'smooth',
+  family: 'zr-bmg',
   strategy: 'aimatdesign',
   episodes: 40,
   out: null,
@@ -112,6 +129,9 @@ campaign to its budget and writes a report (tables, plots, MQTT messages of one 
   --oracle KIND       smooth | data (default ${DEMO_DEFAULTS.oracle}): data = the truth interpolates the published
                       measurements, seeded with published alloys of the space that miss the targets
                       (reads ../shared/data/aimatdesign or AIMD_DATA_DIR)
+  --family NAME       zr-bmg | hea (default ${DEMO_DEFAULTS.family}): hea runs a high-entropy-alloy campaign
+                      (CoCrFeNi with Al, Ti, Mo, Nb, crystalline allowed, yield strength and elongation) on the
+                      data lab (--oracle data implied)
   --instruments N     virtual instruments (default ${DEMO_DEFAULTS.instruments})
   --speed X           lab time compression, 6 h per experiment / X (default ${DEMO_DEFAULTS.speed})
   --fault-rate P      failures, duplicate and late results at P, going offline at P/2 (default ${DEMO_DEFAULTS.faultRate})
@@ -135,6 +155,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions | 'help' {
       seed: { type: 'string' },
       'seed-alloys': { type: 'string' },
       oracle: { type: 'string' },
+      family: { type: 'string' },
       instruments: { type: 'string' },
       speed: { type: 'string' },
       'fault-rate': { type: 'string' },
@@ -164,7 +185,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions | 'help' {
     episodes: values.episodes === 'service' ? null : num(values.episodes, 'episodes', d.episodes ?? 0, (n) => int(n) && n >= 1),
     seed: num(values.seed, 'seed', d.seed, int),
     seedAlloys: num(values['seed-alloys'], 'seed-alloys', d.seedAlloys, (n) => int(n) && n >= 4 && n <= 1000),
-    oracle: oracleKind(values.oracle ?? d.oracle),
+    ...familyAndOracle(values.family ?? d.family, values.oracle),
     instruments: num(values.instruments, 'instruments', d.instruments, (n) => int(n) && n >= 1 && n <= 99),
     speed: num(values.speed, 'speed', d.speed, (n) => n > 0),
     faultRate: num(values['fault-rate'], 'fault-rate', d.faultRate, (n) => n >= 0 && n <= 0.5),
@@ -229,6 +250,8 @@ const TERMINAL = new Set(['measured', 'rejected', 'failed', 'cancelled', 'abando
 
 export async function runDemo(partial: Partial<DemoOptions> = {}, out?: Partial<Output>): Promise<DemoResult> {
   const o: DemoOptions = { ...DEMO_DEFAULTS, ...partial };
+  if (o.family === 'hea') o.oracle = 'data';
+  LAB = o.family === 'hea' ? LAB_SPACES.hea : LAB_SPACES.demo;
   const t0 = performance.now();
   const print: Output = {
     line: out?.line ?? ((t) => process.stdout.write(`${t}\n`)),
@@ -343,7 +366,8 @@ export async function runDemo(partial: Partial<DemoOptions> = {}, out?: Partial<
       seed: o.seed,
       faultRate: o.faultRate,
       instrument: { maxConcurrentJobs: perInstrument },
-      oracle: createLabOracle(o.oracle, o.seed),
+      oracle: createLabOracle(o.oracle, o.seed, LAB),
+      elements: [...LAB.space.elements],
       idPrefix: keepData ? `sim${Date.now().toString(36)}` : 'sim',
       log: o.verbose ? (e) => e.kind !== 'progress' && print.status(`  [lab] ${e.instrumentId} ${e.kind}${e.jobId ? ` ${e.jobId.slice(0, 8)}` : ''}${e.detail ? ` ${e.detail}` : ''}`) : undefined,
     });
@@ -366,9 +390,9 @@ export async function runDemo(partial: Partial<DemoOptions> = {}, out?: Partial<
     const strategy: Record<string, unknown> = { method: o.strategy };
     if (o.episodes !== null && o.strategy === 'aimatdesign') strategy.episodesPerIteration = o.episodes;
     const created = await api('POST', '/api/v1/campaigns', {
-      name: `Demo: strong and plastic Zr-based BMG (seed ${o.seed})`,
+      name: o.family === 'hea' ? `Demo: strong and ductile high-entropy alloy (seed ${o.seed})` : `Demo: strong and plastic Zr-based BMG (seed ${o.seed})`,
       description: 'npm run demo: virtual laboratory with a ground-truth oracle',
-      ...demoCampaignFields(),
+      ...(o.family === 'hea' ? labCampaignFields(LAB) : demoCampaignFields()),
       budget: o.budget,
       batchSize: o.batch,
       seed: o.seed,
@@ -379,20 +403,26 @@ export async function runDemo(partial: Partial<DemoOptions> = {}, out?: Partial<
 
     const seeds =
       o.oracle === 'data'
-        ? scenarioSeedAlloys('scarce', oracle, LAB_SPACES.demo, 'data', o.seed)
+        ? scenarioSeedAlloys('scarce', oracle, LAB, 'data', o.seed)
         : sampleSeedAlloys(oracle, DEMO_DESIGN_SPACE, o.seedAlloys, new Random(`demo-seed|${o.seed}`));
     const imported = await api(
       'POST',
       `/api/v1/campaigns/${id}/measurements/import`,
-      seeds.map((a) => ({ composition: a.composition, phase: a.isGlass ? 'amorphous' : a.yieldStrengthMPa === null ? 'crystalline' : 'partially_crystalline', yieldStrengthMPa: a.yieldStrengthMPa, elongationPct: a.elongationPct })),
+      // HEA seed rows go in without a phase: a crystalline-allowed campaign needs no glass labels.
+      seeds.map((a) => ({
+        composition: a.composition,
+        ...(o.family === 'hea' ? {} : { phase: a.isGlass ? 'amorphous' : a.yieldStrengthMPa === null ? 'crystalline' : 'partially_crystalline' }),
+        yieldStrengthMPa: a.yieldStrengthMPa,
+        elongationPct: a.elongationPct,
+      })),
     );
     if (imported.status !== 201) throw new Error(`importing seed data: ${imported.status} ${JSON.stringify(imported.body)}`);
-    const seedSuccesses = seeds.filter((a) => a.isGlass && DEMO_OBJECTIVES.every((t) => (a[t.property] ?? -Infinity) >= t.threshold)).length;
+    const seedSuccesses = seeds.filter((a) => (a.isGlass || LAB.requireGlass === false) && LAB.objectives.every((t) => (a[t.property] ?? -Infinity) >= t.threshold)).length;
     print.line(
       `campaign ${id}: ${o.strategy}${strategy.episodesPerIteration ? ` (${strategy.episodesPerIteration} training episodes in the first design iteration)` : ''}, budget ${o.budget} in batches of ${o.batch}`,
     );
     print.line(
-      `targets: glass, yield strength >= ${DEMO_OBJECTIVES[0].threshold} MPa, elongation >= ${DEMO_OBJECTIVES[1].threshold} %; ` +
+      `targets: ${LAB.requireGlass === false ? 'crystalline allowed' : 'glass'}, yield strength >= ${LAB.objectives[0].threshold} MPa, elongation >= ${LAB.objectives[1].threshold} %; ` +
         `${seeds.length} seed alloys imported (${seedSuccesses} meet the targets)`,
     );
     const started = await api('POST', `/api/v1/campaigns/${id}/start`);
@@ -691,7 +721,7 @@ function batchLine(batch: number, list: DemoExperiment[], all: DemoExperiment[],
 
 function score(e: DemoExperiment): number {
   const alloy: MeasuredAlloy = { composition: {}, isGlass: e.isGlass, yieldStrengthMPa: e.yieldStrengthMPa, elongationPct: e.elongationPct };
-  return fitness(alloy, { requireGlass: true, targets: DEMO_OBJECTIVES.map((t) => ({ ...t, weight: 1 })) });
+  return fitness(alloy, { requireGlass: LAB.requireGlass ?? true, targets: LAB.objectives.map((t) => ({ ...t, weight: 1 })) });
 }
 
 function bestAlloys(experiments: DemoExperiment[], n: number): (DemoExperiment & { score: number })[] {
@@ -797,8 +827,8 @@ function reportMarkdown(r: {
     '',
     `- campaign \`${r.id}\`: **${r.campaign.status}**${r.campaign.completionReason ? ` (${r.campaign.completionReason})` : ''}`,
     `- strategy \`${o.strategy}\`${o.strategy === 'aimatdesign' && o.episodes !== null ? ` (${o.episodes} training episodes in the first design iteration)` : ''}; budget ${o.budget}, batches of ${o.batch}; seed ${o.seed}`,
-    `- design space: ${DEMO_DESIGN_SPACE.elements.map((el) => `${el} ${DEMO_DESIGN_SPACE.bounds[el].min}-${DEMO_DESIGN_SPACE.bounds[el].max}`).join(', ')} at.%, step ${DEMO_DESIGN_SPACE.step}, ${DEMO_DESIGN_SPACE.minElements}-${DEMO_DESIGN_SPACE.maxElements} elements, Zr largest`,
-    `- targets: glass formed, yield strength >= ${DEMO_OBJECTIVES[0].threshold} MPa, elongation >= ${DEMO_OBJECTIVES[1].threshold} %`,
+    `- design space (${o.family}): ${LAB.space.elements.map((el) => `${el} ${LAB.space.bounds[el].min}-${LAB.space.bounds[el].max}`).join(', ')} at.%, step ${LAB.space.step}, ${LAB.space.minElements}-${LAB.space.maxElements} elements${LAB.space.baseElement ? `, ${LAB.space.baseElement} largest` : ''}`,
+    `- targets: ${LAB.requireGlass === false ? 'crystalline allowed' : 'glass formed'}, yield strength >= ${LAB.objectives[0].threshold} MPa, elongation >= ${LAB.objectives[1].threshold} %`,
     `- virtual lab: ${o.instruments} instruments, speed x${o.speed}, fault rate ${o.faultRate}; ground truth: ${o.oracle === 'data' ? 'simulators/data-oracle.ts (the published measurements)' : 'simulators/oracle.ts'} (seed ${o.seed})`,
     `- seed data: ${r.seeds} ${o.oracle === 'data' ? 'published alloys of the space that miss the targets' : 'alloys sampled from the oracle'}, ${r.seedSuccesses} meeting the targets`,
     '',

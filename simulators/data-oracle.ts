@@ -31,7 +31,7 @@
  */
 import type { Composition, MeasuredAlloy } from '../src/core/chemistry/types.js';
 import { Random } from '../src/core/util/random.js';
-import { mechanics, measuredMechanics, measurementRandom, phaseOf, type Oracle, type OraclePhase } from './oracle.js';
+import { compositionKey, mechanics, measuredMechanics, measurementRandom, phaseOf, type Oracle, type OracleMeasurement, type OraclePhase } from './oracle.js';
 
 export interface DataOracleOptions {
   /** Kernel bandwidth h in at.% before the seed's jitter. */
@@ -47,6 +47,12 @@ export interface DataOracleOptions {
   /** Per-seed jitter: element scales and bandwidth factor log-uniform in [1/(1+j), 1+j]. */
   elementScaleJitter: number;
   bandwidthJitter: number;
+  /**
+   * Crystalline samples report yield strength and elongation too (high-entropy alloys and other
+   * crystalline families, where a crystalline sample is the point, not a failure). Default false:
+   * a crystalline glass former is brittle and reports none.
+   */
+  crystallineMechanics: boolean;
 }
 
 export const DEFAULT_DATA_ORACLE_OPTIONS: DataOracleOptions = {
@@ -57,7 +63,24 @@ export const DEFAULT_DATA_ORACLE_OPTIONS: DataOracleOptions = {
   nearWidth: 1.5,
   elementScaleJitter: 0.33,
   bandwidthJitter: 0.25,
+  crystallineMechanics: false,
 };
+
+/**
+ * Further properties the lab reports when the published data has them (`extra` of the alloys,
+ * simulators/published-data.ts), with their measurement noise (sd = abs + rel x value). Glass
+ * properties (Dmax, Tg, Tx, Tl, ΔTx) come only with an amorphous sample; modulus with any sample
+ * that reports mechanics.
+ */
+export const ORACLE_PROPERTY_NOISE: Readonly<Record<string, { abs: number; rel: number; glassOnly: boolean; digits: number }>> = {
+  dmaxMm: { abs: 0.1, rel: 0.1, glassOnly: true, digits: 2 },
+  tgK: { abs: 3, rel: 0, glassOnly: true, digits: 0 },
+  txK: { abs: 3, rel: 0, glassOnly: true, digits: 0 },
+  tlK: { abs: 5, rel: 0, glassOnly: true, digits: 0 },
+  modulusGPa: { abs: 1, rel: 0.02, glassOnly: false, digits: 1 },
+};
+/** A free-named property in the data: noise 3 % of the value. */
+const DEFAULT_PROPERTY_NOISE = { abs: 0, rel: 0.03, glassOnly: false, digits: 3 };
 
 interface Reference {
   /** Dense at.% over the oracle's element list. */
@@ -130,6 +153,14 @@ export function createDataOracle(seed: number, alloys: readonly MeasuredAlloy[],
   };
   const yieldFar = familyMedian(yieldRefs);
   const elongationFar = familyMedian(elongationRefs);
+  // Every further numeric property with at least 5 published values (Dmax, Tg, Tx, Tl, modulus, ...).
+  const propertyNames = [...new Set(alloys.flatMap((a) => Object.keys(a.extra ?? {})))]
+    .filter((name) => alloys.filter((a) => typeof a.extra?.[name] === 'number').length >= 5)
+    .sort();
+  const propertyModels = propertyNames.map((name) => {
+    const refs = references((a) => (typeof a.extra?.[name] === 'number' && Number.isFinite(a.extra[name]) ? (a.extra[name] as number) : null));
+    return { name, refs, far: familyMedian(refs), noise: ORACLE_PROPERTY_NOISE[name] ?? DEFAULT_PROPERTY_NOISE };
+  });
 
   const distance2 = (a: Float64Array, b: Float64Array) => {
     let s = 0;
@@ -152,13 +183,39 @@ export function createDataOracle(seed: number, alloys: readonly MeasuredAlloy[],
   };
   const truth = (composition: Composition) => {
     const x = dense(composition);
-    if (!x) return { glassProbability: o.farGlassProbability, yieldStrengthMPa: yieldFar(-1), elongationPct: elongationFar(-1) };
+    if (!x) {
+      return {
+        glassProbability: o.farGlassProbability, yieldStrengthMPa: yieldFar(-1), elongationPct: elongationFar(-1),
+        properties: Object.fromEntries(propertyModels.map((m) => [m.name, m.far(-1)])),
+      };
+    }
     const base = largest(x);
     return {
       glassProbability: kernelMean(x, labelled, o.farGlassProbability, o.priorWeight, Infinity),
       yieldStrengthMPa: kernelMean(x, yieldRefs, yieldFar(base), o.propertyPriorWeight, o.nearWidth),
       elongationPct: kernelMean(x, elongationRefs, elongationFar(base), o.propertyPriorWeight, o.nearWidth),
+      properties: Object.fromEntries(propertyModels.map((m) => [m.name, kernelMean(x, m.refs, m.far(base), o.propertyPriorWeight, o.nearWidth)])),
     };
+  };
+  /** The further properties a sample of this phase reports, with noise when `rng` is given. */
+  const reported = (phase: OraclePhase, values: Record<string, number>, rng: Random | null) => {
+    const out: Record<string, number> = {};
+    const mechanicsShown = phase !== 'crystalline' || o.crystallineMechanics;
+    for (const m of propertyModels) {
+      if (m.noise.glassOnly ? phase !== 'amorphous' : !mechanicsShown) continue;
+      const v = values[m.name];
+      if (!Number.isFinite(v)) continue;
+      const noisy = rng ? v + rng.normal(0, m.noise.abs + m.noise.rel * Math.abs(v)) : v;
+      out[m.name] = roundTo(m.name === 'dmaxMm' ? Math.max(0.01, noisy) : noisy, m.noise.digits);
+    }
+    return out;
+  };
+  /** Mechanics of a phase; with crystallineMechanics a crystalline sample keeps its values. */
+  const withPhase = (phase: OraclePhase, m: OracleMeasurement, t: { yieldStrengthMPa: number; elongationPct: number }, rng: Random | null): OracleMeasurement => {
+    if (phase !== 'crystalline' || !o.crystallineMechanics) return m;
+    const y = rng ? t.yieldStrengthMPa + rng.normal(0, 35) : t.yieldStrengthMPa;
+    const e = rng ? Math.max(0, t.elongationPct + rng.normal(0, 0.3 + 0.08 * t.elongationPct)) : t.elongationPct;
+    return { ...m, yieldStrengthMPa: roundTo(Math.max(1, y), 0), elongationPct: roundTo(Math.min(100, e), 2) };
   };
 
   return {
@@ -168,7 +225,7 @@ export function createDataOracle(seed: number, alloys: readonly MeasuredAlloy[],
     trueProperties(composition) {
       const t = truth(composition);
       const phase = phaseOf(logit(t.glassProbability));
-      return { ...mechanics(phase, t.yieldStrengthMPa, t.elongationPct), glassProbability: t.glassProbability };
+      return { ...withPhase(phase, mechanics(phase, t.yieldStrengthMPa, t.elongationPct), t, null), properties: reported(phase, t.properties, null), glassProbability: t.glassProbability };
     },
     measure(composition, replicate = 0) {
       const t = truth(composition);
@@ -176,7 +233,10 @@ export function createDataOracle(seed: number, alloys: readonly MeasuredAlloy[],
       // A melt vitrifies with probability p; a borderline one that does not is often partly crystalline.
       const u = rng.next();
       const phase: OraclePhase = u < t.glassProbability ? 'amorphous' : rng.next() < t.glassProbability ? 'partially_crystalline' : 'crystalline';
-      return measuredMechanics(phase, t.yieldStrengthMPa, t.elongationPct, rng);
+      const m = withPhase(phase, measuredMechanics(phase, t.yieldStrengthMPa, t.elongationPct, rng), t, rng);
+      // Further properties draw from their own stream: adding them changes no yield or elongation.
+      const properties = reported(phase, t.properties, new Random(`${seed}|properties|${compositionKey(composition)}|${replicate}`));
+      return Object.keys(properties).length ? { ...m, properties } : m;
     },
     nearestLabelled(composition) {
       const x = dense(composition);
@@ -186,6 +246,11 @@ export function createDataOracle(seed: number, alloys: readonly MeasuredAlloy[],
       return Math.sqrt(best);
     },
   };
+}
+
+function roundTo(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
 }
 
 function largest(x: Float64Array): number {

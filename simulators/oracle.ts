@@ -24,6 +24,8 @@ export interface OracleMeasurement {
   /** null for a crystalline sample (brittle; the protocol allows no value). */
   yieldStrengthMPa: number | null;
   elongationPct: number | null;
+  /** Further properties the sample reports (Dmax mm, Tg/Tx/Tl K, modulus GPa, ...): the data-grounded lab's. */
+  properties?: Record<string, number>;
 }
 
 export interface OracleTruth extends OracleMeasurement {

@@ -18,6 +18,15 @@ const ELEMENT = /^[A-Z][a-z]?$/;
 
 export type CsvRow = Record<string, string>;
 
+/** Further measured columns of the grouped file, by the property name the service uses. */
+export const PROPERTY_COLUMNS: Readonly<Record<string, string>> = {
+  dmaxMm: 'Dmax(mm)',
+  tgK: 'Tg(K)',
+  txK: 'Tx(K)',
+  tlK: 'Tl(K)',
+  modulusGPa: 'Modulus (GPa)',
+};
+
 export function readPublishedCsv(path: string): { header: string[]; elements: string[]; rows: CsvRow[] } {
   if (!existsSync(path)) {
     // A clone outside this project's folder layout has no ../shared: say what is missing and where it comes from.
@@ -69,7 +78,8 @@ export interface PublishedAlloy extends MeasuredAlloy {
 
 /**
  * Every row of both published files as measured alloys (what a PI importing "the literature" gets):
- * glass from `cls_label` (1 = bulk metallic glass), yield strength and elongation where measured.
+ * glass from `cls_label` (1 = bulk metallic glass), yield strength and elongation where measured,
+ * Dmax, Tg, Tx, Tl and modulus (in `extra`, by PROPERTY_COLUMNS' names) where measured.
  * Rows without a composition are skipped.
  */
 export function loadPublishedAlloys(dir = defaultDataDir()): PublishedAlloy[] {
@@ -90,6 +100,11 @@ export function loadPublishedAlloys(dir = defaultDataDir()): PublishedAlloy[] {
         isGlass: label === null ? null : label === 1,
         yieldStrengthMPa: numberOrNull(row[YIELD_COLUMN]),
         elongationPct: numberOrNull(row[ELONGATION_COLUMN]),
+        extra: Object.fromEntries(
+          Object.entries(PROPERTY_COLUMNS)
+            .map(([name, column]) => [name, numberOrNull(row[column])] as const)
+            .filter(([, v]) => v !== null),
+        ),
         source: file,
         line: i + 2,
       });

@@ -28,7 +28,32 @@ export interface LabSpace {
   name: string;
   space: DesignSpace;
   objectives: readonly DemoObjective[];
+  /** Glass formation is an objective (default true); false: crystalline allowed, and the lab's crystalline samples report mechanics. */
+  requireGlass?: boolean;
 }
+
+/**
+ * High-entropy alloys (issue 16): CoCrFeNi with Al, Ti, Mo, Nb, 4-6 elements on a 1 at.% grid,
+ * crystalline allowed. The published data has 33 alloys of these elements (yield 140-2760 MPa,
+ * elongation 0-75 %); strong and ductile at once (>= 1500 MPa and >= 15 %) holds for two of them.
+ */
+export const HEA_DESIGN_SPACE: DesignSpace = {
+  elements: ['Co', 'Cr', 'Fe', 'Ni', 'Al', 'Ti', 'Mo', 'Nb'],
+  bounds: {
+    Co: { min: 0, max: 35 },
+    Cr: { min: 0, max: 30 },
+    Fe: { min: 10, max: 35 },
+    Ni: { min: 10, max: 35 },
+    Al: { min: 0, max: 25 },
+    Ti: { min: 0, max: 20 },
+    Mo: { min: 0, max: 15 },
+    Nb: { min: 0, max: 12 },
+  },
+  step: 1,
+  minElements: 4,
+  maxElements: 6,
+  family: 'hea',
+};
 
 export const ZR9_DESIGN_SPACE: DesignSpace = {
   elements: ['Zr', 'Cu', 'Ni', 'Al', 'Ag', 'Ti', 'Fe', 'Nb', 'Pd'],
@@ -50,6 +75,15 @@ export const ZR9_DESIGN_SPACE: DesignSpace = {
 };
 
 export const LAB_SPACES: Readonly<Record<string, LabSpace>> = {
+  hea: {
+    name: 'hea',
+    space: HEA_DESIGN_SPACE,
+    objectives: [
+      { property: 'yieldStrengthMPa', threshold: 1500 },
+      { property: 'elongationPct', threshold: 15 },
+    ],
+    requireGlass: false,
+  },
   demo: { name: 'demo', space: DEMO_DESIGN_SPACE, objectives: DEMO_OBJECTIVES },
   zr9: {
     name: 'zr9',
@@ -69,12 +103,33 @@ export const SMOOTH_SEED_COUNT = 32;
 let published: MeasuredAlloy[] | null = null;
 /** Both published files, read once per process (see simulators/published-data.ts for where from). */
 export function publishedAlloys(): MeasuredAlloy[] {
-  published ??= loadPublishedAlloys().map(({ composition, isGlass, yieldStrengthMPa, elongationPct }) => ({ composition, isGlass, yieldStrengthMPa, elongationPct }));
+  published ??= loadPublishedAlloys().map(({ composition, isGlass, yieldStrengthMPa, elongationPct, extra }) => ({ composition, isGlass, yieldStrengthMPa, elongationPct, extra }));
   return published;
 }
 
-export function createLabOracle(kind: OracleKind, seed: number): Oracle {
-  return kind === 'data' ? createDataOracle(seed, publishedAlloys()) : createOracle(seed);
+/** The lab of a space: a crystalline-allowed space's data lab reports the mechanics of crystalline samples (the smooth lab knows only Zr glasses). */
+export function createLabOracle(kind: OracleKind, seed: number, lab?: LabSpace): Oracle {
+  if (kind === 'smooth' && lab?.requireGlass === false) throw new Error(`the smooth lab simulates Zr-based glasses only; use the data lab for ${lab.name}`);
+  return kind === 'data' ? createDataOracle(seed, publishedAlloys(), { crystallineMechanics: lab?.requireGlass === false }) : createOracle(seed);
+}
+
+/** A lab space as a campaign request's design space and objectives (the family stated). */
+export function labCampaignFields(lab: LabSpace): { designSpace: Record<string, unknown>; objectives: Record<string, unknown> } {
+  const { space } = lab;
+  return {
+    designSpace: {
+      elements: space.elements.map((symbol) => ({ symbol, ...space.bounds[symbol] })),
+      step: space.step,
+      minElements: space.minElements,
+      maxElements: space.maxElements,
+      ...(space.baseElement ? { baseElement: space.baseElement } : {}),
+      ...(space.family ? { family: space.family } : {}),
+    },
+    objectives: {
+      requireGlass: lab.requireGlass ?? true,
+      targets: lab.objectives.map((t) => ({ property: t.property, direction: 'atLeast', threshold: t.threshold, weight: 1 })),
+    },
+  };
 }
 
 /** A published alloy lies in the space: only its elements, within bounds and counts, base element largest. */
@@ -83,9 +138,9 @@ export function inSpace(alloy: MeasuredAlloy, space: DesignSpace): boolean {
 }
 
 /** A published alloy known to miss the target: not a glass, or a glass whose measured properties miss. */
-export function knownMiss(alloy: MeasuredAlloy, objectives: readonly DemoObjective[]): boolean {
-  if (alloy.isGlass === false) return true;
-  if (alloy.isGlass !== true) return false;
+export function knownMiss(alloy: MeasuredAlloy, objectives: readonly DemoObjective[], requireGlass = true): boolean {
+  if (requireGlass && alloy.isGlass === false) return true;
+  if (requireGlass && alloy.isGlass !== true) return false;
   if (objectives.some((o) => alloy[o.property] === null)) return false;
   return !meetsObjectives(alloy, objectives);
 }
@@ -94,6 +149,6 @@ export function knownMiss(alloy: MeasuredAlloy, objectives: readonly DemoObjecti
 export function scenarioSeedAlloys(scenario: SeedScenario, oracle: Oracle, lab: LabSpace, kind: OracleKind, seed: number): MeasuredAlloy[] {
   if (scenario === 'literature') return [...publishedAlloys()];
   if (kind === 'smooth') return sampleSeedAlloys(oracle, lab.space, SMOOTH_SEED_COUNT, new Random(`bench-seed|${seed}`), lab.objectives);
-  const misses = publishedAlloys().filter((a) => inSpace(a, lab.space) && knownMiss(a, lab.objectives));
+  const misses = publishedAlloys().filter((a) => inSpace(a, lab.space) && knownMiss(a, lab.objectives, lab.requireGlass ?? true));
   return new Random(`scarce-seed|${lab.name}|${seed}`).shuffle([...misses]).slice(0, SCARCE_SEED_COUNT);
 }

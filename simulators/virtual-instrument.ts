@@ -316,6 +316,7 @@ export class VirtualInstrument {
       phase: measured.phase,
       yieldStrengthMPa: measured.yieldStrengthMPa,
       elongationPct: measured.elongationPct,
+      ...(measured.properties && Object.keys(measured.properties).length ? { properties: measured.properties } : {}),
       measuredAt: utcNow(),
       raw: {
         simulator: 'aimd-virtual-lab',

@@ -245,6 +245,19 @@ const measured = (name: keyof typeof MEASUREMENT_BOUNDS, unit: string) =>
     .max(MEASUREMENT_BOUNDS[name].max, `must be <= ${MEASUREMENT_BOUNDS[name].max} ${unit}`)
     .nullable();
 
+/**
+ * Further measured properties of a result (protocol 1.1, optional: a 1.0 instrument leaves it
+ * out): Dmax (dmaxMm), Tg / Tx / Tl (tgK, txK, tlK), ΔTx (deltaTxK), modulus (modulusGPa) or any
+ * property name of 1-64 letters, digits and _ starting with a letter, each a finite number or null.
+ */
+const propertyValues = z
+  .record(
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'property names are 1-64 letters, digits or _, starting with a letter'),
+    z.number({ error: (issue) => `expected a finite number or null, got ${show(issue.input)}` }).nullable(),
+  )
+  .refine((r) => Object.keys(r).length <= 32, 'at most 32 properties')
+  .refine((r) => !('yieldStrengthMPa' in r || 'elongationPct' in r), 'yieldStrengthMPa and elongationPct have their own fields');
+
 const jsonObject = z.custom<Record<string, unknown>>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
   { error: 'must be a JSON object' },
@@ -342,6 +355,7 @@ export const resultSchema = z
     phase: z.enum(PHASES, { error: (issue) => `expected one of ${PHASES.join(', ')}, got ${show(issue.input)}` }),
     yieldStrengthMPa: measured('yieldStrengthMPa', 'MPa'),
     elongationPct: measured('elongationPct', '%'),
+    properties: propertyValues.optional(),
     measuredAt: utcTimestamp,
     // Vendor data, stored verbatim. Optional: the page's example has it, but nothing requires it.
     raw: jsonObject.optional(),

@@ -270,7 +270,14 @@ export const DASHBOARD_HTML = `<!doctype html>
     var c = state.campaign, p = state.progress;
     var ys = p.bestSoFar.find(function (b) { return b.property === 'yieldStrengthMPa'; }) || {};
     var el = p.bestSoFar.find(function (b) { return b.property === 'elongationPct'; }) || {};
-    var targets = p.campaign.objectives.targets.map(function (t) { return (t.property === 'yieldStrengthMPa' ? 'yield strength ≥ ' + t.threshold + ' MPa' : 'elongation ≥ ' + t.threshold + ' %'); });
+    var targets = p.campaign.objectives.targets.map(function (t) {
+      var name = t.property === 'yieldStrengthMPa' ? 'yield strength' : t.property === 'elongationPct' ? 'elongation' : t.property;
+      var unit = t.property === 'yieldStrengthMPa' ? ' MPa' : t.property === 'elongationPct' ? ' %' : '';
+      var d = t.direction || 'atLeast';
+      if (d === 'within') return name + ' in [' + t.min + ', ' + t.max + ']' + unit;
+      if (d === 'maximise' || d === 'minimise') return name + (d === 'maximise' ? ' maximised' : ' minimised') + (t.threshold != null ? (d === 'maximise' ? ' (≥ ' : ' (≤ ') + t.threshold + unit + ')' : '');
+      return name + (d === 'atMost' ? ' ≤ ' : ' ≥ ') + t.threshold + unit;
+    });
     if (p.campaign.objectives.requireGlass) targets.unshift('glass former');
     var seeds = p.measurements.bySource.seed || 0;
     var html = '';
@@ -309,7 +316,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     // The agent's success rates per design iteration (the paper's SR_legal, SR_cls, SR_80 per target, SR_done).
     var trained = p.training.filter(function (k) { return k.rates; }).slice().reverse();
     if (trained.length) {
-      var tnames = p.campaign.objectives.targets.map(function (t) { return t.property === 'yieldStrengthMPa' ? 'σy' : 'ε'; });
+      var tnames = p.campaign.objectives.targets.map(function (t) { return t.property === 'yieldStrengthMPa' ? 'σy' : t.property === 'elongationPct' ? 'ε' : t.property; });
       html += '<section class="card"><h3>Agent training per iteration <span class="count">' + trained.length + '</span></h3><div class="scroll"><table data-testid="training"><thead><tr><th>Iteration</th><th class="num">Steps</th><th class="num">SR_legal</th><th class="num">SR_cls</th>' +
         tnames.map(function (n) { return '<th class="num">SR_80 ' + esc(n) + '</th>'; }).join('') + '<th class="num">SR_done</th><th class="num">Final corr(Q, r)</th></tr></thead><tbody>' +
         trained.map(function (k) {

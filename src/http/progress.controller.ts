@@ -10,7 +10,8 @@ import { Actor } from './actor.js';
 import { Invalid } from '../common/errors.js';
 import { sendJsonOnce } from './json-once.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
-import { EXPERIMENT_CSV_COLUMNS, ExportService, csvLine, experimentCsvRow } from '../services/progress/export.service.js';
+import { ExportService, csvLine, experimentCsvColumns, experimentCsvRow, objectiveColumns } from '../services/progress/export.service.js';
+import { normaliseObjectives } from '../core/campaign/objectives.js';
 import { LiveFeed } from '../services/progress/live-feed.service.js';
 import { PLOT_FORMATS, PLOT_KINDS, renderPlot, type PlotFormat, type PlotKind } from '../services/progress/plots.js';
 import { ProgressService } from '../services/progress/progress.service.js';
@@ -43,7 +44,8 @@ export class ProgressController {
     description:
       'Experiments by state; measured count vs budget; success rate (measured alloys meeting every objective) overall and per batch; ' +
       'best so far per objective with its history by experiment number; Pareto front of yield strength vs elongation among glass ' +
-      'formers and its hypervolume beyond the reference point = the target thresholds (0 where a property has no target); surrogate ' +
+      'formers and its hypervolume beyond the reference point = the target thresholds (0 where a property has no target); objectiveFront: ' +
+      'the Pareto front and hypervolume over all the objectives (two or more), each oriented by its direction; surrogate ' +
       'CV quality per model version; agent training curves; refinement events; instrument utilisation and throughput; time to budget.',
   })
   @ApiOkResponse({ description: 'the progress report (src/progress/progress.types.ts: ProgressReport)', schema: { type: 'object', additionalProperties: true } })
@@ -117,7 +119,10 @@ export class ProgressController {
     } else if (what === 'experiments') {
       const rows = await this.exports.experiments(id);
       if (format === 'json') await write(JSON.stringify(rows));
-      else await write(csvLine(EXPERIMENT_CSV_COLUMNS) + rows.map((e) => csvLine(experimentCsvRow(e))).join(''));
+      else {
+        const objectives = normaliseObjectives(campaign.objectives);
+        await write(csvLine(experimentCsvColumns(objectives)) + rows.map((e) => csvLine(experimentCsvRow(e, objectiveColumns(objectives)))).join(''));
+      }
     } else {
       await this.exports.writeCampaignDocument(id, artifacts === 'true' || artifacts === '1', write);
     }

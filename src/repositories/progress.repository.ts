@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { propertySql } from '../core/campaign/success.js';
 import { Repository } from './database.js';
 
 type Row = Record<string, any>;
@@ -25,7 +26,7 @@ export class ProgressRepository extends Repository {
   measuredExperiments<T>(campaignId: string): Promise<T[]> {
     return this.dataSource.query(
       `SELECT DISTINCT ON (e.id) e.id AS experiment_id, e.sequence, e.batch_number, e.formula, m.id AS measurement_id,
-              m.is_glass, m.yield_strength_mpa, m.elongation_pct, m.created_at
+              m.is_glass, m.yield_strength_mpa, m.elongation_pct, m.extra, m.created_at
          FROM experiment e JOIN measurement m ON m.experiment_id = e.id AND m.is_current
         WHERE e.campaign_id = $1
         ORDER BY e.id, m.created_at DESC, m.id`,
@@ -33,17 +34,20 @@ export class ProgressRepository extends Repository {
     );
   }
 
-  /** The best seed yield strength and elongation (of glasses only when `glassOnly`). */
-  seedBest(campaignId: string, glassOnly: boolean): Promise<Row[]> {
+  /**
+   * The seed's best value of each property (column p0, p1, ... in the order given): the largest,
+   * or the smallest where `smallest` (a minimised or at-most target); of glasses only when `glassOnly`.
+   */
+  seedBest(campaignId: string, properties: { property: string; smallest: boolean }[], glassOnly: boolean): Promise<Row[]> {
     return this.dataSource.query(
-      `SELECT max(yield_strength_mpa) AS ys, max(elongation_pct) AS el FROM measurement
+      `SELECT ${properties.map((p, i) => `${p.smallest ? 'min' : 'max'}(${propertySql(p.property, 'measurement')}) AS p${i}`).join(', ')} FROM measurement
         WHERE campaign_id = $1 AND is_current AND source = 'seed' ${glassOnly ? 'AND is_glass' : ''}`,
       [campaignId],
     );
   }
 
-  /** The seed glasses' strength-elongation front (skyline). */
-  seedSkyline(campaignId: string): Promise<Row[]> {
+  /** The seed's strength-elongation front (skyline), of glasses only when `glassOnly`. */
+  seedSkyline(campaignId: string, glassOnly: boolean): Promise<Row[]> {
     // sorted by strength, a row is on the front when its elongation beats every stronger row's
     return this.dataSource.query(
       `SELECT id, formula, yield_strength_mpa, elongation_pct FROM (
@@ -51,7 +55,7 @@ export class ProgressRepository extends Repository {
                 max(elongation_pct) OVER (ORDER BY yield_strength_mpa DESC, elongation_pct DESC, id
                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS beaten
            FROM measurement
-          WHERE campaign_id = $1 AND is_current AND source = 'seed' AND is_glass
+          WHERE campaign_id = $1 AND is_current AND source = 'seed' ${glassOnly ? 'AND is_glass' : ''}
             AND yield_strength_mpa IS NOT NULL AND elongation_pct IS NOT NULL) s
         WHERE beaten IS NULL OR elongation_pct > beaten`,
       [campaignId],

@@ -48,6 +48,34 @@ describe('migrations on a real PostgreSQL', () => {
     await ds.destroy();
   });
 
+  it('objective directions: a campaign stored in the old form reads in the new one after the migration, and back', async () => {
+    const ds = createDataSource(db.url);
+    await ds.initialize();
+    const last = await ds.undoLastMigration().then(() => ds.query(`SELECT name FROM schema_migrations ORDER BY id DESC LIMIT 1`));
+    expect(last[0].name).not.toBe('ObjectiveDirections1764400000000');
+    const old = { requireGlass: true, targets: [{ property: 'yieldStrengthMPa', threshold: 1800, weight: 1 }, { property: 'elongationPct', threshold: 10 }] };
+    const [{ id }] = await ds.query(
+      `INSERT INTO campaign (name, status, design_space, objectives, budget, batch_size, seed, strategy)
+       VALUES ('old form', 'draft', '{}'::jsonb, $1::jsonb, 8, 4, 1, '{}'::jsonb) RETURNING id`,
+      [JSON.stringify(old)],
+    );
+    await ds.runMigrations();
+    const [after] = await ds.query(`SELECT objectives FROM campaign WHERE id = $1`, [id]);
+    expect(after.objectives).toEqual({
+      requireGlass: true,
+      targets: [
+        { property: 'yieldStrengthMPa', direction: 'atLeast', threshold: 1800, weight: 1 },
+        { property: 'elongationPct', direction: 'atLeast', threshold: 10, weight: 1 },
+      ],
+    });
+    await ds.undoLastMigration();
+    const [back] = await ds.query(`SELECT objectives FROM campaign WHERE id = $1`, [id]);
+    expect(back.objectives.targets.map((t: Record<string, unknown>) => t.direction)).toEqual([undefined, undefined]);
+    await ds.runMigrations();
+    await ds.query(`DELETE FROM campaign WHERE id = $1`, [id]);
+    await ds.destroy();
+  });
+
   it('revert cleanly', async () => {
     const ds = createDataSource(db.url);
     await ds.initialize();

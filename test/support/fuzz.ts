@@ -92,7 +92,7 @@ const campaignMutations: Mutation[] = [
   [['designSpace', 'elements'], fc.oneof(notNumber.filter((v) => !Array.isArray(v)), fc.constant([]), fc.constant([{ symbol: 'zr', min: 0, max: 10 }, { symbol: 'Cu', min: 0, max: 10 }]))],
   [['designSpace', 'baseElement'], badString(2, /^[A-Z][a-z]?$/).filter(notNull)],
   [['objectives', 'requireGlass'], fc.oneof(fc.constant('true'), fc.integer(), fc.constant(null), anyString)],
-  [['objectives', 'targets'], fc.oneof(fc.constant([{ property: 'hardness', threshold: 1, weight: 1 }]), fc.constant([{ property: 'elongationPct', threshold: -5, weight: 1 }]), notNumber.filter((v) => !Array.isArray(v)))],
+  [['objectives', 'targets'], fc.oneof(fc.constant([{ property: 'hard ness', threshold: 1, weight: 1 }]), fc.constant([{ property: 'tlK', direction: 'atMost', weight: 1 }]), fc.constant([{ property: 'elongationPct', threshold: -5, weight: 1 }]), notNumber.filter((v) => !Array.isArray(v)))],
   [['strategy'], fc.oneof(fc.constant({ method: 'gradient-descent' }), fc.constant({ episodesPerIteration: 0 }), fc.constant({ tepShare: 2 }))],
   [['approvalRequired'], fc.oneof(fc.constant('yes'), fc.integer(), anyString)],
   [['strategy'], fc.oneof(fc.constant('random'), fc.integer(), fc.constant([]))],

@@ -20,6 +20,7 @@ import type { Composition, DesignSpace, MeasuredAlloy } from '../chemistry/types
 import type { SuccessProperty } from '../campaign/success.js';
 import { takenGridKeys, toComposition, toFractions, usesOnlyElements } from '../rl/design-space.js';
 import { Random } from '../util/random.js';
+import { directionOf, orientedBounds, propertyValue, type ObjectiveTarget } from '../campaign/objectives.js';
 import { glassObjective, SuccessAcquisition, ThresholdModel, type FantasyMode, type ObjectiveModel } from './acquisition.js';
 import { selectBatch } from './batch-selection.js';
 import { CandidatePool } from './candidates.js';
@@ -58,9 +59,10 @@ export const DEFAULT_BO_OPTIONS: BoOptions = {
   gp: {},
 };
 
+/** The campaign's objectives, with the design's bounds (campaign/objectives.ts designTargets). */
 export interface BoObjectives {
   requireGlass: boolean;
-  targets: readonly { property: SuccessProperty; threshold: number }[];
+  targets: readonly ObjectiveTarget[];
 }
 
 export interface BoInput {
@@ -111,12 +113,25 @@ export function proposeBoBatch(input: BoInput): BoResult {
   const models: ObjectiveModel[] = [glassObjective(glass)];
   const factors: boolean[] = [input.objectives.requireGlass];
   const counts: Record<string, number> = { relevant: data.alloys.length, foreign: data.foreign, glassLabels: glassData.values.length };
+  // Yield strength and elongation always (they describe every proposal); an "at least" target on
+  // one of them is its model's factor, any other target gets one model per oriented bound
+  // (sign * value >= bound: at most and minimise fit the negated values; a range is two factors).
+  const atLeast = (property: string) => input.objectives.targets.find((t) => t.property === property && directionOf(t) === 'atLeast');
   for (const property of PROPERTIES) {
-    const target = input.objectives.targets.find((t) => t.property === property);
-    const d = labelled(data, (a) => a[property], o.maxTrainingAlloys);
+    const target = atLeast(property);
+    const d = labelled(data, (a) => propertyValue(a, property), o.maxTrainingAlloys);
     models.push(ThresholdModel.fit(property, d.inputs, d.values, target?.threshold ?? 0, gpOptions));
     factors.push(target !== undefined);
     counts[property] = d.values.length;
+  }
+  for (const target of input.objectives.targets) {
+    if (target === atLeast(target.property) && PROPERTIES.includes(target.property)) continue;
+    const d = labelled(data, (a) => propertyValue(a, target.property), o.maxTrainingAlloys);
+    counts[target.property] = d.values.length;
+    for (const b of orientedBounds(target)) {
+      models.push(ThresholdModel.fit(`${b.sign < 0 ? '-' : ''}${target.property}`, d.inputs, d.values.map((v) => b.sign * v), b.bound, gpOptions));
+      factors.push(true);
+    }
   }
   const fitted = performance.now();
 

@@ -8,6 +8,7 @@ import type { RefinementCheck } from '../refinement/amr.js';
 import type { SuccessRates } from '../rl/environment.js';
 import type { TrainingCurvePoint } from '../rl/training-curve.js';
 import { QUALITY_METRICS, type SurrogateCvMetrics } from './model-metrics.js';
+import { orientedBounds, preferredSign, propertyValue, targetGap, targetScale, type TargetBounds } from './objectives.js';
 import { isSuccess, type MeasuredValues, type SuccessObjectives, type SuccessProperty } from './success.js';
 
 export interface Point2 {
@@ -50,6 +51,57 @@ export function hypervolume2d(points: readonly Point2[], ref: Point2): number {
     }
   }
   return area;
+}
+
+/**
+ * Non-dominated rows of `points` (each a vector, every coordinate maximised): no other point is
+ * >= in every coordinate and > in one. Duplicates kept once. Indices into `points`, in order.
+ */
+export function paretoFrontNd(points: readonly (readonly number[])[]): number[] {
+  const ok = points.map((p, i) => ({ p, i })).filter(({ p }) => p.every(Number.isFinite));
+  const front: number[] = [];
+  const seen = new Set<string>();
+  for (const a of ok) {
+    const dominated = ok.some((b) => b !== a && b.p.every((v, k) => v >= a.p[k]) && b.p.some((v, k) => v > a.p[k]));
+    const key = a.p.join(',');
+    if (!dominated && !seen.has(key)) {
+      seen.add(key);
+      front.push(a.i);
+    }
+  }
+  return front;
+}
+
+/**
+ * Hypervolume dominated by `points` (every coordinate maximised) above the reference point: the
+ * volume of the union of the boxes [ref, p] over points that dominate the reference in every
+ * coordinate. Exact, by slicing along the last coordinate (fine for the few objectives and the
+ * front sizes of a campaign). In 2-D it equals hypervolume2d.
+ */
+export function hypervolumeNd(points: readonly (readonly number[])[], ref: readonly number[]): number {
+  const d = ref.length;
+  const inside = points.filter((p) => p.length === d && p.every((v, k) => v > ref[k]));
+  if (inside.length === 0) return 0;
+  if (d === 1) return Math.max(...inside.map((p) => p[0])) - ref[0];
+  if (d === 2) return hypervolume2d(inside.map((p) => ({ x: p[0], y: p[1] })), { x: ref[0], y: ref[1] });
+  const levels = [...new Set(inside.map((p) => p[d - 1]))].sort((a, b) => b - a);
+  let volume = 0;
+  for (let i = 0; i < levels.length; i++) {
+    const top = levels[i];
+    const bottom = i + 1 < levels.length ? levels[i + 1] : ref[d - 1];
+    const slice = inside.filter((p) => p[d - 1] >= top).map((p) => p.slice(0, d - 1));
+    volume += (top - bottom) * hypervolumeNd(slice, ref.slice(0, d - 1));
+  }
+  return volume;
+}
+
+/**
+ * A target's value oriented so larger is better (for the Pareto front): the value when maximised
+ * or at least, minus it when minimised or at most, minus the gap to a range.
+ */
+export function orientedValue(t: TargetBounds, value: number): number {
+  const sign = preferredSign(t);
+  return sign === 0 ? -targetGap(t, value) : sign * value;
 }
 
 export interface Rate {
@@ -105,14 +157,20 @@ export interface BestSoFarPoint {
  * Running maximum of `property` by experiment number. With `requireGlass`, only glass formers are
  * eligible (a crystalline alloy's strength does not count towards a glass objective).
  */
-export function bestSoFar(rows: readonly MeasuredExperiment[], property: SuccessProperty, requireGlass: boolean): BestSoFarPoint[] {
+export function bestSoFar(rows: readonly MeasuredExperiment[], property: SuccessProperty, requireGlass: boolean, target?: TargetBounds): BestSoFarPoint[] {
   let best: number | null = null;
+  // Better = larger, smaller for a minimised / at-most target, closer to the range for a range.
+  const better = (v: number, b: number) => {
+    if (!target) return v > b;
+    const sign = preferredSign(target);
+    return sign === 1 ? v > b : sign === -1 ? v < b : targetGap(target, v) < targetGap(target, b);
+  };
   return [...rows]
     .sort((a, b) => a.sequence - b.sequence)
     .map((r) => {
-      const raw = r[property];
-      const value = raw !== null && Number.isFinite(raw) && (!requireGlass || r.isGlass === true) ? raw : null;
-      const improved = value !== null && (best === null || value > best);
+      const raw = propertyValue(r, property);
+      const value = raw !== null && (!requireGlass || r.isGlass === true) ? raw : null;
+      const improved = value !== null && (best === null || better(value, best));
       if (improved) best = value;
       return { sequence: r.sequence, value, best, improved };
     });
@@ -236,4 +294,51 @@ export function trainingRates(curve: unknown): SuccessRates | null {
 export function amrChecks(curve: unknown): RefinementCheck[] {
   const checks = curve && typeof curve === 'object' && !Array.isArray(curve) ? (curve as { amrChecks?: unknown }).amrChecks : null;
   return Array.isArray(checks) ? checks.filter((c): c is RefinementCheck => !!c && typeof c === 'object' && ((c as RefinementCheck).kind === 'rollouts' || (c as RefinementCheck).kind === 'lab')) : [];
+}
+
+export interface ObjectiveFrontPoint<T> {
+  row: T;
+  /** The objectives' measured values, in the objectives' order. */
+  values: number[];
+}
+
+/**
+ * The Pareto front over the campaign's objectives (two or more): rows eligible for success's
+ * glass rule with every objective property measured, each objective oriented so larger is better
+ * (orientedValue), and the hypervolume beyond the reference point: each target's bound (a range:
+ * a gap of its scale; maximise / minimise without a bound: the worst measured value).
+ * Units of the hypervolume: the product of the properties' units.
+ */
+export function objectiveFront<T extends MeasuredValues>(
+  rows: readonly T[],
+  objectives: SuccessObjectives,
+): { properties: string[]; reference: number[]; points: ObjectiveFrontPoint<T>[]; front: ObjectiveFrontPoint<T>[]; hypervolume: number } | null {
+  const targets = objectives.targets;
+  if (targets.length < 2) return null;
+  const points: ObjectiveFrontPoint<T>[] = [];
+  for (const row of rows) {
+    if (objectives.requireGlass && row.isGlass !== true) continue;
+    const values = targets.map((t) => propertyValue(row, t.property));
+    if (values.every((v): v is number => v !== null)) points.push({ row, values: values as number[] });
+  }
+  const oriented = points.map((p) => targets.map((t, k) => orientedValue(t, p.values[k])));
+  const refOriented = targets.map((t, k) => {
+    const bounds = orientedBounds(t);
+    if (preferredSign(t) === 0) return -targetScale(t);
+    if (bounds.length) return bounds[0].bound;
+    const column = oriented.map((o) => o[k]);
+    return column.length ? Math.min(...column) : 0;
+  });
+  const frontIdx = paretoFrontNd(oriented);
+  return {
+    properties: targets.map((t) => t.property),
+    // In the properties' units (a range's entry: the gap to it).
+    reference: targets.map((t, k) => (preferredSign(t) === 0 ? -refOriented[k] : preferredSign(t) * refOriented[k])),
+    points,
+    front: frontIdx.map((i) => points[i]),
+    hypervolume: hypervolumeNd(
+      frontIdx.map((i) => oriented[i]),
+      refOriented,
+    ),
+  };
 }

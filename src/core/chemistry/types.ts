@@ -8,6 +8,8 @@ export interface MeasuredAlloy {
   isGlass: boolean | null;
   yieldStrengthMPa: number | null;
   elongationPct: number | null;
+  /** Other measured properties by name (Dmax mm, Tg/Tx/Tl K, modulus GPa, free names), when known. */
+  extra?: Readonly<Record<string, unknown>> | null;
 }
 
 /** A campaign's design space, the part the core needs. Bounds are in at.%. */
@@ -20,4 +22,6 @@ export interface DesignSpace {
   maxElements: number;
   /** The element with the largest fraction, if required (e.g. "Zr"). */
   baseElement?: string;
+  /** The alloy family (src/core/knowledge/families.ts), when stated; else chosen from the elements. */
+  family?: 'zr-bmg' | 'hea';
 }

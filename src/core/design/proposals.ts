@@ -15,9 +15,9 @@ import { gridKey, isLegal, roundToGrid, toComposition, toFractions, usesOnlyElem
 import { VirtualLab, type EnvConfig } from '../rl/environment.js';
 import type { Td3Agent } from '../rl/td3.js';
 import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
-import { predictionAt, singleProperty } from '../rl/types.js';
+import { predictionAt, singleProperty, singlePropertyStd } from '../rl/types.js';
+import { probabilityMet, targetScale } from '../campaign/objectives.js';
 import type { Random } from '../util/random.js';
-import { normalCdf } from '../util/normal.js';
 import type { LocalEvidence } from './local-evidence.js';
 import { distanceToAnchors, sampleInRegion, type ActiveTrustRegion } from './trust-region.js';
 
@@ -54,25 +54,20 @@ export interface Proposal {
   yieldStrengthMPa: { mean: number; std: number };
   elongationPct: { mean: number; std: number };
   /**
-   * P(glass) x prod_k P(property_k >= threshold_k) under a normal predictive distribution, each
-   * factor blended with the lab's answers nearby when the iteration has local evidence.
+   * P(glass) x prod_k P(target_k met) under a normal predictive distribution, each factor blended
+   * with the lab's answers nearby when the iteration has local evidence.
    */
   successProbability: number;
+  /** Other modelled properties (the campaign's objectives beyond yield and elongation). */
+  properties?: Record<string, { mean: number; std: number }>;
   knowledge: { score: number; explanation: string; source: string } | null;
   /** Ranking score used to order the batch. */
   rank: number;
 }
 
-/** The model's probability of each factor of success: [glass, then each objective's P(property >= threshold)]. */
+/** The model's probability of each factor of success: [glass, then each objective's P(target met)] (campaign/objectives.ts probabilityMet). */
 export function successFactors(p: SinglePrediction, objectives: readonly Objective[]): number[] {
-  return [
-    p.pGlass,
-    ...objectives.map((o) => {
-      const mean = singleProperty(p, o.property);
-      const std = o.property === 'yieldStrengthMPa' ? p.yieldStd : p.elongationStd;
-      return std > 0 ? normalCdf((mean - o.threshold) / std) : mean >= o.threshold ? 1 : 0;
-    }),
-  ];
+  return [p.pGlass, ...objectives.map((o) => probabilityMet(o, singleProperty(p, o.property), singlePropertyStd(p, o.property)))];
 }
 
 export function successProbability(p: SinglePrediction, objectives: readonly Objective[]): number {
@@ -156,7 +151,7 @@ export async function proposeBatch(opts: {
     const p = predictionAt(pred, i);
     const factors = successFactors(p, objectives);
     const success = (opts.evidence ? opts.evidence.blend(x, factors) : factors).reduce((a, b) => a * b, 1);
-    const unc = objectives.reduce((s, o) => s + (o.property === 'yieldStrengthMPa' ? p.yieldStd : p.elongationStd) / o.threshold, 0) / Math.max(1, objectives.length);
+    const unc = objectives.reduce((s, o) => s + singlePropertyStd(p, o.property) / targetScale(o), 0) / Math.max(1, objectives.length);
     const inside = region ? distanceToAnchors(x, region.anchors) <= region.radius : true;
     return { x, p, success, inside, rank: success + cfg.uncertaintyWeight * unc };
   });
@@ -194,6 +189,7 @@ export async function proposeBatch(opts: {
     yieldStrengthMPa: { mean: s.p.yieldMean, std: s.p.yieldStd },
     elongationPct: { mean: s.p.elongationMean, std: s.p.elongationStd },
     successProbability: s.success,
+    ...(s.p.others ? { properties: s.p.others } : {}),
     knowledge: knowledge ? { score: knowledge[i].score, explanation: knowledge[i].explanation, source: knowledge[i].source } : null,
     rank: s.rank,
   }));

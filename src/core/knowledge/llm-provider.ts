@@ -7,11 +7,12 @@
  * whole question, each with the prompt version and model), rate-limited and time-limited; on any
  * failure the rule-based provider answers (logged).
  */
+import { FAMILY_PROFILES, type AlloyFamily } from './families.js';
 import { z } from 'zod';
 import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
 import { compositionKey } from '../chemistry/composition.js';
 import { RulesKnowledgeProvider } from './rules-provider.js';
-import { RULES, type FeatureSelection, type FeatureSelectionRequest, type KnowledgeCandidate, type KnowledgeProvider, type KnowledgeScore } from './types.js';
+import { FAMILY_RULES, RULES, type FeatureSelection, type FeatureSelectionRequest, type KnowledgeCandidate, type KnowledgeProvider, type KnowledgeScore } from './types.js';
 
 /** Bump when a prompt changes: cached answers of other versions are not reused. */
 export const PROMPT_VERSION = 'knowledge-score-v1';
@@ -124,11 +125,11 @@ export class LlmKnowledgeProvider implements KnowledgeProvider {
   }
 
   private async scoreOne(cand: KnowledgeCandidate): Promise<KnowledgeScore> {
-    const key: KnowledgeCacheKey = { subject: compositionKey(cand.composition), promptVersion: PROMPT_VERSION, model: this.client.model };
+    const key: KnowledgeCacheKey = { subject: compositionKey(cand.composition), promptVersion: promptVersionOf(this.fallback.family), model: this.client.model };
     const cached = await this.cached(key, ScoreAnswer);
     if (cached) return { ...cached, source: 'cache' };
     try {
-      const text = await this.ask(SCORE_SYSTEM, this.scorePrompt(cand));
+      const text = await this.ask(scoreSystem(this.fallback.family), this.scorePrompt(cand));
       const answer = ScoreAnswer.parse(parseJsonObject(text));
       const result: KnowledgeScore = { score: answer.score, rules: answer.rules, explanation: answer.explanation, source: 'llm' };
       await this.remember(key, result);
@@ -243,15 +244,20 @@ export class LlmKnowledgeProvider implements KnowledgeProvider {
   }
 }
 
-const RULE_TEXT = Object.entries(RULES)
-  .map(([id, text]) => `- ${id}: ${text}`)
-  .join('\n');
+/** The family's prompt version (zr-bmg keeps the original one: its cached answers stay valid). */
+export function promptVersionOf(family: AlloyFamily): string {
+  return family === 'zr-bmg' ? PROMPT_VERSION : `${PROMPT_VERSION}-${family}`;
+}
 
-const SCORE_SYSTEM = `You are a metallurgist who designs Zr-based bulk metallic glasses with high yield strength and plasticity.
-Judge how promising a candidate composition is, using these empirical glass-forming rules:
-${RULE_TEXT}
-Score in [-1, 1]: -1 = certainly no glass or poor properties, 0 = no opinion, 1 = very promising.
+/** The scoring system prompt of an alloy family: its expert and its rules (families.ts, types.ts FAMILY_RULES). */
+export function scoreSystem(family: AlloyFamily): string {
+  const rules = FAMILY_RULES[family].map((id) => `- ${id}: ${RULES[id]}`).join('\n');
+  const scale = family === 'zr-bmg' ? '-1 = certainly no glass or poor properties' : '-1 = certainly intermetallic, brittle or weak';
+  return `${FAMILY_PROFILES[family].expert}
+${rules}
+Score in [-1, 1]: ${scale}, 0 = no opinion, 1 = very promising.
 Name the rule ids you used. Reply with one JSON object only.`;
+}
 
 const FEATURE_SYSTEM = `You are a materials informatics expert. The surrogate models that guide a reinforcement learning agent
 have become unreliable where the agent explores. Choose 1 to 3 physical descriptors, from the candidates given, that

@@ -7,6 +7,7 @@ import { Matrix, solve } from 'ml-matrix';
 import { makeFeaturizer, type Featurizer } from '../chemistry/descriptors.js';
 import type { Composition } from '../chemistry/types.js';
 import { Random } from '../util/random.js';
+import type { AlloyFamily } from './families.js';
 import { RULES, type FeatureSelection, type FeatureSelectionRequest, type KnowledgeCandidate, type KnowledgeProvider, type KnowledgeScore, type RuleId } from './types.js';
 
 export interface RulesProviderConfig {
@@ -30,6 +31,7 @@ export const DEFAULT_RULES_CONFIG: RulesProviderConfig = {
 };
 
 const RULE_FEATURES = ['nElements', 'delta', 'dHmix', 'negPairFraction', 'earlyTmFraction', 'lateTmFraction'] as const;
+const HEA_RULE_FEATURES = ['nElements', 'delta', 'dHmix', 'vec', 'omega'] as const;
 
 interface Contribution {
   rule: RuleId;
@@ -43,16 +45,24 @@ export class RulesKnowledgeProvider implements KnowledgeProvider {
   private readonly known: Composition[];
   private featurizers = new Map<string, Featurizer>();
 
-  constructor(opts: { knownGlasses?: readonly Composition[]; config?: Partial<RulesProviderConfig> } = {}) {
+  /** The alloy family whose rules score (families.ts): Inoue's glass-forming rules or the HEA solid-solution rules. */
+  readonly family: AlloyFamily;
+
+  /**
+   * `knownGlasses`: known good alloys (a zr-bmg campaign's glass formers; an hea campaign's
+   * alloys that meet its objectives), credited by closeness.
+   */
+  constructor(opts: { knownGlasses?: readonly Composition[]; config?: Partial<RulesProviderConfig>; family?: AlloyFamily } = {}) {
     this.config = { ...DEFAULT_RULES_CONFIG, ...opts.config };
     this.known = (opts.knownGlasses ?? []).map(normalizeTo100);
+    this.family = opts.family ?? 'zr-bmg';
   }
 
   private featurizer(elements: readonly string[]): Featurizer {
     const key = elements.join(',');
     let f = this.featurizers.get(key);
     if (!f) {
-      f = makeFeaturizer(RULE_FEATURES, elements);
+      f = makeFeaturizer(this.family === 'hea' ? HEA_RULE_FEATURES : RULE_FEATURES, elements);
       this.featurizers.set(key, f);
     }
     return f;
@@ -81,6 +91,49 @@ export class RulesKnowledgeProvider implements KnowledgeProvider {
   }
 
   private fromDescriptors(d: Float64Array, c: Composition): KnowledgeScore {
+    return this.family === 'hea' ? this.heaScore(d, c) : this.glassScore(d, c);
+  }
+
+  /** High-entropy alloys: a ductile, strong solid solution (HEA_RULES in types.ts). */
+  private heaScore(d: Float64Array, c: Composition): KnowledgeScore {
+    const [n, delta, dH, vec, omega] = d;
+    const w = this.config;
+    const parts: Contribution[] = [];
+    const principal = Object.values(c).filter((v) => v >= 5 && v <= 35).length;
+    if (n >= 4 && principal >= 4) parts.push({ rule: 'multiPrincipal', value: w.multicomponent, text: `${principal} principal elements of ${n}` });
+    else parts.push({ rule: 'multiPrincipal', value: -w.multicomponent, text: `${principal} principal elements (5-35 at.%) of ${n}` });
+    if (omega >= 1.1 && delta <= 6.6) parts.push({ rule: 'solidSolution', value: w.sizeMismatch, text: `Omega ${omega.toFixed(2)}, delta ${delta.toFixed(1)} %` });
+    else if (delta > 8) parts.push({ rule: 'solidSolution', value: -w.sizeMismatch, text: `delta ${delta.toFixed(1)} % > 8 %: intermetallics likely` });
+    if (dH >= -15 && dH <= 5) parts.push({ rule: 'hmixWindow', value: w.negativeMixing, text: `dHmix ${dH.toFixed(1)} kJ/mol` });
+    else parts.push({ rule: 'hmixWindow', value: -w.negativeMixing, text: `dHmix ${dH.toFixed(1)} kJ/mol outside [-15, 5]` });
+    if (vec >= 6.87 && vec < 8) parts.push({ rule: 'vecPhase', value: w.etmLtmBalance, text: `VEC ${vec.toFixed(2)}: FCC + BCC` });
+    else if (vec >= 8) parts.push({ rule: 'vecPhase', value: 0.5 * w.etmLtmBalance, text: `VEC ${vec.toFixed(2)}: FCC (ductile, softer)` });
+    else parts.push({ rule: 'vecPhase', value: -0.5 * w.etmLtmBalance, text: `VEC ${vec.toFixed(2)}: BCC (brittle)` });
+    this.nearKnown(parts, c, 'nearKnownAlloy', 'a known alloy meeting the objectives');
+    return this.summarise(parts);
+  }
+
+  private nearKnown(parts: Contribution[], c: Composition, rule: RuleId, what: string): void {
+    const w = this.config;
+    if (!this.known.length) return;
+    let best = Infinity;
+    for (const k of this.known) best = Math.min(best, l1(c, k));
+    if (best < w.nearDistance) parts.push({ rule, value: w.nearKnownGlass * (1 - best / w.nearDistance), text: `L1 ${best.toFixed(1)} at.% from ${what}` });
+  }
+
+  private summarise(parts: Contribution[]): KnowledgeScore {
+    const score = Math.max(-1, Math.min(1, parts.reduce((s, p) => s + p.value, 0)));
+    const fired = parts.filter((p) => p.value !== 0);
+    return {
+      score,
+      rules: fired.map((p) => p.rule),
+      explanation: fired.map((p) => `${p.value > 0 ? '+' : ''}${p.value.toFixed(2)} ${p.rule} (${p.text}): ${RULES[p.rule]}`).join('; '),
+      source: 'rules',
+    };
+  }
+
+  /** Zr-based glasses: Inoue's glass-forming rules. */
+  private glassScore(d: Float64Array, c: Composition): KnowledgeScore {
     const [n, delta, dH, negPairs, etm, ltm] = d;
     const w = this.config;
     const parts: Contribution[] = [];
@@ -94,19 +147,8 @@ export class RulesKnowledgeProvider implements KnowledgeProvider {
     else parts.push({ rule: 'negativeMixing', value: -1.5 * w.negativeMixing, text: `dHmix ${dH.toFixed(1)} kJ/mol >= 0` });
     if (etm >= 0.4 && etm <= 0.75 && ltm >= 0.15 && ltm <= 0.45) parts.push({ rule: 'etmLtmBalance', value: w.etmLtmBalance, text: `ETM ${(100 * etm).toFixed(0)} %, LTM ${(100 * ltm).toFixed(0)} %` });
     else if (ltm === 0) parts.push({ rule: 'etmLtmBalance', value: -w.etmLtmBalance, text: 'no late transition metal' });
-    if (this.known.length) {
-      let best = Infinity;
-      for (const k of this.known) best = Math.min(best, l1(c, k));
-      if (best < w.nearDistance) parts.push({ rule: 'nearKnownGlass', value: w.nearKnownGlass * (1 - best / w.nearDistance), text: `L1 ${best.toFixed(1)} at.% from a known glass` });
-    }
-    const score = Math.max(-1, Math.min(1, parts.reduce((s, p) => s + p.value, 0)));
-    const fired = parts.filter((p) => p.value !== 0);
-    return {
-      score,
-      rules: fired.map((p) => p.rule),
-      explanation: fired.map((p) => `${p.value > 0 ? '+' : ''}${p.value.toFixed(2)} ${p.rule} (${p.text}): ${RULES[p.rule]}`).join('; '),
-      source: 'rules',
-    };
+    this.nearKnown(parts, c, 'nearKnownGlass', 'a known glass');
+    return this.summarise(parts);
   }
 
   /**

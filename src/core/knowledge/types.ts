@@ -2,6 +2,7 @@
  * Knowledge-based reward (AIMatDesign): an expert (rules offline, or an LLM) scores a candidate
  * composition in [-1, 1] and says why, and chooses descriptors for Automatic Model Refinement.
  */
+import type { AlloyFamily } from './families.js';
 import type { Composition } from '../chemistry/types.js';
 import type { SinglePrediction } from '../rl/types.js';
 
@@ -51,7 +52,7 @@ export interface KnowledgeProvider {
 }
 
 /** The empirical glass-forming rules both providers use (the LLM prompt quotes them). */
-export const RULES = {
+const GLASS_RULES = {
   multicomponent: 'Three or more elements (Inoue rule 1); glasses with four to five are more stable.',
   sizeMismatch: 'Mean atomic size mismatch delta above 12 % (Inoue rule 2; partial credit from 8 %).',
   negativeMixing: 'Negative heats of mixing among the main element pairs (Inoue rule 3), dHmix <= -20 kJ/mol and most pairs attractive.',
@@ -59,5 +60,22 @@ export const RULES = {
   nearKnownGlass: 'Close (L1 < 15 at.%) to a known bulk metallic glass.',
   reducedGlassTransition: 'Reduced glass transition temperature Tg/Tl >= 0.6 (needs measured or predicted Tg and Tl; not estimated offline).',
 } as const;
+
+/** The high-entropy-alloy family's rules (solid-solution formation and phase, src/core/knowledge/families.ts). */
+const HEA_RULES = {
+  multiPrincipal: 'Four or more principal elements, each 5-35 at.% (the definition of a high-entropy alloy).',
+  solidSolution: 'A solid solution rather than intermetallics: Omega >= 1.1 and delta <= 6.6 % (Yang & Zhang 2012); delta above 8 % favours intermetallics.',
+  hmixWindow: 'Mixing enthalpy dHmix between -15 and +5 kJ/mol (Zhang et al. 2008): neither intermetallic compounds nor segregation.',
+  vecPhase: 'Valence electron concentration VEC >= 8: ductile FCC; 6.87-8: FCC + BCC, stronger and still ductile; below 6.87: BCC, strong but brittle (Guo et al. 2011).',
+  nearKnownAlloy: 'Close (L1 < 15 at.%) to a known alloy that meets the objectives.',
+} as const;
+
+export const RULES = { ...GLASS_RULES, ...HEA_RULES } as const;
+
+/** The rules each alloy family's expert uses. */
+export const FAMILY_RULES: Readonly<Record<AlloyFamily, readonly RuleId[]>> = {
+  'zr-bmg': Object.keys(GLASS_RULES) as RuleId[],
+  hea: Object.keys(HEA_RULES) as RuleId[],
+};
 
 export type RuleId = keyof typeof RULES;

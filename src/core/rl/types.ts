@@ -2,16 +2,20 @@
  * Ports the RL core needs from the rest of the system. The environment works in fraction space
  * over the campaign's elements (Float64Array, sum 1); the surrogates are bound to those elements.
  */
+import type { ObjectiveTarget } from '../campaign/objectives.js';
 
-export type PropertyName = 'yieldStrengthMPa' | 'elongationPct';
+export type { PropertyName } from '../campaign/objectives.js';
 
-/** One design target: glass formation is always required on top of these. */
-export interface Objective {
-  property: PropertyName;
-  /** Value to reach (MPa or %). */
-  threshold: number;
-  /** Weight w in the reward (paper: 1 per target). */
-  weight: number;
+/**
+ * One design target (src/core/campaign/objectives.ts): the campaign's target with its bounds as
+ * the design sees them (designTargets); glass formation is required on top when the campaign asks.
+ */
+export type Objective = ObjectiveTarget;
+
+/** Mean and spread of one property for a batch of states. */
+export interface PropertyColumns {
+  mean: Float64Array;
+  std: Float64Array;
 }
 
 /** Columnar batch of surrogate predictions, one entry per state. */
@@ -21,6 +25,8 @@ export interface SurrogatePredictions {
   yieldStd: Float64Array;
   elongationMean: Float64Array;
   elongationStd: Float64Array;
+  /** Other modelled properties by name (Dmax, Tg, ..., free names): one regressor each with data. */
+  others?: Readonly<Record<string, PropertyColumns>>;
 }
 
 /** Batch predictor over fraction vectors of the campaign's elements (in their order). */
@@ -31,23 +37,17 @@ export interface Surrogates {
 /** Knowledge scores in [-1, 1] for a batch of states; may be async (LLM behind a cache). */
 export type KnowledgeScorer = (states: readonly Float64Array[]) => Float64Array | Promise<Float64Array>;
 
-export function propertyMean(p: SurrogatePredictions, prop: PropertyName): Float64Array {
-  return prop === 'yieldStrengthMPa' ? p.yieldMean : p.elongationMean;
-}
-
-export function propertyStd(p: SurrogatePredictions, prop: PropertyName): Float64Array {
-  return prop === 'yieldStrengthMPa' ? p.yieldStd : p.elongationStd;
-}
-
 /** Slice of a columnar prediction (for one state). */
 export function predictionAt(p: SurrogatePredictions, i: number): SinglePrediction {
-  return {
+  const single: SinglePrediction = {
     pGlass: p.pGlass[i],
     yieldMean: p.yieldMean[i],
     yieldStd: p.yieldStd[i],
     elongationMean: p.elongationMean[i],
     elongationStd: p.elongationStd[i],
   };
+  if (p.others) single.others = Object.fromEntries(Object.entries(p.others).map(([name, c]) => [name, { mean: c.mean[i], std: c.std[i] }]));
+  return single;
 }
 
 export interface SinglePrediction {
@@ -56,8 +56,20 @@ export interface SinglePrediction {
   yieldStd: number;
   elongationMean: number;
   elongationStd: number;
+  /** Other modelled properties by name. */
+  others?: Record<string, { mean: number; std: number }>;
 }
 
-export function singleProperty(p: SinglePrediction, prop: PropertyName): number {
-  return prop === 'yieldStrengthMPa' ? p.yieldMean : p.elongationMean;
+/** The predicted mean of a property (NaN when no model predicts it). */
+export function singleProperty(p: SinglePrediction, prop: string): number {
+  if (prop === 'yieldStrengthMPa') return p.yieldMean;
+  if (prop === 'elongationPct') return p.elongationMean;
+  return p.others?.[prop]?.mean ?? Number.NaN;
+}
+
+/** The predicted spread of a property (0 when no model predicts it). */
+export function singlePropertyStd(p: SinglePrediction, prop: string): number {
+  if (prop === 'yieldStrengthMPa') return p.yieldStd;
+  if (prop === 'elongationPct') return p.elongationStd;
+  return p.others?.[prop]?.std ?? 0;
 }

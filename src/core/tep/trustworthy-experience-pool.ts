@@ -15,6 +15,7 @@ import { computeReward, DEFAULT_REWARD_CONFIG, learningTarget, type RewardConfig
 import { ReplayBuffer, type Transition, type TransitionBatch } from '../rl/replay-buffer.js';
 import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
 import { predictionAt } from '../rl/types.js';
+import { propertyValue } from '../campaign/objectives.js';
 
 export interface TepConfig {
   /** Largest per-element fraction difference for a pair to count as one step (paper: 0.05). */
@@ -109,7 +110,8 @@ export class TrustworthyExperiencePool {
 
   /** Measured values, with surrogate predictions filling the gaps. */
   private measuredProperties(alloy: MeasuredAlloy, x: Float64Array): SinglePrediction | null {
-    const needs = alloy.isGlass === null || alloy.yieldStrengthMPa === null || alloy.elongationPct === null;
+    const others = this.objectives.map((o) => o.property).filter((q) => q !== 'yieldStrengthMPa' && q !== 'elongationPct');
+    const needs = alloy.isGlass === null || alloy.yieldStrengthMPa === null || alloy.elongationPct === null || others.some((q) => propertyValue(alloy, q) === null);
     let pred: SinglePrediction | null = null;
     if (needs) {
       if (!this.surrogates) {
@@ -125,6 +127,16 @@ export class TrustworthyExperiencePool {
       yieldStd: alloy.yieldStrengthMPa === null ? (pred?.yieldStd ?? 0) : 0,
       elongationMean: alloy.elongationPct ?? pred?.elongationMean ?? Number.NaN,
       elongationStd: alloy.elongationPct === null ? (pred?.elongationStd ?? 0) : 0,
+      ...(others.length
+        ? {
+            others: Object.fromEntries(
+              others.map((q) => {
+                const v = propertyValue(alloy, q);
+                return [q, v !== null ? { mean: v, std: 0 } : pred?.others?.[q]];
+              }).filter((e) => e[1] !== undefined),
+            ),
+          }
+        : {}),
     };
   }
 

@@ -1,21 +1,12 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
 import type { DesignSpace } from '../../core/chemistry/types.js';
+import type { Objectives } from '../../core/campaign/objectives.js';
 
 export const CAMPAIGN_STATUSES = ['draft', 'running', 'paused', 'completed', 'aborted'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
-export type TargetProperty = 'yieldStrengthMPa' | 'elongationPct';
-export interface ObjectiveTarget {
-  property: TargetProperty;
-  /** The measured value must be >= threshold (MPa for yield strength, % for elongation). */
-  threshold: number;
-  weight: number;
-}
-export interface Objectives {
-  /** Glass formation (amorphous phase) required for success. */
-  requireGlass: boolean;
-  targets: ObjectiveTarget[];
-}
+/** The objectives' one definition lives in the core (src/core/campaign/objectives.ts). */
+export type { ObjectiveTarget, Objectives } from '../../core/campaign/objectives.js';
 
 @Entity('campaign')
 export class CampaignEntity {

@@ -15,6 +15,8 @@ export interface Prediction {
   elongationStd: number;
   /** P(glass) x P(every target met) under the surrogates' predictive distribution. */
   successProbability?: number;
+  /** Other objective properties the surrogates predict (Dmax, Tg, ..., free names): mean and sd. */
+  properties?: Record<string, { mean: number; std: number }>;
   knowledgeScore?: number;
   knowledgeExplanation?: string;
 }

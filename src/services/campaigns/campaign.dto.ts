@@ -5,6 +5,8 @@ import {
   MaxLength, Min, MinLength, ValidateNested,
 } from 'class-validator';
 import { STRATEGY_METHODS, type StrategyMethod } from '../../core/campaign/strategy.js';
+import { ALLOY_FAMILIES, type AlloyFamily } from '../../core/knowledge/families.js';
+import { MAX_OBJECTIVES, MEASURED_PROPERTIES, OBJECTIVE_DIRECTIONS, PROPERTY_NAME_PATTERN, type ObjectiveDirection } from '../../core/campaign/objectives.js';
 import { PageQuery } from '../../common/pagination.js';
 import { CAMPAIGN_STATUSES } from '../../repositories/entities/campaign.entity.js';
 
@@ -40,28 +42,57 @@ export class DesignSpaceDto {
   @ApiPropertyOptional({ example: 'Zr', description: 'element that must have the largest fraction' })
   @IsOptional() @IsString() @Matches(/^[A-Z][a-z]?$/)
   baseElement?: string;
+
+  @ApiPropertyOptional({
+    enum: ALLOY_FAMILIES,
+    example: 'zr-bmg',
+    description: 'alloy family: its knowledge rules and LLM prompt (left out: hea when the base element is one of Co, Cr, Fe, Ni, Mn, Cu and three of them are in the space, else zr-bmg)',
+  })
+  @IsOptional() @IsIn(ALLOY_FAMILIES)
+  family?: AlloyFamily;
 }
 
 export class ObjectiveTargetDto {
-  @ApiProperty({ enum: ['yieldStrengthMPa', 'elongationPct'], example: 'yieldStrengthMPa' })
-  @IsIn(['yieldStrengthMPa', 'elongationPct'])
-  property: 'yieldStrengthMPa' | 'elongationPct';
+  @ApiProperty({
+    example: 'yieldStrengthMPa',
+    description:
+      `a measured property: one of ${Object.keys(MEASURED_PROPERTIES).join(', ')} (units in the name), or a free name an instrument reports ` +
+      '(letters, digits, _; read from the measurement\'s extra values)',
+  })
+  @IsString() @Matches(PROPERTY_NAME_PATTERN, { message: 'property must be a property name such as yieldStrengthMPa or dmaxMm (letters, digits, _)' })
+  property: string;
 
-  @ApiProperty({ example: 1800, description: 'success when measured value >= threshold (MPa or %)' })
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(10000)
-  threshold: number;
+  @ApiPropertyOptional({
+    enum: OBJECTIVE_DIRECTIONS,
+    default: 'atLeast',
+    description: 'maximise / minimise (threshold optional: also needed for success), atLeast / atMost (threshold), within (min and max); left out: atLeast',
+  })
+  @IsOptional() @IsIn(OBJECTIVE_DIRECTIONS)
+  direction?: ObjectiveDirection;
 
-  @ApiProperty({ example: 1, default: 1 }) @IsNumber() @Min(0) @Max(100)
-  weight: number;
+  @ApiPropertyOptional({ example: 1800, description: 'atLeast / atMost: the bound; maximise / minimise: optional bound for success (in the property\'s unit)' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  threshold?: number;
+
+  @ApiPropertyOptional({ example: 80, description: 'within: lower end of the range' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  min?: number;
+
+  @ApiPropertyOptional({ example: 100, description: 'within: upper end of the range' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  max?: number;
+
+  @ApiPropertyOptional({ example: 1, default: 1, description: 'weight in the reward and ranking' }) @IsOptional() @IsNumber() @Min(0) @Max(100)
+  weight?: number;
 }
 
 export class ObjectivesDto {
-  @ApiProperty({ example: true, description: 'an alloy counts as a success only if it forms a glass' })
+  @ApiProperty({ example: true, description: 'an alloy counts as a success only if it forms a glass (false: crystalline allowed, e.g. high-entropy alloys)' })
   @IsBoolean()
   requireGlass: boolean;
 
-  @ApiProperty({ type: [ObjectiveTargetDto] })
-  @IsArray() @ArrayMaxSize(2) @ValidateNested({ each: true }) @Type(() => ObjectiveTargetDto)
+  @ApiProperty({ type: [ObjectiveTargetDto], description: `up to ${MAX_OBJECTIVES} objectives, each property once` })
+  @IsArray() @ArrayMaxSize(MAX_OBJECTIVES) @ValidateNested({ each: true }) @Type(() => ObjectiveTargetDto)
   targets: ObjectiveTargetDto[];
 }
 

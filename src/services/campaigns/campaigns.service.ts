@@ -13,15 +13,16 @@ import { NOT_COUNTED } from '../../core/campaign/experiment-lifecycle.js';
 import { allowedActions, campaignTransition, type CampaignAction } from '../../core/campaign/lifecycle.js';
 import { withStrategyDefaults } from '../../core/campaign/strategy.js';
 import type { MeasurementEntity } from '../../repositories/entities/measurement.entity.js';
+import { ImportFormatError, parseSeedData, type RowProblem } from './seed-import.js';
+import { APP_CONFIG } from '../tokens.js';
+import type { AppConfig } from '../../config/config.js';
+import { CampaignEntity, type Objectives } from '../../repositories/entities/campaign.entity.js';
+import { normaliseObjectives, objectiveProblems } from '../../core/campaign/objectives.js';
 import { CampaignRepository } from '../../repositories/campaign.repository.js';
 import { Database, type Tx } from '../../repositories/database.js';
 import { ExperimentRepository } from '../../repositories/experiment.repository.js';
 import { MeasurementRepository, type NewMeasurement } from '../../repositories/measurement.repository.js';
 import { RejectedMessageRepository } from '../../repositories/rejected-message.repository.js';
-import { ImportFormatError, parseSeedData, type RowProblem } from './seed-import.js';
-import { APP_CONFIG } from '../tokens.js';
-import type { AppConfig } from '../../config/config.js';
-import type { CampaignEntity, Objectives } from '../../repositories/entities/campaign.entity.js';
 import { CampaignEvents } from './campaign-events.js';
 import type {
   CampaignListQuery, CampaignView, CreateCampaignDto, DesignSpaceDto, ImportResultView, MeasurementListQuery, ObjectivesDto,
@@ -313,9 +314,7 @@ export class CampaignsService {
 
   private validate(space: DesignSpace, objectives: ObjectivesDto | Objectives, budget: number, batchSize: number): void {
     const problems = checkDesignSpace(space, KNOWN_ELEMENTS);
-    const properties = objectives.targets.map((t) => t.property);
-    if (new Set(properties).size !== properties.length) problems.push('each objective property may appear once');
-    if (!objectives.requireGlass && objectives.targets.length === 0) problems.push('objectives need glass formation or at least one property target');
+    problems.push(...objectiveProblems(normaliseObjectives(objectives)));
     if (batchSize > budget) problems.push(`batchSize ${batchSize} exceeds the budget of ${budget} experiments`);
     if (problems.length > 0) throw new Invalid(`invalid campaign: ${problems.join('; ')}`, problems);
   }
@@ -327,7 +326,7 @@ export class CampaignsService {
       description: c.description,
       status: c.status,
       designSpace: fromDesignSpace(c.designSpace),
-      objectives: c.objectives,
+      objectives: normaliseObjectives(c.objectives) as ObjectivesDto,
       budget: c.budget,
       batchSize: c.batchSize,
       seed: c.seed,
@@ -352,6 +351,7 @@ export function toDesignSpace(dto: DesignSpaceDto): DesignSpace {
     minElements: dto.minElements,
     maxElements: dto.maxElements,
     ...(dto.baseElement ? { baseElement: dto.baseElement } : {}),
+    ...(dto.family ? { family: dto.family } : {}),
   };
 }
 
@@ -362,14 +362,13 @@ export function fromDesignSpace(space: DesignSpace): DesignSpaceDto {
     minElements: space.minElements,
     maxElements: space.maxElements,
     ...(space.baseElement ? { baseElement: space.baseElement } : {}),
+    ...(space.family ? { family: space.family } : {}),
   };
 }
 
+/** The request's objectives in the stored form (a target without direction: atLeast; weight 1 by default). */
 function toObjectives(dto: ObjectivesDto): Objectives {
-  return {
-    requireGlass: dto.requireGlass,
-    targets: dto.targets.map((t) => ({ property: t.property, threshold: t.threshold, weight: t.weight })),
-  };
+  return normaliseObjectives(dto);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

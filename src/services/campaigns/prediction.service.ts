@@ -57,14 +57,15 @@ export class PredictionService {
     const model = await this.activeModel(campaign.id, tx);
     if (!model) return null;
     const p = model.bundle.predict(compositions);
-    const objectives: Objective[] = campaign.objectives.targets.map((t) => ({ property: t.property, threshold: t.threshold, weight: t.weight }));
+    const objectives: Objective[] = campaign.objectives.targets;
     const predictions = compositions.map((_, i) => {
       const single = { pGlass: p.pGlass[i], yieldMean: p.yieldMean[i], yieldStd: p.yieldStd[i], elongationMean: p.elongationMean[i], elongationStd: p.elongationStd[i] };
       const base = predictionOf({
         pGlass: single.pGlass,
         yieldStrengthMPa: { mean: single.yieldMean, std: single.yieldStd },
         elongationPct: { mean: single.elongationMean, std: single.elongationStd },
-        successProbability: successProbability(single, objectives),
+        // Crystalline allowed: glass formation is no factor of success.
+        successProbability: successProbability(campaign.objectives.requireGlass ? single : { ...single, pGlass: 1 }, objectives),
       });
       return {
         ...base,

@@ -18,6 +18,10 @@ import { SurrogateBundle, type BundleCrossValidation } from '../../core/surrogat
 import { calibrateDomainUncertainty, withDomainUncertainty } from '../../core/surrogates/domain-uncertainty.js';
 import { shareInElements } from '../../core/rl/design-space.js';
 import { Random } from '../../core/util/random.js';
+import { designTargets } from '../../core/campaign/objectives.js';
+import { isSuccess } from '../../core/campaign/success.js';
+import { FAMILY_PROFILES, familyOf, type AlloyFamily } from '../../core/knowledge/families.js';
+import { MIN_PROPERTY_ROWS, PropertyRegressors, withObjectiveProperties } from '../../core/surrogates/property-regressors.js';
 import { RandomStrategy } from './random-strategy.js';
 import { predictionOf, type DesignContext, type DesignOutcome, type DesignStrategy, type ModelVersionRecord } from './strategy.js';
 
@@ -42,10 +46,15 @@ export class AimatdesignStrategy implements DesignStrategy {
 
   async propose(ctx: DesignContext): Promise<DesignOutcome> {
     const { space, strategy } = ctx;
-    const objectives: Objective[] = ctx.objectives.targets.map((t) => ({ property: t.property, threshold: t.threshold, weight: t.weight }));
     const featureNames = ctx.previous.featureNames ?? [...elementFractionFeatures(space.elements), ...INITIAL_DESCRIPTORS];
-    const usable = ctx.measured.filter((a) => Object.keys(a.composition).length > 0);
-    const problem = dataProblem(usable);
+    const requireGlass = ctx.objectives.requireGlass;
+    // Crystalline allowed: an alloy without a glass label teaches the (unused) classifier "not a glass".
+    const usable = ctx.measured
+      .filter((a) => Object.keys(a.composition).length > 0)
+      .map((a) => (requireGlass || a.isGlass !== null ? a : { ...a, isGlass: false }));
+    // Maximise / minimise without a bound: improving on the best measured so far.
+    const objectives: Objective[] = designTargets(ctx.objectives, usable);
+    const problem = dataProblem(usable, requireGlass);
     if (problem) {
       // Surrogates cannot be fitted yet: explore uniformly and say why.
       ctx.log(`AIMatDesign needs more data (${problem}); this batch is random`);
@@ -55,8 +64,11 @@ export class AimatdesignStrategy implements DesignStrategy {
 
     await ctx.progress(0.02, 'training surrogates');
     const training = surrogateTrainingSet(usable, space.elements, ctx.seed);
-    const trained = trainSurrogates(training, featureNames, ctx.seed, space.baseElement);
+    const extraProperties = objectives.map((o) => o.property).filter((q) => q !== 'yieldStrengthMPa' && q !== 'elongationPct');
+    const trained = trainSurrogates(training, featureNames, ctx.seed, space.baseElement, extraProperties);
     const modelVersions: ModelVersionRecord[] = [trained.record('new data')];
+    if (trained.properties.missing.length) ctx.log(`no regressor for ${trained.properties.missing.join(', ')} (fewer than ${MIN_PROPERTY_ROWS} measured values): the design cannot steer it yet`);
+    const surrogatesFor = (t: typeof trained) => withObjectiveProperties(t.surrogates(space.elements), t.properties.regressors, space.elements, requireGlass);
     ctx.log(
       `surrogates on ${training.train.length} of ${usable.length} alloys (cross-validated on ${training.validate.length}) in ${trained.seconds.toFixed(1)} s (cv ${describeCv(trained.cv)})`,
     );
@@ -67,7 +79,11 @@ export class AimatdesignStrategy implements DesignStrategy {
     const anchors = (region?.anchors ?? []).map((a) => Float64Array.from(a));
     if (region) ctx.log(`trust region: radius ${region.radius.toFixed(1)} at.% around ${anchors.length} anchors (best score ${region.bestScore.toFixed(3)}), exploration share ${(region.explorationShare ?? strategy.explorationShare).toFixed(2)}`);
 
-    const knowledge = this.knowledgeProvider(strategy.knowledgeProvider, usable, ctx.log);
+    const family = familyOf(space);
+    // The expert's known good alloys: glass formers for a glass campaign, else alloys meeting the objectives.
+    const knownGood = requireGlass ? usable.filter((a) => a.isGlass) : usable.filter((a) => isSuccess(a, ctx.objectives));
+    const knowledge = this.knowledgeProvider(strategy.knowledgeProvider, usable, knownGood, family, ctx.log);
+    if (family !== 'zr-bmg') ctx.log(`alloy family ${family}: ${FAMILY_PROFILES[family].label} rules`);
     // A warm-started agent only needs a refresh on the new data, not a full training run.
     const warm = ctx.previous.agentCheckpoint !== null;
     const totalSteps = (warm ? strategy.refreshEpisodes : strategy.episodesPerIteration) * strategy.stepsPerEpisode;
@@ -78,7 +94,7 @@ export class AimatdesignStrategy implements DesignStrategy {
       objectives,
       measured: usable,
       pending: ctx.pending,
-      surrogates: trained.surrogates(space.elements),
+      surrogates: surrogatesFor(trained),
       knowledge,
       refinement:
         strategy.amrEnabled && knowledge
@@ -87,9 +103,9 @@ export class AimatdesignStrategy implements DesignStrategy {
               current: { featureNames: [...featureNames], cvError: trained.cvError, metrics: trained.metrics },
               labDisagreement: ctx.labCheck?.fired === 'lab-disagreement',
               retrain: async (names: string[]): Promise<RetrainResult> => {
-                const refined = trainSurrogates(training, names, ctx.seed, space.baseElement);
+                const refined = trainSurrogates(training, names, ctx.seed, space.baseElement, extraProperties);
                 modelVersions.push(refined.record('AMR feature re-selection'));
-                return { surrogates: refined.surrogates(space.elements), featureNames: names, cvError: refined.cvError, metrics: refined.metrics };
+                return { surrogates: surrogatesFor(refined), featureNames: names, cvError: refined.cvError, metrics: refined.metrics };
               },
             }
           : null,
@@ -174,9 +190,9 @@ export class AimatdesignStrategy implements DesignStrategy {
     };
   }
 
-  private knowledgeProvider(kind: string, alloys: MeasuredAlloy[], log: (l: string) => void): KnowledgeProvider | null {
+  private knowledgeProvider(kind: string, alloys: MeasuredAlloy[], knownGood: MeasuredAlloy[], family: AlloyFamily, log: (l: string) => void): KnowledgeProvider | null {
     if (kind === 'none') return null;
-    const rules = new RulesKnowledgeProvider({ knownGlasses: alloys.filter((a) => a.isGlass).map((a) => a.composition) });
+    const rules = new RulesKnowledgeProvider({ knownGlasses: knownGood.map((a) => a.composition), family });
     if (kind !== 'llm') return rules;
     if (this.config.knowledge.mode !== 'llm') {
       log('knowledge provider "llm" asked for, but OPENAI_BASE_URL is not set: using the rules');
@@ -217,7 +233,7 @@ export function surrogateTrainingSet(alloys: readonly MeasuredAlloy[], elements:
   return { train, validate: [...withProperty, ...sample] };
 }
 
-function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy[] }, featureNames: readonly string[], seed: number, baseElement?: string) {
+function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy[] }, featureNames: readonly string[], seed: number, baseElement?: string, extraProperties: readonly string[] = []) {
   const started = performance.now();
   const alloys = data.train;
   // One cross-validation: model quality, AMR's acceptance, the yield blend's weight and the domain calibration.
@@ -226,6 +242,8 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
   const bundle = SurrogateBundle.train(alloys, { ...options, cv });
   // Spreads that grow, and P(glass) that fades, away from the measured alloys: fitted on the same out-of-fold predictions.
   const calibration = calibrateDomainUncertainty(data.validate, { featureNames, seed, folds: CV_FOLDS, cv });
+  // One regressor per further objective property with data (Dmax, Tg, ..., free names).
+  const properties = PropertyRegressors.train(alloys, extraProperties, featureNames, seed);
   const seconds = (performance.now() - started) / 1000;
   const { error, metrics } = cvError(cv, data.validate);
   return {
@@ -235,12 +253,20 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
     metrics,
     seconds,
     calibration,
+    properties,
     /** The bundle bound to the campaign's elements, with the domain-aware uncertainty. */
     surrogates: (elements: readonly string[]) => withDomainUncertainty(surrogatesFromBundle(bundle, elements), alloys, elements, calibration),
     record: (trigger: string): ModelVersionRecord => ({
       kind: 'surrogates',
       features: [...featureNames],
-      hyperparameters: { folds: CV_FOLDS, seed, domainCalibration: calibration },
+      hyperparameters: {
+        folds: CV_FOLDS,
+        seed,
+        domainCalibration: calibration,
+        ...(properties.regressors.models.length
+          ? { propertyRegressors: Object.fromEntries(properties.regressors.models.map((m) => [m.property, { rows: m.rows, cv: m.cv }])) }
+          : {}),
+      },
       metrics: { ...metrics, cvError: error, folds: CV_FOLDS } satisfies SurrogateCvMetrics,
       dataCounts: {
         alloys: alloys.length,
@@ -248,6 +274,7 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
         glassLabels: alloys.filter((a) => a.isGlass !== null).length,
         yieldStrength: alloys.filter((a) => a.yieldStrengthMPa !== null).length,
         elongation: alloys.filter((a) => a.elongationPct !== null).length,
+        ...Object.fromEntries(properties.regressors.models.map((m) => [m.property, m.rows])),
       },
       trainingSeconds: seconds,
       artifact: bundle.toJSON(),
@@ -286,12 +313,13 @@ function describeCv(cv: BundleCrossValidation): string {
 }
 
 /** Why the surrogates cannot be trained on this data yet, or null. */
-function dataProblem(alloys: MeasuredAlloy[]): string | null {
+function dataProblem(alloys: MeasuredAlloy[], requireGlass: boolean): string | null {
   const glass = alloys.filter((a) => a.isGlass === true).length;
   const notGlass = alloys.filter((a) => a.isGlass === false).length;
   const y = alloys.filter((a) => a.yieldStrengthMPa !== null).length;
   const e = alloys.filter((a) => a.elongationPct !== null).length;
-  if (glass < 2 || notGlass < 2) return `need at least 2 glass formers and 2 non-glass alloys, have ${glass} and ${notGlass}`;
+  // Glass labels matter only when glass formation is an objective (crystalline allowed: none needed).
+  if (requireGlass && (glass < 2 || notGlass < 2)) return `need at least 2 glass formers and 2 non-glass alloys, have ${glass} and ${notGlass}`;
   if (y < CV_FOLDS + 2 || e < CV_FOLDS + 2) return `need at least ${CV_FOLDS + 2} yield and elongation values, have ${y} and ${e}`;
   return null;
 }

@@ -1,3 +1,4 @@
+import { designTargets } from '../../core/campaign/objectives.js';
 import { formatFormula } from '../../core/chemistry/composition.js';
 import { proposeBoBatch, type BoOptions } from '../../core/bo/bayesian-optimisation.js';
 import { predictionOf, type DesignContext, type DesignOutcome, type DesignStrategy } from './strategy.js';
@@ -20,7 +21,8 @@ export class BoStrategy implements DesignStrategy {
     await ctx.progress(0.05, 'fitting Gaussian processes');
     const result = proposeBoBatch({
       space: ctx.space,
-      objectives: ctx.objectives,
+      // Maximise / minimise without a bound: improving on the best measured so far.
+      objectives: { requireGlass: ctx.objectives.requireGlass, targets: designTargets(ctx.objectives, ctx.measured) },
       measured: ctx.measured,
       pending: ctx.pending,
       count: ctx.count,

@@ -136,6 +136,7 @@ export class DesignLoopService implements OnModuleInit {
       isGlass: m.isGlass,
       yieldStrengthMPa: m.yieldStrengthMPa,
       elongationPct: m.elongationPct,
+      extra: m.extra,
     }));
     const pending = await this.experimentRows.compositionsIn(campaignId, OPEN_STATES);
     const iteration = (await this.experimentRows.lastNumbers(campaignId)).batch + 1;

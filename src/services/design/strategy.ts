@@ -69,8 +69,10 @@ export function predictionOf(p: {
   yieldStrengthMPa: { mean: number; std: number };
   elongationPct: { mean: number; std: number };
   successProbability: number;
+  properties?: Record<string, { mean: number; std: number }>;
 }): Prediction {
   return {
+    ...(p.properties && Object.keys(p.properties).length ? { properties: p.properties } : {}),
     pGlass: p.pGlass,
     yieldStrengthMPa: p.yieldStrengthMPa.mean,
     yieldStrengthStd: p.yieldStrengthMPa.std,

@@ -153,7 +153,7 @@ export class IngestService {
           campaignId: e.campaign_id, experimentId: e.id, source: 'instrument', instrumentId, jobId: job.jobId, externalId: msg.measurementId,
           composition: msg.composition, formula: formatFormula(msg.composition), elements: Object.keys(msg.composition).sort(),
           phase: msg.phase, isGlass: msg.phase === 'amorphous', yieldStrengthMPa: msg.yieldStrengthMPa, elongationPct: msg.elongationPct,
-          extra: {}, raw: (msg.raw ?? null) as object, compositionDeviation: deviation, flags, measuredAt: new Date(msg.measuredAt), enteredBy: instrumentId,
+          extra: reportedProperties(msg.properties), raw: (msg.raw ?? null) as object, compositionDeviation: deviation, flags, measuredAt: new Date(msg.measuredAt), enteredBy: instrumentId,
         });
       }
       const new_ = await this.measurements.insertNew<{ id: string; instrument_id: string; external_id: string; experiment_id: string; job_id: string }>(
@@ -231,4 +231,9 @@ export function maxDeviation(a: Composition, b: Composition): number {
   let max = 0;
   for (const el of new Set([...Object.keys(a), ...Object.keys(b)])) max = Math.max(max, Math.abs((a[el] ?? 0) - (b[el] ?? 0)));
   return Math.round(max * 1e6) / 1e6;
+}
+
+/** The further properties a result reports (protocol 1.1), measured ones only, for the measurement's extra. */
+function reportedProperties(properties: Record<string, number | null> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(properties ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
 }

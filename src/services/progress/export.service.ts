@@ -8,6 +8,7 @@ import { Database } from '../../repositories/database.js';
 import { AuditService } from '../campaigns/audit.service.js';
 import { CreateCampaignDto } from '../campaigns/campaign.dto.js';
 import type { Objectives } from '../../repositories/entities/campaign.entity.js';
+import { propertyValue } from '../../core/campaign/objectives.js';
 import { CampaignsService, fromDesignSpace } from '../campaigns/campaigns.service.js';
 import { Invalid } from '../../common/errors.js';
 import { isSuccess } from '../../core/campaign/success.js';
@@ -25,6 +26,7 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 /** A measurement with its provenance, as exported. */
 export function measurementView(r: Row, objectives: Objectives, withRaw: boolean): Row {
   const values = { isGlass: r.is_glass, yieldStrengthMPa: num(r.yield_strength_mpa), elongationPct: num(r.elongation_pct) };
+  const withExtra = { ...values, extra: r.extra ?? {} };
   return {
     id: r.id,
     campaignId: r.campaign_id,
@@ -41,7 +43,7 @@ export function measurementView(r: Row, objectives: Objectives, withRaw: boolean
     elements: r.elements,
     phase: r.phase,
     ...values,
-    meetsObjectives: isSuccess(values, objectives),
+    meetsObjectives: isSuccess(withExtra, objectives),
     extra: r.extra ?? {},
     compositionDeviation: num(r.composition_deviation),
     flags: r.flags ?? [],
@@ -61,7 +63,7 @@ export function experimentView(r: Row, objectives: Objectives): Row {
     ? {
         id: r.m_id, source: r.m_source, instrumentId: r.m_instrument_id, jobId: r.m_job_id, enteredBy: r.m_entered_by,
         revision: r.m_revision, phase: r.m_phase, isGlass: r.m_is_glass, yieldStrengthMPa: num(r.m_yield_strength_mpa),
-        elongationPct: num(r.m_elongation_pct), measuredAt: iso(r.m_measured_at), createdAt: iso(r.m_created_at),
+        elongationPct: num(r.m_elongation_pct), extra: r.m_extra ?? {}, measuredAt: iso(r.m_measured_at), createdAt: iso(r.m_created_at),
       }
     : null;
   return {
@@ -112,8 +114,25 @@ export function csvCell(v: unknown): string {
 }
 export const csvLine = (values: unknown[]) => `${values.map(csvCell).join(',')}\n`;
 
-export function experimentCsvRow(e: Row): unknown[] {
+/** The objective properties beyond yield and elongation: one measured-value column each in the experiments CSV. */
+export function objectiveColumns(objectives: Objectives): string[] {
+  return objectives.targets.map((t) => t.property).filter((p) => p !== 'yieldStrengthMPa' && p !== 'elongationPct');
+}
+
+/** The experiments CSV header: the fixed columns, then one per further objective property. */
+export function experimentCsvColumns(objectives: Objectives): string[] {
+  return [...EXPERIMENT_CSV_COLUMNS, ...objectiveColumns(objectives)];
+}
+
+export function experimentCsvRow(e: Row, extraProperties: readonly string[] = []): unknown[] {
   const m = e.measurement;
+  return [
+    ...experimentCsvFixed(e, m),
+    ...extraProperties.map((p) => (m ? propertyValue(m, p) : null)),
+  ];
+}
+
+function experimentCsvFixed(e: Row, m: Row | null): unknown[] {
   return [
     e.id, e.sequence, e.batchNumber, e.status, e.formula, e.composition, e.prediction?.pGlass, e.prediction?.yieldStrengthMPa,
     e.prediction?.elongationPct, e.modelVersionId, e.instrumentId, e.currentJobId, e.attempts, e.statusReason, e.createdAt, e.updatedAt,

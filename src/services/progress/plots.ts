@@ -3,6 +3,7 @@
  * (GET /api/v1/campaigns/{id}/progress), rendered headless by Vega to SVG and by resvg to PNG.
  * No NestJS here: the demo and reports can call renderPlot directly.
  */
+import { MEASURED_PROPERTIES } from '../../core/campaign/objectives.js';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
@@ -22,7 +23,11 @@ const BLUE = '#2563eb';
 const GREEN = '#16a34a';
 const RED = '#dc2626';
 const GREY = '#94a3b8';
-const LABELS: Record<string, string> = { yieldStrengthMPa: 'Yield strength (MPa)', elongationPct: 'Elongation (%)' };
+const LABELS: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(MEASURED_PROPERTIES).map(([name, p]) => [name, `${p.label[0].toUpperCase()}${p.label.slice(1)} (${p.unit})`])),
+  yieldStrengthMPa: 'Yield strength (MPa)',
+  elongationPct: 'Elongation (%)',
+};
 
 const config = {
   font: FONT,

@@ -3,9 +3,10 @@ import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { NotFound } from '../../common/errors.js';
 import {
   bestSoFar, estimateTimeToBudget, flattenMetrics, hypervolume2d, paretoFront, qualityMetrics, successRates, trainingPoints, trainingRates, amrChecks,
-  type MeasuredExperiment,
+  objectiveFront, type MeasuredExperiment,
 } from '../../core/campaign/analytics.js';
-import type { SuccessProperty } from '../../core/campaign/success.js';
+import { type SuccessProperty } from '../../core/campaign/success.js';
+import { normaliseObjectives, preferredSign } from '../../core/campaign/objectives.js';
 import type { CampaignEntity } from '../../repositories/entities/campaign.entity.js';
 import { CampaignRepository } from '../../repositories/campaign.repository.js';
 import { ProgressRepository } from '../../repositories/progress.repository.js';
@@ -13,6 +14,10 @@ import { EXPERIMENT_STATUSES } from '../../repositories/entities/experiment.enti
 import type { ParetoPoint, ProgressReport } from './progress.types.js';
 
 const PROPERTIES: SuccessProperty[] = ['yieldStrengthMPa', 'elongationPct'];
+
+const frontPoint = (r: { experimentId: string; measurementId: string; sequence: number; formula: string }, values: number[]) => ({
+  experimentId: r.experimentId, measurementId: r.measurementId, sequence: r.sequence, formula: r.formula, values,
+});
 const NOT_COUNTED = ['rejected', 'cancelled'];
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -26,6 +31,7 @@ interface MeasuredRow {
   is_glass: boolean | null;
   yield_strength_mpa: number | null;
   elongation_pct: number | null;
+  extra: Record<string, unknown> | null;
   created_at: Date;
 }
 
@@ -114,16 +120,23 @@ export class ProgressService {
 
   private async compute(id: string, now: Date): Promise<ProgressReport> {
     const c = await this.campaign(id);
-    const objectives = c.objectives;
-    const threshold = (p: SuccessProperty) => objectives.targets.find((t) => t.property === p)?.threshold ?? null;
+    const objectives = normaliseObjectives(c.objectives);
+    const targetOf = (p: SuccessProperty) => objectives.targets.find((t) => t.property === p);
+    const threshold = (p: SuccessProperty) => {
+      const t = targetOf(p);
+      return t && t.direction !== 'within' ? (t.threshold ?? null) : null;
+    };
+    // Yield strength and elongation always, then every further objective property.
+    const properties = [...new Set([...PROPERTIES, ...objectives.targets.map((t) => t.property)])];
     const glassOnly = objectives.requireGlass;
 
     const [states, sources, measured, seedBest, seedSkyline, models, checkpoints, refinement, instruments] = await Promise.all([
       this.rows.experimentStates(id),
       this.rows.measurementSources(id),
       this.rows.measuredExperiments<MeasuredRow>(id),
-      this.rows.seedBest(id, glassOnly),
-      this.rows.seedSkyline(id),
+      // The seed's best of each property (the smallest for a minimised / at-most target).
+      this.rows.seedBest(id, properties.map((p) => ({ property: p, smallest: Boolean(targetOf(p) && preferredSign(targetOf(p)!) === -1) })), glassOnly),
+      this.rows.seedSkyline(id, glassOnly),
       this.rows.modelVersions(id),
       this.rows.agentCheckpoints(id),
       this.rows.refinementEvents(id),
@@ -153,6 +166,7 @@ export class ProgressService {
       isGlass: r.is_glass,
       yieldStrengthMPa: num(r.yield_strength_mpa),
       elongationPct: num(r.elongation_pct),
+      extra: r.extra ?? {},
       at: new Date(r.created_at),
     }));
     rows.sort((a, b) => a.sequence - b.sequence);
@@ -160,7 +174,7 @@ export class ProgressService {
     const reference = { yieldStrengthMPa: threshold('yieldStrengthMPa') ?? 0, elongationPct: threshold('elongationPct') ?? 0 };
     const ref = { x: reference.yieldStrengthMPa, y: reference.elongationPct };
     const points: Array<ParetoPoint & { x: number; y: number }> = rows
-      .filter((r) => r.isGlass === true && r.yieldStrengthMPa !== null && r.elongationPct !== null)
+      .filter((r) => (!glassOnly || r.isGlass === true) && r.yieldStrengthMPa !== null && r.elongationPct !== null)
       .map((r) => ({
         experimentId: r.experimentId, measurementId: r.measurementId, sequence: r.sequence, formula: r.formula,
         yieldStrengthMPa: r.yieldStrengthMPa!, elongationPct: r.elongationPct!, x: r.yieldStrengthMPa!, y: r.elongationPct!,
@@ -176,18 +190,29 @@ export class ProgressService {
     const strip = ({ x: _x, y: _y, ...p }: ParetoPoint & { x: number; y: number }): ParetoPoint => p;
 
     const seed = seedBest[0] ?? {};
-    const best = PROPERTIES.map((property) => {
-      const history = bestSoFar(rows, property, glassOnly);
+    const best = properties.map((property, i) => {
+      const target = targetOf(property);
+      const history = bestSoFar(rows, property, glassOnly, target);
       const top = history.filter((h) => h.improved).at(-1);
       return {
         property,
+        direction: target?.direction ?? null,
         threshold: threshold(property),
+        ...(target?.direction === 'within' ? { range: [target.min!, target.max!] as [number, number] } : {}),
         best: top?.best ?? null,
         bestSequence: top?.sequence ?? null,
-        seedBest: num(property === 'yieldStrengthMPa' ? seed.ys : seed.el),
+        seedBest: num(seed[`p${i}`]),
         history,
       };
     });
+    const nd = objectiveFront(rows, objectives);
+    const objectivesFront = nd && {
+      properties: nd.properties,
+      reference: nd.reference,
+      points: nd.points.map((p) => frontPoint(p.row, p.values)),
+      front: nd.front.map((p) => frontPoint(p.row, p.values)),
+      hypervolume: nd.hypervolume,
+    };
 
     const measuredCount = rows.length;
     const lastMeasuredAt = rows.reduce<Date | null>((m, r) => (!m || r.at > m ? r.at : m), null);
@@ -195,7 +220,7 @@ export class ProgressService {
       generatedAt: now.toISOString(),
       campaign: {
         id: c.id, name: c.name, status: c.status, budget: c.budget, batchSize: c.batchSize, approvalRequired: c.approvalRequired,
-        objectives: { requireGlass: objectives.requireGlass, targets: objectives.targets.map((t) => ({ property: t.property, threshold: t.threshold })) },
+        objectives,
         startedAt: iso(c.startedAt), finishedAt: iso(c.finishedAt),
       },
       experiments: {
@@ -216,6 +241,7 @@ export class ProgressService {
         seedFront: seedFront.map(strip),
         seedHypervolume: hypervolume2d(seedFront, ref),
       },
+      objectiveFront: objectivesFront,
       modelQuality: models.map((m: Record<string, any>) => ({
         id: m.id, version: m.version, kind: m.kind, trigger: m.trigger, isActive: m.is_active, createdAt: iso(m.created_at)!,
         trainingSeconds: num(m.training_seconds), dataCounts: m.data_counts ?? {},

@@ -7,6 +7,7 @@ import type { RefinementCheck } from '../../core/refinement/amr.js';
 import type { SuccessRates } from '../../core/rl/environment.js';
 import type { TrainingCurvePoint } from '../../core/rl/training-curve.js';
 import type { SuccessObjectives, SuccessProperty } from '../../core/campaign/success.js';
+import type { ObjectiveDirection } from '../../core/campaign/objectives.js';
 
 export interface ParetoPoint {
   experimentId: string | null;
@@ -15,6 +16,15 @@ export interface ParetoPoint {
   formula: string;
   yieldStrengthMPa: number;
   elongationPct: number;
+}
+
+export interface ObjectiveFrontPoint {
+  experimentId: string;
+  measurementId: string;
+  sequence: number;
+  formula: string;
+  /** Measured values of the objective properties, in `properties` order. */
+  values: number[];
 }
 
 export interface ProgressReport {
@@ -46,9 +56,15 @@ export interface ProgressReport {
   };
   budget: { budget: number; measured: number; fraction: number };
   success: { overall: Rate; perBatch: Array<Rate & { batchNumber: number }> };
+  /** Yield strength and elongation, then every further objective property. */
   bestSoFar: Array<{
     property: SuccessProperty;
+    /** The objective's direction on this property, null (or left out) when it is no objective. */
+    direction?: ObjectiveDirection | null;
+    /** atLeast / atMost (and a bounded maximise / minimise): the bound; else null. */
     threshold: number | null;
+    /** within: the range. */
+    range?: [number, number];
     /** Best among the campaign's measured experiments (glass formers only when glass is required). */
     best: number | null;
     bestSequence: number | null;
@@ -59,7 +75,7 @@ export interface ProgressReport {
   pareto: {
     /** Reference point of the hypervolume: the campaign's targets (0 where a property has no target). */
     reference: { yieldStrengthMPa: number; elongationPct: number };
-    /** Measured glass formers of the campaign with both properties. */
+    /** Measured alloys of the campaign with both properties (glass formers only when glass is required). */
     points: ParetoPoint[];
     front: ParetoPoint[];
     /** Area (MPa x %) dominated by the front beyond the reference point. */
@@ -67,6 +83,19 @@ export interface ProgressReport {
     seedFront: ParetoPoint[];
     seedHypervolume: number;
   };
+  /**
+   * Pareto front over the campaign's objectives (two or more; null with fewer): measured
+   * experiments with every objective property (glass formers when glass is required), each
+   * objective oriented by its direction; hypervolume beyond `reference` (each target's bound, a
+   * range's scale as a gap, the worst measured value for an unbounded maximise / minimise).
+   */
+  objectiveFront: {
+    properties: string[];
+    reference: number[];
+    points: ObjectiveFrontPoint[];
+    front: ObjectiveFrontPoint[];
+    hypervolume: number;
+  } | null;
   modelQuality: Array<{
     id: string;
     version: number;
