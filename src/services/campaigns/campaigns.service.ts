@@ -171,9 +171,24 @@ export class CampaignsService {
   }
 
   async act(id: string, action: CampaignAction, actor: string, reason?: string): Promise<CampaignView> {
-    const { row, from } = await this.db.transaction(async (manager) => {
+    await this.transition(id, action, actor, reason);
+    return this.get(id);
+  }
+
+  /**
+   * The design loop's completion once the budget is spent: the same lifecycle rule, audit and
+   * event as a PI's, for a campaign that is still running (false when it no longer is).
+   */
+  async completeRunning(id: string, reason: string, actor: string): Promise<boolean> {
+    return (await this.transition(id, 'complete', actor, reason, 'running')) !== null;
+  }
+
+  /** Every campaign state change: checked by the lifecycle, stored, audited, announced (null: not in `onlyFrom`). */
+  private async transition(id: string, action: CampaignAction, actor: string, reason?: string, onlyFrom?: CampaignEntity['status']) {
+    const done = await this.db.transaction(async (manager) => {
       const campaign = await this.lock(id, manager);
       const from = campaign.status;
+      if (onlyFrom !== undefined && from !== onlyFrom) return null;
       const result = campaignTransition(from, action);
       if (!result.ok) throw new IllegalTransition(result.reason, { status: from, allowedActions: allowedActions(from) });
       if (action === 'start') {
@@ -195,9 +210,11 @@ export class CampaignsService {
       );
       return { row: saved, from };
     });
-    this.log.log(`campaign ${id}: ${action} (${from} -> ${row.status}) by ${actor}`);
+    if (!done) return null;
+    const { row, from } = done;
+    this.log.log(`campaign ${id}: ${action} (${from} -> ${row.status}) by ${actor}${reason ? `: ${reason}` : ''}`);
     this.events.emit({ type: 'campaign.state', campaignId: id, from, to: row.status, actor, at: new Date().toISOString() });
-    return this.get(id);
+    return done;
   }
 
   /**

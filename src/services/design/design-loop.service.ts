@@ -5,7 +5,6 @@ import { isInFlight, NOT_COUNTED, OPEN_STATES, type ExperimentState } from '../.
 import { withStrategyDefaults } from '../../core/campaign/strategy.js';
 import { labDisagreement } from '../../core/refinement/lab-disagreement.js';
 import { hashString } from '../../core/util/random.js';
-import { AuditService } from '../campaigns/audit.service.js';
 import type { CampaignEntity } from '../../repositories/entities/campaign.entity.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { ExperimentsService } from '../campaigns/experiments.service.js';
@@ -13,6 +12,7 @@ import { APP_CONFIG, INFRASTRUCTURE, JOB_QUEUE, type Infrastructure } from '../t
 import type { JobContext, JobQueue } from '../../../adapters/queue/job-queue.js';
 import { DispatcherService } from '../lab/dispatcher.service.js';
 import { CampaignRepository } from '../../repositories/campaign.repository.js';
+import { CampaignsService } from '../campaigns/campaigns.service.js';
 import { Database } from '../../repositories/database.js';
 import { ExperimentRepository } from '../../repositories/experiment.repository.js';
 import { InstrumentRepository } from '../../repositories/instrument.repository.js';
@@ -42,6 +42,7 @@ export class DesignLoopService implements OnModuleInit {
   constructor(
     @Inject(Database) private readonly db: Database,
     @Inject(CampaignRepository) private readonly campaigns: CampaignRepository,
+    @Inject(CampaignsService) private readonly campaignService: CampaignsService,
     @Inject(ExperimentRepository) private readonly experimentRows: ExperimentRepository,
     @Inject(MeasurementRepository) private readonly measurementRows: MeasurementRepository,
     @Inject(InstrumentRepository) private readonly instruments: InstrumentRepository,
@@ -52,7 +53,6 @@ export class DesignLoopService implements OnModuleInit {
     @Inject(CampaignEvents) private readonly events: CampaignEvents,
     @Inject(ExperimentsService) private readonly experiments: ExperimentsService,
     @Inject(DispatcherService) private readonly dispatcher: DispatcherService,
-    @Inject(AuditService) private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(INFRASTRUCTURE) private readonly infra: Infrastructure,
   ) {}
@@ -245,19 +245,6 @@ export class DesignLoopService implements OnModuleInit {
   }
 
   private async complete(campaign: CampaignEntity, reason: string): Promise<void> {
-    const done = await this.db.transaction(async (m) => {
-      const c = await this.campaigns.lock(m, campaign.id);
-      if (!c || c.status !== 'running') return false;
-      await this.campaigns.update(m, c.id, { status: 'completed', completionReason: reason, finishedAt: new Date() });
-      await this.audit.record(
-        { entityType: 'campaign', entityId: c.id, campaignId: c.id, action: 'complete', fromState: 'running', toState: 'completed', cause: reason, actor: 'design-loop' },
-        m,
-      );
-      return true;
-    });
-    if (done) {
-      this.log.log(`campaign ${campaign.id} completed: ${reason}`);
-      this.events.emit({ type: 'campaign.state', campaignId: campaign.id, from: 'running', to: 'completed', actor: 'design-loop', at: new Date().toISOString() });
-    }
+    await this.campaignService.completeRunning(campaign.id, reason, 'design-loop');
   }
 }

@@ -3,7 +3,7 @@ import type { ResultMessage } from '../../../adapters/mqtt/protocol.js';
 import type { AppConfig } from '../../config/config.js';
 import { formatFormula } from '../../core/chemistry/composition.js';
 import type { Composition } from '../../core/chemistry/types.js';
-import { CANCELLED_RESULT_FLAG, canTransition } from '../../core/campaign/experiment-lifecycle.js';
+import { CANCELLED_RESULT_FLAG, canTransition, isInFlight, type ExperimentState } from '../../core/campaign/experiment-lifecycle.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import type { ExperimentEntity, InstrumentJobEntity } from '../../repositories/entities/experiment.entity.js';
 import { ExperimentsService } from '../campaigns/experiments.service.js';
@@ -64,7 +64,7 @@ export class IngestService {
       const deviation = maxDeviation(r.composition, experiment.composition);
       const flags: string[] = [];
       if (deviation > this.config.lab.compositionTolerancePct) flags.push('composition_deviation');
-      const isLate = experiment.status !== 'measured' && !['dispatched', 'accepted', 'running', 'queued'].includes(experiment.status);
+      const isLate = isLateResult(experiment.status);
       if (isLate) flags.push('late_result');
       if (experiment.status === 'cancelled') flags.push(CANCELLED_RESULT_FLAG);
       if (experiment.status === 'measured') flags.push('replicate');
@@ -145,7 +145,7 @@ export class IngestService {
         const deviation = maxDeviation(msg.composition, e.composition);
         const flags: string[] = [];
         if (deviation > this.config.lab.compositionTolerancePct) flags.push('composition_deviation');
-        if (e.status !== 'measured' && !['dispatched', 'accepted', 'running', 'queued'].includes(e.status)) flags.push('late_result');
+        if (isLateResult(e.status)) flags.push('late_result');
         if (e.status === 'cancelled') flags.push(CANCELLED_RESULT_FLAG);
         if (e.status === 'measured') flags.push('replicate');
         if (e.current_job_id && e.current_job_id !== job.jobId) flags.push('superseded_job');
@@ -167,7 +167,7 @@ export class IngestService {
         for (const r of new_) {
           const e = experiments.get(r.experiment_id)!;
           if (close.has(e.id) || e.status === 'measured' || !canTransition(e.status, 'measured')) continue;
-          const late = !['dispatched', 'accepted', 'running', 'queued'].includes(e.status);
+          const late = isLateResult(e.status);
           close.set(e.id, { reason: `result ${r.external_id} from ${r.instrument_id}${late ? ' (late)' : ''}`, actor: r.instrument_id, from: e.status });
         }
         if (close.size > 0) {
@@ -224,6 +224,11 @@ export class IngestService {
       enteredBy: instrumentId,
     };
   }
+}
+
+/** A result for an experiment no longer waiting for one (it timed out, failed or was given up; a replicate of a measured one is not late). */
+function isLateResult(status: ExperimentState): boolean {
+  return status !== 'measured' && status !== 'queued' && !isInFlight(status);
 }
 
 /** Largest |a - b| in at.% over the union of elements. */
