@@ -68,6 +68,12 @@ export class ExperimentRepository extends Repository {
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
+  /** Every composition the campaign's experiments were proposed with, whatever their state. */
+  async compositionsProposed(campaignId: string): Promise<Composition[]> {
+    const rows: { composition: Composition }[] = await this.dataSource.query(`SELECT composition FROM experiment WHERE campaign_id = $1`, [campaignId]);
+    return rows.map((r) => r.composition);
+  }
+
   async compositionsIn(campaignId: string, states: readonly string[]): Promise<Composition[]> {
     const rows: { composition: Composition }[] = await this.dataSource.query(`SELECT composition FROM experiment WHERE campaign_id = $1 AND status = ANY($2)`, [campaignId, states]);
     return rows.map((r) => r.composition);

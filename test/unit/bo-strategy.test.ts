@@ -176,3 +176,20 @@ describe('bo training data', () => {
     expect(labelled(data, (a) => a.yieldStrengthMPa, 5).values).toEqual([1700]);
   });
 });
+
+describe('compositions proposed before', () => {
+  it('are never proposed again by bo, genetic or random, even when their samples were measured as made (another composition)', async () => {
+    const measured = seedAlloys(12, 5);
+    for (const method of ['bo', 'genetic', 'random'] as const) {
+      const first = await STRATEGIES[method]({} as never, null).propose(designContext({ method, space, objectives, measured, pending: [], count: 4, seed: 9 }));
+      expect(first.proposals).toHaveLength(4);
+      const proposed = first.proposals.map((p) => p.composition);
+      // The lab made them a little off the grid and measured those: the nominal compositions are free again unless excluded.
+      const asMade = proposed.map((c) => truth(Object.fromEntries(Object.entries(c).map(([e, v], i) => [e, v + (i === 0 ? 0.13 : -0.13 / (Object.keys(c).length - 1))]))));
+      const again = await STRATEGIES[method]({} as never, null).propose({ ...designContext({ method, space, objectives, measured: [...measured, ...asMade], pending: [], count: 4, seed: 9 }), proposed });
+      const before = new Set(proposed.map((c) => formatFormula(c)));
+      expect(again.proposals.length, method).toBeGreaterThan(0);
+      for (const p of again.proposals) expect(before.has(formatFormula(p.composition)), `${method} repeated ${formatFormula(p.composition)}`).toBe(false);
+    }
+  });
+});

@@ -70,6 +70,8 @@ export interface BoInput {
   objectives: BoObjectives;
   measured: readonly MeasuredAlloy[];
   pending: readonly Composition[];
+  /** Compositions proposed before (any state): excluded, not fantasised. */
+  proposed?: readonly Composition[];
   count: number;
   /** at.%, L1, from each other and from pending compositions. */
   minDistance: number;
@@ -136,7 +138,7 @@ export function proposeBoBatch(input: BoInput): BoResult {
   const fitted = performance.now();
 
   // 3. Pool, without measured or pending compositions.
-  const excluded = takenGridKeys([...input.measured.map((a) => a.composition), ...input.pending], space);
+  const excluded = takenGridKeys([...input.measured.map((a) => a.composition), ...input.pending, ...(input.proposed ?? [])], space);
   const pool = new CandidatePool(space, excluded);
   const starts = input.measured
     .map((a, index) => ({ a, index, score: input.score(a) }))

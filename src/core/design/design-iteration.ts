@@ -26,6 +26,8 @@ export interface DesignIterationInput {
   objectives: readonly Objective[];
   measured: readonly MeasuredAlloy[];
   pending?: readonly Composition[];
+  /** Compositions proposed before (any state): never proposed again. */
+  proposed?: readonly Composition[];
   /** Surrogates bound to space.elements (see surrogatesFromBundle). */
   surrogates: Surrogates;
   /** Knowledge reward and proposal scores; null = no knowledge reward. */
@@ -119,6 +121,7 @@ export async function runDesignIteration(input: DesignIterationInput): Promise<D
       rng: rng.fork(),
       measured: input.measured.map((a) => a.composition),
       pending: input.pending,
+      proposed: input.proposed,
       knowledge,
       config: cfg.proposals,
       env: cfg.env,

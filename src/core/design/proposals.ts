@@ -88,6 +88,8 @@ export async function proposeBatch(opts: {
   rng: Random;
   measured: readonly Composition[];
   pending?: readonly Composition[];
+  /** Compositions proposed before (any state): excluded like measured ones. */
+  proposed?: readonly Composition[];
   knowledge?: KnowledgeProvider | null;
   config?: Partial<ProposalConfig>;
   env?: Partial<EnvConfig>;
@@ -99,7 +101,7 @@ export async function proposeBatch(opts: {
   const { space, objectives, surrogates, rng } = opts;
   const K = space.elements.length;
   const exclude = new Set<string>();
-  for (const c of [...opts.measured, ...(opts.pending ?? [])]) {
+  for (const c of [...opts.measured, ...(opts.pending ?? []), ...(opts.proposed ?? [])]) {
     if (usesOnlyElements(c, space.elements)) exclude.add(gridKey(roundToGrid(toFractions(c, space.elements), space.step), space.step));
   }
   const pending = (opts.pending ?? []).filter((c) => usesOnlyElements(c, space.elements)).map((c) => toFractions(c, space.elements));

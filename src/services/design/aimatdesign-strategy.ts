@@ -94,6 +94,7 @@ export class AimatdesignStrategy implements DesignStrategy {
       objectives,
       measured: usable,
       pending: ctx.pending,
+      proposed: ctx.proposed,
       surrogates: surrogatesFor(trained),
       knowledge,
       refinement:

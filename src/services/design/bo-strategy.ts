@@ -25,6 +25,7 @@ export class BoStrategy implements DesignStrategy {
       objectives: { requireGlass: ctx.objectives.requireGlass, targets: designTargets(ctx.objectives, ctx.measured) },
       measured: ctx.measured,
       pending: ctx.pending,
+      proposed: ctx.proposed,
       count: ctx.count,
       minDistance: ctx.strategy.minProposalDistance ?? 0,
       seed: ctx.seed,

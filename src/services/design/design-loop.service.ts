@@ -139,6 +139,7 @@ export class DesignLoopService implements OnModuleInit {
       extra: m.extra,
     }));
     const pending = await this.experimentRows.compositionsIn(campaignId, OPEN_STATES);
+    const proposed = await this.experimentRows.compositionsProposed(campaignId);
     const iteration = (await this.experimentRows.lastNumbers(campaignId)).batch + 1;
     const previousModel = await this.models.latestActive(campaignId);
     const previousAgent = await this.models.latestAgent(campaignId);
@@ -162,6 +163,7 @@ export class DesignLoopService implements OnModuleInit {
       strategy: settings,
       measured,
       pending,
+      proposed,
       count,
       seed: (campaign.seed ^ hashString(`iteration:${iteration}`)) >>> 0,
       iteration,

@@ -76,7 +76,7 @@ export class GeneticStrategy implements DesignStrategy {
     const population = ranked.slice(0, Math.max(Math.ceil(ranked.length * o.elite), Math.min(ranked.length, o.minPopulation)));
 
     // Measured and pending compositions on the grid (as-made compositions are off the grid).
-    const seen = takenGridKeys([...ctx.measured.map((a) => a.composition), ...ctx.pending], space);
+    const seen = takenGridKeys([...ctx.measured.map((a) => a.composition), ...ctx.pending, ...(ctx.proposed ?? [])], space);
 
     const proposals: { composition: Composition; prediction: null }[] = [];
     const chosen: Float64Array[] = [];

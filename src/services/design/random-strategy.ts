@@ -10,7 +10,7 @@ export class RandomStrategy implements DesignStrategy {
 
   async propose(ctx: DesignContext): Promise<DesignOutcome> {
     const rng = new Random(ctx.seed);
-    const seen = new Set([...ctx.measured.map((a) => formatFormula(a.composition)), ...ctx.pending.map((c) => formatFormula(c))]);
+    const seen = new Set([...ctx.measured.map((a) => formatFormula(a.composition)), ...[...ctx.pending, ...(ctx.proposed ?? [])].map((c) => formatFormula(c))]);
     const proposals: { composition: Composition; prediction: null }[] = [];
     for (let tries = 0; proposals.length < ctx.count && tries < ctx.count * 50; tries++) {
       const x = randomLegalComposition(ctx.space, rng, { minCount: ctx.space.minElements, maxCount: ctx.space.maxElements });

@@ -14,6 +14,12 @@ export interface DesignContext {
   measured: MeasuredAlloy[];
   /** Compositions proposed but not measured yet (do not propose them again). */
   pending: Composition[];
+  /**
+   * The compositions this campaign's experiments were proposed with, whatever became of them:
+   * never proposed again (a measured sample reports its as-made composition, so the nominal one
+   * is not among the measured ones).
+   */
+  proposed?: Composition[];
   /** Proposals wanted now. */
   count: number;
   /** Campaign seed mixed with the iteration number: same seed, same proposals. */
