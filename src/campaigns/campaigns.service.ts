@@ -11,6 +11,7 @@ import { validateAgainstDesignSpace } from '../core/chemistry/composition.js';
 import { ELEMENT_SYMBOLS } from '../core/chemistry/elements.js';
 import type { DesignSpace } from '../core/chemistry/types.js';
 import { checkDesignSpace } from '../core/campaign/design-space.js';
+import { normaliseProcessVariables } from '../core/campaign/process.js';
 import { NOT_COUNTED } from '../core/campaign/experiment-lifecycle.js';
 import { allowedActions, campaignTransition, type CampaignAction } from '../core/campaign/lifecycle.js';
 import { withStrategyDefaults } from '../core/campaign/strategy.js';
@@ -23,7 +24,7 @@ import { CampaignEntity, type Objectives } from './campaign.entity.js';
 import { normaliseObjectives, objectiveProblems } from '../core/campaign/objectives.js';
 import { CampaignEvents } from './campaign-events.js';
 import type {
-  CampaignListQuery, CampaignView, CreateCampaignDto, DesignSpaceDto, ImportResultView, MeasurementListQuery, ObjectivesDto,
+  CampaignListQuery, CampaignView, CreateCampaignDto, DesignSpaceDto, ProcessVariableDto, ImportResultView, MeasurementListQuery, ObjectivesDto,
   UpdateCampaignDto,
 } from './campaign.dto.js';
 
@@ -393,6 +394,7 @@ export function toDesignSpace(dto: DesignSpaceDto): DesignSpace {
     maxElements: dto.maxElements,
     ...(dto.baseElement ? { baseElement: dto.baseElement } : {}),
     ...(dto.family ? { family: dto.family } : {}),
+    ...(dto.process?.length ? { process: normaliseProcessVariables(dto.process as unknown as Record<string, unknown>[]) } : {}),
   };
 }
 
@@ -404,6 +406,7 @@ export function fromDesignSpace(space: DesignSpace): DesignSpaceDto {
     maxElements: space.maxElements,
     ...(space.baseElement ? { baseElement: space.baseElement } : {}),
     ...(space.family ? { family: space.family } : {}),
+    ...(space.process?.length ? { process: space.process as ProcessVariableDto[] } : {}),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { ProcessValues, ProcessVariable } from '../campaign/process.js';
+
 /** A composition in atomic percent by element symbol; values sum to 100 once normalised. */
 export type Composition = Record<string, number>;
 
@@ -10,6 +12,8 @@ export interface MeasuredAlloy {
   elongationPct: number | null;
   /** Other measured properties by name (Dmax mm, Tg/Tx/Tl K, modulus GPa, free names), when known. */
   extra?: Readonly<Record<string, unknown>> | null;
+  /** The process it was made with (src/core/campaign/process.ts), when known; missing values read as the defaults. */
+  process?: Readonly<ProcessValues> | null;
 }
 
 /** A campaign's design space, the part the core needs. Bounds are in at.%. */
@@ -24,4 +28,6 @@ export interface DesignSpace {
   baseElement?: string;
   /** The alloy family (src/core/knowledge/families.ts), when stated; else chosen from the elements. */
   family?: 'zr-bmg' | 'hea';
+  /** Process variables designed with the composition (src/core/campaign/process.ts); none when left out. */
+  process?: ProcessVariable[];
 }
