@@ -142,6 +142,7 @@ export class DesignLoopService implements OnModuleInit {
       yieldStrengthMPa: m.yieldStrengthMPa,
       elongationPct: m.elongationPct,
       extra: m.extra,
+      process: m.process,
     }));
     const pending: { composition: Record<string, number> }[] = await this.dataSource.query(
       `SELECT composition FROM experiment WHERE campaign_id = $1 AND status = ANY($2)`,

@@ -1,5 +1,6 @@
 import type { Composition, DesignSpace, MeasuredAlloy } from '../core/chemistry/types.js';
 import type { StrategySettings } from '../core/campaign/strategy.js';
+import type { ProcessValues } from '../core/campaign/process.js';
 import type { RefinementCheck } from '../core/refinement/amr.js';
 import type { Objectives } from '../campaigns/campaign.entity.js';
 import type { Prediction } from '../experiments/experiment.entity.js';
@@ -56,7 +57,8 @@ export interface RefinementRecord {
 }
 
 export interface DesignOutcome {
-  proposals: { composition: Composition; prediction: Prediction | null }[];
+  /** process: the values of the campaign's process variables (left out: their defaults). */
+  proposals: { composition: Composition; process?: ProcessValues | null; prediction: Prediction | null }[];
   modelVersions: ModelVersionRecord[];
   agent: { config: Record<string, unknown>; trainingCurve: unknown; weights: unknown; envSteps: number } | null;
   refinements: RefinementRecord[];

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { IllegalTransition, Invalid, NotFound } from '../common/errors.js';
 import type { Page } from '../common/pagination.js';
+import { withProcessDefaults, type ProcessValues } from '../core/campaign/process.js';
 import { formatFormula, normalize, roundToStep, validateAgainstDesignSpace } from '../core/chemistry/composition.js';
 import type { Composition } from '../core/chemistry/types.js';
 import { NOT_COUNTED, transitionProblem, type ExperimentState } from '../core/campaign/experiment-lifecycle.js';
@@ -63,7 +64,7 @@ export class ExperimentsService {
   async createProposals(
     manager: EntityManager,
     campaign: CampaignEntity,
-    proposals: { composition: Composition; prediction: Prediction | null }[],
+    proposals: { composition: Composition; process?: ProcessValues | null; prediction: Prediction | null }[],
     modelVersionId: string | null,
     actor: string,
     options: { byPi?: boolean } = {},
@@ -77,6 +78,8 @@ export class ExperimentsService {
     // A PI's own composition needs no approval: it is queued like an approved proposal.
     const gated = campaign.approvalRequired && !options.byPi;
     const status: ExperimentState = gated ? 'proposed' : 'queued';
+    // Every experiment of a campaign with process variables carries a value for each (defaults where a proposal names none).
+    const variables = campaign.designSpace.process ?? [];
     const rows = proposals.map((p, i) =>
       manager.create(ExperimentEntity, {
         campaignId: campaign.id,
@@ -84,6 +87,7 @@ export class ExperimentsService {
         batchNumber,
         status,
         composition: p.composition,
+        process: variables.length > 0 ? withProcessDefaults(p.process, variables) : null,
         formula: formatFormula(p.composition),
         elements: Object.keys(p.composition).sort(),
         prediction: p.prediction,

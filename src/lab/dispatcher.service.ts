@@ -190,6 +190,8 @@ export class DispatcherService implements OnApplicationShutdown {
           campaignId: experiment.campaignId,
           composition: experiment.composition,
           stages: REQUIRED_STAGES as ('synthesis' | 'mechanical_test')[],
+          // protocol 1.2: only when there are process values, so a 1.0 instrument sees the 1.0 message
+          ...(experiment.process && Object.keys(experiment.process).length > 0 ? { process: experiment.process } : {}),
           issuedAt: now.toISOString(),
           deadline: deadline.toISOString(),
         }),

@@ -5,6 +5,7 @@ import type { ResultMessage } from '../../adapters/mqtt/protocol.js';
 import type { AppConfig } from '../config/config.js';
 import { formatFormula } from '../core/chemistry/composition.js';
 import type { Composition } from '../core/chemistry/types.js';
+import { PROCESS_DEVIATION_FLAG, processDeviates, type ProcessValues } from '../core/campaign/process.js';
 import { CANCELLED_RESULT_FLAG, canTransition } from '../core/campaign/experiment-lifecycle.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { ExperimentEntity, InstrumentJobEntity } from '../experiments/experiment.entity.js';
@@ -21,6 +22,8 @@ export interface IncomingResult {
   externalId: string | null;
   idempotencyKey: string | null;
   composition: Composition;
+  /** The process used, as reported (protocol 1.2); null when not reported. */
+  process?: ProcessValues | null;
   phase: Phase;
   yieldStrengthMPa: number | null;
   elongationPct: number | null;
@@ -56,6 +59,7 @@ export class IngestService {
       const deviation = maxDeviation(r.composition, experiment.composition);
       const flags: string[] = [];
       if (deviation > this.config.lab.compositionTolerancePct) flags.push('composition_deviation');
+      if (processDeviates(r.process, experiment.process)) flags.push(PROCESS_DEVIATION_FLAG);
       const isLate = experiment.status !== 'measured' && !['dispatched', 'accepted', 'running', 'queued'].includes(experiment.status);
       if (isLate) flags.push('late_result');
       if (experiment.status === 'cancelled') flags.push(CANCELLED_RESULT_FLAG);
@@ -70,6 +74,7 @@ export class IngestService {
         externalId: r.externalId,
         idempotencyKey: r.idempotencyKey,
         composition: r.composition,
+        process: r.process ?? null,
         formula: formatFormula(r.composition),
         elements: Object.keys(r.composition).sort(),
         phase: r.phase,
@@ -125,9 +130,9 @@ export class IngestService {
     const announce: (() => void)[] = [];
     const stored = await this.dataSource.transaction(async (m) => {
       const experimentIds = [...new Set(items.map((i) => i.job.experimentId))].sort();
-      const rows: { id: string; campaign_id: string; status: ExperimentEntity['status']; composition: Composition; current_job_id: string | null; sequence: number }[] =
+      const rows: { id: string; campaign_id: string; status: ExperimentEntity['status']; composition: Composition; process: ProcessValues | null; current_job_id: string | null; sequence: number }[] =
         await m.query(
-          `SELECT id, campaign_id, status, composition, current_job_id, sequence FROM experiment WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+          `SELECT id, campaign_id, status, composition, process, current_job_id, sequence FROM experiment WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
           [experimentIds],
         );
       const experiments = new Map(rows.map((r) => [r.id, r]));
@@ -143,13 +148,14 @@ export class IngestService {
         const deviation = maxDeviation(msg.composition, e.composition);
         const flags: string[] = [];
         if (deviation > this.config.lab.compositionTolerancePct) flags.push('composition_deviation');
+        if (processDeviates(msg.process, e.process)) flags.push(PROCESS_DEVIATION_FLAG);
         if (e.status !== 'measured' && !['dispatched', 'accepted', 'running', 'queued'].includes(e.status)) flags.push('late_result');
         if (e.status === 'cancelled') flags.push(CANCELLED_RESULT_FLAG);
         if (e.status === 'measured') flags.push('replicate');
         if (e.current_job_id && e.current_job_id !== job.jobId) flags.push('superseded_job');
         values.push({
           campaignId: e.campaign_id, experimentId: e.id, source: 'instrument', instrumentId, jobId: job.jobId, externalId: msg.measurementId,
-          composition: msg.composition, formula: formatFormula(msg.composition), elements: Object.keys(msg.composition).sort(),
+          composition: msg.composition, process: msg.process ?? null, formula: formatFormula(msg.composition), elements: Object.keys(msg.composition).sort(),
           phase: msg.phase, isGlass: msg.phase === 'amorphous', yieldStrengthMPa: msg.yieldStrengthMPa, elongationPct: msg.elongationPct,
           extra: reportedProperties(msg.properties), raw: (msg.raw ?? null) as object, compositionDeviation: deviation, flags, measuredAt: new Date(msg.measuredAt), enteredBy: instrumentId,
         });
@@ -221,6 +227,7 @@ export class IngestService {
       externalId: msg.measurementId,
       idempotencyKey: null,
       composition: msg.composition,
+      process: msg.process ?? null,
       phase: msg.phase,
       yieldStrengthMPa: msg.yieldStrengthMPa,
       elongationPct: msg.elongationPct,

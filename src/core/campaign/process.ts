@@ -236,6 +236,15 @@ export function processFeatures(values: ProcessValues, variables: readonly Proce
   });
 }
 
+/** A result whose reported process differs from the one dispatched is kept, with this flag. */
+export const PROCESS_DEVIATION_FLAG = 'process_deviation';
+
+/** True when a result reports a process value other than the one its experiment was dispatched with (a value not reported is not a deviation). */
+export function processDeviates(reported: Readonly<ProcessValues> | null | undefined, dispatched: Readonly<ProcessValues> | null | undefined): boolean {
+  if (!reported) return false;
+  return Object.entries(reported).some(([name, value]) => dispatched?.[name] !== undefined && dispatched[name] !== value);
+}
+
 /** A short text of process values for logs and formulas, e.g. "castingDiameterMm=2, coolingMethod=suction". */
 export function describeProcess(values: ProcessValues | null | undefined): string {
   return values ? Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ') : '';
