@@ -154,13 +154,13 @@ export class DispatcherService implements OnApplicationShutdown {
     );
     if (queued.length === 0) return;
     const slots = await this.freeSlots(m);
-    if (slots.length === 0) return;
+    if (!slots.some((s) => s.free > 0)) return;
     let sent = 0;
     for (const { id } of queued) {
       const experiment = await this.experiments.lock(m, id);
       if (experiment.status !== 'queued') continue;
-      const refused = await this.instrumentsThatGaveUp(m, id);
-      const slot = this.pick(slots, Object.keys(experiment.composition), refused);
+      const gaveUp = await this.instrumentsThatGaveUp(m, id);
+      const slot = this.pick(slots, Object.keys(experiment.composition), gaveUp);
       if (!slot) continue;
       slot.free--;
       const now = new Date();
@@ -208,24 +208,36 @@ export class DispatcherService implements OnApplicationShutdown {
       `SELECT instrument_id, count(*) AS n FROM instrument_job WHERE finished_at IS NULL GROUP BY instrument_id`,
     );
     const busy = new Map(open.map((r) => [r.instrument_id, Number(r.n)]));
+    // Full ones stay in the list (free 0): pick needs to know they exist.
     return instruments
       .map((instrument) => ({ instrument, free: instrument.capabilities.maxConcurrentJobs - (busy.get(instrument.id) ?? 0) }))
-      .filter((s) => s.free > 0 && REQUIRED_STAGES.every((stage) => s.instrument.capabilities.stages.includes(stage)));
+      .filter((s) => REQUIRED_STAGES.every((stage) => s.instrument.capabilities.stages.includes(stage)));
   }
 
-  /** Instruments that rejected this experiment or failed it: tried last. */
-  private async instrumentsThatGaveUp(m: EntityManager, experimentId: string): Promise<Set<string>> {
-    const rows: { instrument_id: string }[] = await m.query(
-      `SELECT DISTINCT instrument_id FROM instrument_job WHERE experiment_id = $1 AND status IN ('rejected','failed','timed_out')`,
+  /** Instruments that rejected this experiment, and those that failed it or let it time out. */
+  private async instrumentsThatGaveUp(m: EntityManager, experimentId: string): Promise<{ rejected: Set<string>; failed: Set<string> }> {
+    const rows: { instrument_id: string; status: string }[] = await m.query(
+      `SELECT DISTINCT instrument_id, status FROM instrument_job WHERE experiment_id = $1 AND status IN ('rejected','failed','timed_out')`,
       [experimentId],
     );
-    return new Set(rows.map((r) => r.instrument_id));
+    return {
+      rejected: new Set(rows.filter((r) => r.status === 'rejected').map((r) => r.instrument_id)),
+      failed: new Set(rows.filter((r) => r.status !== 'rejected').map((r) => r.instrument_id)),
+    };
   }
 
-  /** The eligible instrument with the most free capacity, preferring ones that have not given up on it. */
-  private pick(slots: Slot[], elements: string[], avoid: Set<string>): Slot | undefined {
-    const eligible = slots.filter((s) => s.free > 0 && elements.every((el) => s.instrument.capabilities.elements.includes(el)));
-    eligible.sort((a, b) => Number(avoid.has(a.instrument.id)) - Number(avoid.has(b.instrument.id)) || b.free - a.free || a.instrument.id.localeCompare(b.instrument.id));
+  /**
+   * The eligible instrument with the most free capacity, preferring ones that have not given up on
+   * it. One that rejected the experiment (e.g. a process value it cannot make) is not asked again
+   * while another eligible instrument that has not rejected it is online, even a full one: the
+   * experiment waits for it.
+   */
+  private pick(slots: Slot[], elements: string[], gaveUp: { rejected: Set<string>; failed: Set<string> }): Slot | undefined {
+    const stocked = slots.filter((s) => elements.every((el) => s.instrument.capabilities.elements.includes(el)));
+    const willing = stocked.filter((s) => !gaveUp.rejected.has(s.instrument.id));
+    const avoid = (s: Slot) => Number(gaveUp.rejected.has(s.instrument.id) || gaveUp.failed.has(s.instrument.id));
+    const eligible = (willing.length > 0 ? willing : stocked).filter((s) => s.free > 0);
+    eligible.sort((a, b) => avoid(a) - avoid(b) || b.free - a.free || a.instrument.id.localeCompare(b.instrument.id));
     return eligible[0];
   }
 
