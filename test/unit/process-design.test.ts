@@ -56,7 +56,7 @@ describe('agent state and action with process variables', () => {
       expect(s.length).toBe(6);
       expect(starts.some((x) => x.every((v, k) => v === s[k]))).toBe(true);
     }
-    const u = states.map((s) => Float64Array.from([0, 0, 0, 0, 1, -1]));
+    const u = states.map(() => Float64Array.from([0, 0, 0, 0, 1, -1]));
     const res = await lab.step(u);
     res.nextStates.forEach((next, i) => {
       const s = res.states[i];
