@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import { IllegalTransition, Invalid, NotFound } from '../common/errors.js';
 import type { Page } from '../common/pagination.js';
-import { withProcessDefaults, type ProcessValues } from '../core/campaign/process.js';
+import { checkProcessValues, withProcessDefaults, type ProcessValues } from '../core/campaign/process.js';
 import { formatFormula, normalize, roundToStep, validateAgainstDesignSpace } from '../core/chemistry/composition.js';
 import type { Composition } from '../core/chemistry/types.js';
 import { NOT_COUNTED, transitionProblem, type ExperimentState } from '../core/campaign/experiment-lifecycle.js';
@@ -158,7 +158,7 @@ export class ExperimentsService {
    * current surrogates (when there are any), queued for dispatch like an approved proposal, and
    * counted in the budget (refused once the budget is allocated).
    */
-  async addOwn(campaignId: string, composition: Composition, actor: string): Promise<ExperimentEntity & { model: ModelRef | null }> {
+  async addOwn(campaignId: string, composition: Composition, actor: string, process?: ProcessValues): Promise<ExperimentEntity & { model: ModelRef | null }> {
     return this.dataSource.transaction(async (m) => {
       const campaign = await m.findOne(CampaignEntity, { where: { id: campaignId }, lock: { mode: 'pessimistic_write' } });
       if (!campaign) throw new NotFound('campaign', campaignId);
@@ -166,12 +166,14 @@ export class ExperimentsService {
         throw new IllegalTransition(`campaign ${campaignId} is ${campaign.status}: experiments can be added while it is a draft, running or paused`);
       }
       const normalized = compositionInSpace(composition, campaign.designSpace);
+      const processProblems = checkProcessValues(process ?? {}, campaign.designSpace.process ?? []);
+      if (processProblems.length > 0) throw new Invalid(`invalid process values: ${processProblems.join('; ')}`, processProblems);
       const [{ used }] = await m.query(`SELECT count(*)::int AS used FROM experiment WHERE campaign_id = $1 AND NOT (status = ANY($2))`, [campaignId, NOT_COUNTED]);
       if (used >= campaign.budget) {
         throw new IllegalTransition(`the budget of ${campaign.budget} experiments is allocated (${used} counted): raise it first (PATCH /campaigns/${campaignId})`);
       }
       const predicted = await this.predictions.predict(campaign, [normalized], m);
-      const [saved] = await this.createProposals(m, campaign, [{ composition: normalized, prediction: predicted ? strip(predicted.predictions[0]) : null }], predicted?.model.id ?? null, actor, { byPi: true });
+      const [saved] = await this.createProposals(m, campaign, [{ composition: normalized, process, prediction: predicted ? strip(predicted.predictions[0]) : null }], predicted?.model.id ?? null, actor, { byPi: true });
       return { ...saved, model: predicted?.model ?? null };
     });
   }

@@ -71,13 +71,29 @@ describe('a campaign with process variables over MQTT', () => {
       expect(res.status, JSON.stringify(process)).toBe(400);
       expect(JSON.stringify(res.body).replace(/\\"/g, '"')).toMatch(reason);
     }
+ 
+    // A PI's own experiment: its process values are checked against the variables; missing ones take the defaults.
+    const draft = await api(t.baseUrl, 'POST', '/api/v1/campaigns', { ...fields, designSpace: { ...(fields.designSpace as object), process: PROCESS } });
+    expect(draft.status).toBe(201);
+    const composition = { Zr: 60, Cu: 25, Al: 10, Ni: 5 };
+    const bad = await api(t.baseUrl, 'POST', `/api/v1/campaigns/${draft.body.id}/experiments`, { composition, process: { castingDiameterMm: 2.5, coolingMethod: 'furnace' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.problems.join('; ')).toMatch(/castingDiameterMm: 2.5 mm is not on the 1 mm grid.*coolingMethod: "furnace" is not one of/);
+    const own = await api(t.baseUrl, 'POST', `/api/v1/campaigns/${draft.body.id}/experiments`, { composition, process: { coolingMethod: 'suction' } });
+    expect(own.status).toBe(201);
+    expect(own.body.process).toEqual({ castingDiameterMm: 3, coolingMethod: 'suction' });
+    const listed = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${draft.body.id}/experiments`)).body.items;
+    expect(listed.map((e: { process: unknown }) => e.process)).toEqual([{ castingDiameterMm: 3, coolingMethod: 'suction' }]);
   });
 
   it('runs to its budget: dispatches carry the process, results report it, it is stored; a rig that cannot make a value rejects and another makes it', async () => {
     const narrow = rig('narrow-rig', { processSupport: NARROW, maxConcurrentJobs: 4 });
     const wide = rig('wide-rig', { processSupport: WIDE, maxConcurrentJobs: 2 });
+    // A station built to the 1.0 page, with the most capacity: its strict decoder refuses the process field.
+    const strict = rig('strict-v1-rig', { protocol: '1.0', maxConcurrentJobs: 8 });
     await narrow.start();
     await wide.start();
+    await strict.start();
     const fields = demoCampaign({ name: 'process campaign', budget: 12, batchSize: 4, seed: 8, strategy: { method: 'genetic' } });
     const created = await api(t.baseUrl, 'POST', '/api/v1/campaigns', { ...fields, designSpace: { ...(fields.designSpace as object), process: PROCESS } });
     expect(created.status).toBe(201);
@@ -99,6 +115,7 @@ describe('a campaign with process variables over MQTT', () => {
     const byExperiment = new Map(measured.map((m) => [m.experimentId, m]));
     const mine = dispatches.filter((d) => d.message.campaignId === id);
     let rejections = 0;
+    let strictRejections = 0;
     for (const e of experiments) {
       // Every experiment has a legal value for each variable (the genetic strategy proposed them).
       expect(Object.keys(e.process).sort()).toEqual(['castingDiameterMm', 'coolingMethod']);
@@ -113,20 +130,25 @@ describe('a campaign with process variables over MQTT', () => {
       expect(m.flags).not.toContain('process_deviation');
       // The rig that cannot make it rejected it with the reason; the one that can made it.
       const detail = (await api(t.baseUrl, 'GET', `/api/v1/experiments/${e.id}`)).body;
-      const rejected = detail.jobs.filter((j: { status: string }) => j.status === 'rejected');
+      const rejected: { instrumentId: string; lastEvent: { reason: string } }[] = detail.jobs.filter((j: { status: string }) => j.status === 'rejected');
+      expect(m.instrumentId).not.toBe(strict.id);
+      for (const j of rejected.filter((x) => x.instrumentId === strict.id)) {
+        expect(j.lastEvent.reason).toBe('job.dispatch: unknown field "process"');
+        strictRejections++;
+      }
+      const byNarrow = rejected.filter((x) => x.instrumentId === narrow.id);
+      expect(rejected.length).toBe(byNarrow.length + rejected.filter((x) => x.instrumentId === strict.id).length);
       if (processRejection(e.process, NARROW)) {
         expect(m.instrumentId).toBe(wide.id);
-        for (const j of rejected) {
-          expect(j.instrumentId).toBe(narrow.id);
-          expect(j.lastEvent.reason).toMatch(/cannot honour (castingDiameterMm|coolingMethod)=/);
-        }
-        rejections += rejected.length;
+        for (const j of byNarrow) expect(j.lastEvent.reason).toMatch(/cannot honour (castingDiameterMm|coolingMethod)=/);
+        rejections += byNarrow.length;
       } else {
-        expect(rejected).toEqual([]);
+        expect(byNarrow).toEqual([]);
       }
     }
     // The seed made this run ask the narrow rig for something it cannot make, at least once.
     expect(rejections).toBeGreaterThan(0);
+    expect(strictRejections).toBeGreaterThan(0);
     // Variety: the genetic strategy varied the process, not only the composition.
     expect(new Set(experiments.map((e) => JSON.stringify(e.process))).size).toBeGreaterThan(2);
 
@@ -140,9 +162,10 @@ describe('a campaign with process variables over MQTT', () => {
     }
     await narrow.stop();
     await wide.stop();
-    await until('both rigs offline', async () => {
+    await strict.stop();
+    await until('the rigs offline', async () => {
       const list: { id: string; state: string }[] = (await api(t.baseUrl, 'GET', '/api/v1/instruments')).body;
-      return [narrow.id, wide.id].every((rid) => list.find((x) => x.id === rid)?.state === 'offline');
+      return [narrow.id, wide.id, strict.id].every((rid) => list.find((x) => x.id === rid)?.state === 'offline');
     });
   }, 200_000);
 
