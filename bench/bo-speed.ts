@@ -16,8 +16,8 @@ import { DEFAULT_STRATEGY } from '../src/core/campaign/strategy.js';
 import { compositionDistance, formatFormula, normalize } from '../src/core/chemistry/composition.js';
 import { isSuccess } from '../src/core/campaign/success.js';
 import { usesOnlyElements } from '../src/core/rl/design-space.js';
-import type { Objectives } from '../src/campaigns/campaign.entity.js';
-import { BoStrategy } from '../src/design/bo-strategy.js';
+import type { Objectives } from '../src/repositories/entities/campaign.entity.js';
+import { BoStrategy } from '../src/services/design/bo-strategy.js';
 import { ELONGATION_COLUMN, numberOrNull, readPublishedCsv, rowComposition, YIELD_COLUMN } from './published-data.js';
 
 export const ZR9_SPACE: DesignSpace = {

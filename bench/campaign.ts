@@ -32,10 +32,10 @@ import { hypervolume2d } from '../src/core/campaign/analytics.js';
 import { withStrategyDefaults, type StrategySettings } from '../src/core/campaign/strategy.js';
 import { isSuccess } from '../src/core/campaign/success.js';
 import { hashString, Random } from '../src/core/util/random.js';
-import type { Objectives } from '../src/campaigns/campaign.entity.js';
-import { fitness } from '../src/design/genetic-strategy.js';
-import { STRATEGIES } from '../src/design/strategies.js';
-import type { DesignContext, DesignStrategy } from '../src/design/strategy.js';
+import type { Objectives } from '../src/repositories/entities/campaign.entity.js';
+import { fitness } from '../src/services/design/genetic-strategy.js';
+import { STRATEGIES } from '../src/services/design/strategies.js';
+import type { DesignContext, DesignStrategy } from '../src/services/design/strategy.js';
 import {
   createLabOracle,
   LAB_SPACES,

@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { MqttConnection } from '../adapters/mqtt/mqtt-connection.js';
 import { decodeJobMessage, InstrumentTopics } from '../adapters/mqtt/protocol.js';
-import { generateApiKey } from '../src/auth/secrets.js';
+import { generateApiKey } from '../src/common/secrets.js';
 import { Random } from '../src/core/util/random.js';
 import { createOracle, DEMO_DESIGN_SPACE, demoCampaignFields, sampleSeedAlloys } from '../simulators/oracle.js';
 

@@ -11,7 +11,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
-import { parseSeedData } from '../src/measurements/seed-import.js';
+import { parseSeedData } from '../src/services/campaigns/seed-import.js';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -43,16 +43,21 @@ async function main(): Promise<void> {
     return;
   }
 
-  const [{ startInfrastructure }, { AuditService }, { CampaignEvents }, { CampaignsService }] = await Promise.all([
-    import('../src/infrastructure/infrastructure.js'),
-    import('../src/audit/audit.service.js'),
-    import('../src/campaigns/campaign-events.js'),
-    import('../src/campaigns/campaigns.service.js'),
+  const [{ startInfrastructure }, { AuditService }, { CampaignEvents }, { CampaignsService }, repositories] = await Promise.all([
+    import('../src/apps/infrastructure.js'),
+    import('../src/services/campaigns/audit.service.js'),
+    import('../src/services/campaigns/campaign-events.js'),
+    import('../src/services/campaigns/campaigns.service.js'),
+    import('../src/repositories/index.js'),
   ]);
   const config = loadConfig();
   const infra = await startInfrastructure({ ...config, mqtt: { ...config.mqtt, ...(config.mqtt.mode === 'embedded' ? { port: 0 } : {}) } });
   try {
-    const campaigns = new CampaignsService(infra.dataSource, new AuditService(infra.dataSource), new CampaignEvents(), config);
+    const ds = infra.dataSource;
+    const campaigns = new CampaignsService(
+      new repositories.Database(ds), new repositories.CampaignRepository(ds), new repositories.ExperimentRepository(ds), new repositories.MeasurementRepository(ds),
+      new repositories.RejectedMessageRepository(ds), new AuditService(new repositories.AuditRepository(ds)), new CampaignEvents(), config,
+    );
     const result = await campaigns.importMeasurements(
       values.campaign,
       text,

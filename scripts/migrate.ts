@@ -8,8 +8,8 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres } from '../adapters/storage/embedded-postgres.js';
 import { loadConfig } from '../src/config/config.js';
-import { createDataSource } from '../src/database/data-source.js';
-import { redact } from '../src/infrastructure/infrastructure.js';
+import { createDataSource } from '../src/repositories/data-source.js';
+import { redact } from '../src/apps/infrastructure.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { list: { type: 'boolean', default: false } } });

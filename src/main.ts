@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/config.js';
-import { startInfrastructure, StartupError } from './infrastructure/infrastructure.js';
-import { createApp } from './app.js';
-import { startLab } from './lab/lab-startup.js';
-import { serviceLogger } from './common/logger.js';
+import { startInfrastructure, StartupError } from './apps/infrastructure.js';
+import { createApp } from './apps/app.js';
+import { startLab } from './apps/lab-startup.js';
+import { serviceLogger } from './config/logger.js';
 import { EmbeddedPostgresError } from '../adapters/storage/embedded-postgres.js';
 import { BrokerPortInUseError } from '../adapters/mqtt/embedded-broker.js';
 

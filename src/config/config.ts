@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { API_KEY_PATTERN } from '../auth/secrets.js';
+import { API_KEY_PATTERN } from '../common/secrets.js';
 
 /**
  * Typed service configuration, read once from the environment and validated at start-up.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, runBenchmark } from '../../bench/campaign.js';
-import { STRATEGIES } from '../../src/design/strategies.js';
+import { STRATEGIES } from '../../src/services/design/strategies.js';
 
 /** `npm run bench:campaign -- --short`: every registered strategy on the data-grounded lab, scarce seeds. */
 describe('npm run bench:campaign --short', () => {
@@ -8,7 +8,7 @@ describe('npm run bench:campaign --short', () => {
     expect(parseBenchArgs(['--', '--help'])).toBe('help');
     expect(parseBenchArgs([])).toMatchObject({ seeds: 5, budget: 48, batch: 8, episodes: null, oracles: ['data'], scenarios: ['scarce', 'literature'], spaces: ['zr9'] });
     expect(parseBenchArgs(['--short'])).toMatchObject({ seeds: 2, budget: 16, batch: 8, episodes: 10, short: true, scenarios: ['scarce'] });
-    expect(parseBenchArgs(['--oracle', 'all', '--space', 'all'])).toMatchObject({ oracles: ['smooth', 'data'], spaces: ['demo', 'zr9'] });
+    expect(parseBenchArgs(['--oracle', 'all', '--space', 'all'])).toMatchObject({ oracles: ['smooth', 'data'], spaces: ['hea', 'demo', 'zr9'] });
     expect(() => parseBenchArgs(['--strategies', 'magic'])).toThrow(/unknown strategy magic/);
     expect(() => parseBenchArgs(['--oracle', 'real'])).toThrow(/unknown oracle real/);
     expect(() => parseBenchArgs(['--trust-region', 'maybe'])).toThrow(/on or off/);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignEvents } from '../../src/campaigns/campaign-events.js';
+import { CampaignEvents } from '../../src/services/campaigns/campaign-events.js';
 import { authHeaders, seedKnownCampaign } from '../support/progress-fixture.js';
 import { api, startTestApp, zrCampaign, type TestApp } from '../support/services.js';
 

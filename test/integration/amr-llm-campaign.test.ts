@@ -7,7 +7,7 @@
  * answers them all, and the loopback server hears nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INITIAL_DESCRIPTORS } from '../../src/design/aimatdesign-strategy.js';
+import { INITIAL_DESCRIPTORS } from '../../src/services/design/aimatdesign-strategy.js';
 import { DEMO_DESIGN_SPACE } from '../../simulators/oracle.js';
 import { VirtualInstrument } from '../../simulators/virtual-instrument.js';
 import { demoCampaign, oracle, seedRows, until } from '../support/closed-loop.js';

@@ -1,10 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
-import { ApiKeysService } from '../../src/auth/api-keys.service.js';
-import { generateApiKey, hashApiKey } from '../../src/auth/secrets.js';
+import { createApp } from '../../src/apps/app.js';
+import { ApiKeysService } from '../../src/services/auth/api-keys.service.js';
+import { generateApiKey, hashApiKey } from '../../src/common/secrets.js';
 import { loadConfig } from '../../src/config/config.js';
-import { startInfrastructure } from '../../src/infrastructure/infrastructure.js';
+import { startInfrastructure } from '../../src/apps/infrastructure.js';
 import { api, createTestDatabase, MOSQUITTO_URL, startTestApp, TEST_ADMIN_API_KEY, uniqueName, zrCampaign, type TestApp } from '../support/services.js';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignResolver } from '../../src/auth/campaign-resolver.js';
-import { CAMPAIGN_LOOKUPS, POLICY, UNGUARDED_PUBLIC_PREFIXES, type CampaignLookup, type Role } from '../../src/auth/policy.js';
-import { listRoutes } from '../../src/auth/routes.js';
+import { CampaignResolver } from '../../src/services/auth/campaign-resolver.js';
+import { CAMPAIGN_LOOKUPS, POLICY, UNGUARDED_PUBLIC_PREFIXES, type CampaignLookup, type Role } from '../../src/common/policy.js';
+import { listRoutes } from '../../src/http/routes.js';
 import { api, keyHeaders, startTestApp, TEST_ADMIN_API_KEY, zrCampaign, type TestApp } from '../support/services.js';
 
 /**

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { InstrumentTopics } from '../../adapters/mqtt/protocol.js';
-import { DispatcherService } from '../../src/lab/dispatcher.service.js';
-import { InstrumentGatewayService } from '../../src/lab/instrument-gateway.service.js';
+import { DispatcherService } from '../../src/services/lab/dispatcher.service.js';
+import { InstrumentGatewayService } from '../../src/services/lab/instrument-gateway.service.js';
 import { VirtualInstrument, type VirtualInstrumentOptions } from '../../simulators/virtual-instrument.js';
 import { demoCampaign, oracle, seedRows, until } from '../support/closed-loop.js';
 import { api, startTestApp, uniqueName, type TestApp } from '../support/services.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { openDatabase } from '../../src/database/data-source.js';
-import { BullMqJobQueue, InProcessJobQueue, type JobQueue } from '../../src/jobs/job-queue.js';
-import { BackgroundJobEntity } from '../../src/jobs/background-job.entity.js';
+import { openDatabase } from '../../src/repositories/data-source.js';
+import { BullMqJobQueue, InProcessJobQueue, type JobQueue } from '../../adapters/queue/job-queue.js';
+import { BackgroundJobEntity } from '../../src/repositories/entities/background-job.entity.js';
 import { createTestDatabase, REDIS_URL, uniqueName } from '../support/services.js';
 
 /** The same handlers run in-process and on BullMQ (real Redis); the job rows tell the API what happened. */

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../../src/database/entities.js';
+import { MIGRATIONS } from '../../src/repositories/entities.js';
 import { ROOT } from '../support/processes.js';
 import { createTestDatabase } from '../support/services.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource, openDatabase } from '../../src/database/data-source.js';
-import { MIGRATIONS } from '../../src/database/entities.js';
+import { createDataSource, openDatabase } from '../../src/repositories/data-source.js';
+import { MIGRATIONS } from '../../src/repositories/entities.js';
 import { createTestDatabase } from '../support/services.js';
 
 describe('migrations on a real PostgreSQL', () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignEvents } from '../../src/campaigns/campaign-events.js';
-import { LiveFeed } from '../../src/progress/live-feed.service.js';
+import { CampaignEvents } from '../../src/services/campaigns/campaign-events.js';
+import { LiveFeed } from '../../src/services/progress/live-feed.service.js';
 import { authHeaders, HOUR, seedKnownCampaign } from '../support/progress-fixture.js';
 import { api, startTestApp, type TestApp } from '../support/services.js';
-import type { DesignOutcome } from '../../src/design/strategy.js';
+import type { DesignOutcome } from '../../src/services/design/strategy.js';
 
 describe('progress API, live feed, exports and plots on real PostgreSQL', () => {
   let t: TestApp;

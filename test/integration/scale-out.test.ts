@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { InstrumentTopics } from '../../adapters/mqtt/protocol.js';
-import { DESIGN_JOB } from '../../src/design/design-loop.service.js';
-import { STRATEGIES } from '../../src/design/strategies.js';
-import { InstrumentGatewayService } from '../../src/lab/instrument-gateway.service.js';
+import { DESIGN_JOB } from '../../src/services/design/design-loop.service.js';
+import { STRATEGIES } from '../../src/services/design/strategies.js';
+import { InstrumentGatewayService } from '../../src/services/lab/instrument-gateway.service.js';
 import { api, createTestDatabase, MOSQUITTO_URL, startTestApp, uniqueName, zrCampaign, type TestApp } from '../support/services.js';
 
 /**

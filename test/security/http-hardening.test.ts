@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LiveFeed } from '../../src/progress/live-feed.service.js';
+import { LiveFeed } from '../../src/services/progress/live-feed.service.js';
 import { seedKnownCampaign } from '../support/progress-fixture.js';
 import { api, keyHeaders, startTestApp, TEST_ADMIN_API_KEY, zrCampaign, type TestApp } from '../support/services.js';
 

@@ -9,7 +9,7 @@
 import pg from 'pg';
 import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { encodeEvent, encodeResult, encodeStatus, InstrumentTopics, utcNow } from '../../adapters/mqtt/protocol.js';
-import { generateApiKey } from '../../src/auth/secrets.js';
+import { generateApiKey } from '../../src/common/secrets.js';
 import { DEMO_DESIGN_SPACE } from '../../simulators/oracle.js';
 import { demoCampaign as closedLoopCampaign, oracle, seedRows } from './closed-loop.js';
 import { VirtualInstrument } from '../../simulators/virtual-instrument.js';

@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm';
-import { CampaignEntity } from '../../src/campaigns/campaign.entity.js';
+import { CampaignEntity } from '../../src/repositories/entities/campaign.entity.js';
 import type { AppConfig } from '../../src/config/config.js';
 import { withStrategyDefaults } from '../../src/core/campaign/strategy.js';
 import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
-import { AimatdesignStrategy } from '../../src/design/aimatdesign-strategy.js';
-import type { DesignOutcome } from '../../src/design/strategy.js';
+import { AimatdesignStrategy } from '../../src/services/design/aimatdesign-strategy.js';
+import type { DesignOutcome } from '../../src/services/design/strategy.js';
 import * as services from './services.js';
 import { api, zrCampaign } from './services.js';
 

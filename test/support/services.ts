@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
-import { startInfrastructure, type Infrastructure } from '../../src/infrastructure/infrastructure.js';
-import { createApp } from '../../src/app.js';
-import { startLab } from '../../src/lab/lab-startup.js';
+import { startInfrastructure } from '../../src/apps/infrastructure.js';
+import type { Infrastructure } from '../../src/services/tokens.js';
+import { createApp } from '../../src/apps/app.js';
+import { startLab } from '../../src/apps/lab-startup.js';
 import type { INestApplication } from '@nestjs/common';
-import { generateApiKey } from '../../src/auth/secrets.js';
+import { generateApiKey } from '../../src/common/secrets.js';
 
 /**
  * The machine's real services (CI starts them; a test fails, never skips, when one is down).

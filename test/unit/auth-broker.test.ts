@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InstrumentTopics, MAX_PAYLOAD_BYTES } from '../../adapters/mqtt/protocol.js';
-import { createBrokerSecurity, generateServiceCredential, instrumentMayPublish, instrumentMaySubscribe, type BrokerRefusal } from '../../src/auth/broker-security.js';
-import { renderAclFile, renderPasswordFile } from '../../src/auth/mosquitto-files.js';
-import { mosquittoHash, verifyMosquittoHash } from '../../src/auth/secrets.js';
+import { createBrokerSecurity, generateServiceCredential, instrumentMayPublish, instrumentMaySubscribe, type BrokerRefusal } from '../../src/services/auth/broker-security.js';
+import { renderAclFile, renderPasswordFile } from '../../src/services/auth/mosquitto-files.js';
+import { mosquittoHash, verifyMosquittoHash } from '../../src/common/secrets.js';
 
 const topics = new InstrumentTopics('lab/v1');
 

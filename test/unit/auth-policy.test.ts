@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { directCampaign, splitSource } from '../../src/auth/campaign-resolver.js';
-import { extractToken } from '../../src/auth/auth.guard.js';
+import { directCampaign, splitSource } from '../../src/services/auth/campaign-resolver.js';
+import { extractToken } from '../../src/http/auth.guard.js';
 import {
   CAMPAIGN_LOOKUPS, campaignDecision, campaignLimitProblem, POLICY, ROLES, roleDecision, routeKey, writeDecision, type CampaignSource,
-} from '../../src/auth/policy.js';
-import { TokenBucketLimiter } from '../../src/auth/rate-limiter.js';
+} from '../../src/common/policy.js';
+import { TokenBucketLimiter } from '../../src/http/rate-limiter.js';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';

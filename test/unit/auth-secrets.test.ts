@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   API_KEY_PATTERN, apiKeyMatches, generateApiKey, hashApiKey, mosquittoHash, parseApiKey, safeEqual, verifyMosquittoHash,
-} from '../../src/auth/secrets.js';
+} from '../../src/common/secrets.js';
 
 describe('API key tokens', () => {
   it('are aimd_<12 id chars>_<43 base64url chars>, 256 random bits, with only a SHA-256 kept', () => {

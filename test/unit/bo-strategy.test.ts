@@ -10,12 +10,12 @@ import { DEFAULT_STRATEGY } from '../../src/core/campaign/strategy.js';
 import { isSuccess } from '../../src/core/campaign/success.js';
 import { randomLegalComposition, toComposition, toFractions } from '../../src/core/rl/design-space.js';
 import { Random } from '../../src/core/util/random.js';
-import type { Objectives } from '../../src/campaigns/campaign.entity.js';
-import { BoStrategy } from '../../src/design/bo-strategy.js';
-import { fitness } from '../../src/design/genetic-strategy.js';
-import { RandomStrategy } from '../../src/design/random-strategy.js';
-import { STRATEGIES } from '../../src/design/strategies.js';
-import type { DesignContext } from '../../src/design/strategy.js';
+import type { Objectives } from '../../src/repositories/entities/campaign.entity.js';
+import { BoStrategy } from '../../src/services/design/bo-strategy.js';
+import { fitness } from '../../src/services/design/genetic-strategy.js';
+import { RandomStrategy } from '../../src/services/design/random-strategy.js';
+import { STRATEGIES } from '../../src/services/design/strategies.js';
+import type { DesignContext } from '../../src/services/design/strategy.js';
 import { designContext } from './design-helpers.js';
 import { expectSeedReproducible } from './seeded-checks.js';
 

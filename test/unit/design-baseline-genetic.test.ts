@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { formatFormula, roundToStep, validateAgainstDesignSpace } from '../../src/core/chemistry/composition.js';
 import type { Composition, MeasuredAlloy } from '../../src/core/chemistry/types.js';
 import { Random } from '../../src/core/util/random.js';
-import type { Objectives } from '../../src/campaigns/campaign.entity.js';
-import { fitness, GeneticStrategy } from '../../src/design/genetic-strategy.js';
-import { STRATEGIES } from '../../src/design/strategies.js';
-import type { DesignContext } from '../../src/design/strategy.js';
+import type { Objectives } from '../../src/repositories/entities/campaign.entity.js';
+import { fitness, GeneticStrategy } from '../../src/services/design/genetic-strategy.js';
+import { STRATEGIES } from '../../src/services/design/strategies.js';
+import type { DesignContext } from '../../src/services/design/strategy.js';
 import { designContext } from './design-helpers.js';
 import { createOracle, DEMO_DESIGN_SPACE, meetsObjectives, sampleDesignSpace, sampleSeedAlloys } from '../../simulators/oracle.js';
 

@@ -1,8 +1,8 @@
 import type { Composition, DesignSpace, MeasuredAlloy } from '../../src/core/chemistry/types.js';
 import { DEFAULT_STRATEGY, type StrategyMethod } from '../../src/core/campaign/strategy.js';
 import type { SurrogatePredictions, Surrogates } from '../../src/core/rl/types.js';
-import type { Objectives } from '../../src/campaigns/campaign.entity.js';
-import type { DesignContext } from '../../src/design/strategy.js';
+import type { Objectives } from '../../src/repositories/entities/campaign.entity.js';
+import type { DesignContext } from '../../src/services/design/strategy.js';
 
 /** A 4-element toy design space (Zr base). */
 export const TOY_SPACE: DesignSpace = {

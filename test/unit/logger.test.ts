@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { enabledLevels, serviceLogger } from '../../src/common/logger.js';
+import { enabledLevels, serviceLogger } from '../../src/config/logger.js';
 
 /** LOG_LEVEL and LOG_FORMAT on the logger the service installs (what it writes to stdout/stderr). */
 describe('service logger', () => {

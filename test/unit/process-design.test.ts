@@ -9,8 +9,8 @@ import { VirtualLab } from '../../src/core/rl/environment.js';
 import { setupTf } from '../../src/core/rl/tf.js';
 import { TrustworthyExperiencePool } from '../../src/core/tep/trustworthy-experience-pool.js';
 import { Random } from '../../src/core/util/random.js';
-import { GeneticStrategy } from '../../src/design/genetic-strategy.js';
-import { RandomStrategy } from '../../src/design/random-strategy.js';
+import { GeneticStrategy } from '../../src/services/design/genetic-strategy.js';
+import { RandomStrategy } from '../../src/services/design/random-strategy.js';
 import { designContext, TOY_SPACE, toySurrogates } from './design-helpers.js';
 
 const PROCESS: ProcessVariable[] = [

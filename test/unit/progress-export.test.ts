@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, csvLine, experimentView, measurementView } from '../../src/progress/export.service.js';
+import { csvCell, csvLine, experimentView, measurementView } from '../../src/services/progress/export.service.js';
 
 const objectives = { requireGlass: true, targets: [{ property: 'yieldStrengthMPa' as const, threshold: 1800, weight: 1 }] };
 

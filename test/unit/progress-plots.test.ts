@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PLOT_KINDS, plotSpec, renderPlot, type PlotData } from '../../src/progress/plots.js';
+import { PLOT_KINDS, plotSpec, renderPlot, type PlotData } from '../../src/services/progress/plots.js';
 
 /** A campaign with nothing measured yet: every chart still renders (empty, with its axes). */
 const empty: PlotData = {

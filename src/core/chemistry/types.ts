@@ -1,5 +1,3 @@
-import type { ProcessValues, ProcessVariable } from '../campaign/process.js';
-
 /** A composition in atomic percent by element symbol; values sum to 100 once normalised. */
 export type Composition = Record<string, number>;
 
@@ -31,3 +29,30 @@ export interface DesignSpace {
   /** Process variables designed with the composition (src/core/campaign/process.ts); none when left out. */
   process?: ProcessVariable[];
 }
+
+/**
+ * Process variables of a design space (issue 16): their validation, defaults and encodings are in
+ * src/core/campaign/process.ts; the types live here, beside DesignSpace.
+ */
+export interface ContinuousProcessVariable {
+  name: string;
+  kind: 'continuous';
+  min: number;
+  max: number;
+  /** Grid step of the values (in the unit); proposals lie on min + k * step. */
+  step: number;
+  unit: string;
+  default?: number;
+}
+
+export interface CategoricalProcessVariable {
+  name: string;
+  kind: 'categorical';
+  values: string[];
+  default?: string;
+}
+
+export type ProcessVariable = ContinuousProcessVariable | CategoricalProcessVariable;
+export type ProcessValue = number | string;
+/** Process values by variable name. */
+export type ProcessValues = Record<string, ProcessValue>;

@@ -1,0 +1,325 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  Allow, ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsObject, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max,
+  MaxLength, Min, MinLength, ValidateNested,
+} from 'class-validator';
+import { STRATEGY_METHODS, type StrategyMethod } from '../../core/campaign/strategy.js';
+import { ALLOY_FAMILIES, type AlloyFamily } from '../../core/knowledge/families.js';
+import { MAX_OBJECTIVES, MEASURED_PROPERTIES, OBJECTIVE_DIRECTIONS, PROPERTY_NAME_PATTERN, type ObjectiveDirection } from '../../core/campaign/objectives.js';
+import { PageQuery } from '../../common/pagination.js';
+import { CAMPAIGN_STATUSES } from '../../repositories/entities/campaign.entity.js';
+import { MAX_CATEGORICAL_VALUES, MAX_PROCESS_VARIABLES, PROCESS_NAME_PATTERN, PROCESS_VARIABLE_KINDS, type ProcessVariableKind } from '../../core/campaign/process.js';
+
+export class ElementBoundDto {
+  @ApiProperty({ example: 'Zr', description: 'element symbol' })
+  @IsString() @Matches(/^[A-Z][a-z]?$/, { message: 'symbol must be an element symbol such as Zr' })
+  symbol: string;
+
+  @ApiProperty({ example: 40, description: 'lower bound, at.%' })
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(100)
+  min: number;
+
+  @ApiProperty({ example: 70, description: 'upper bound, at.%' })
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(100)
+  max: number;
+}
+
+export class ProcessVariableDto {
+  @ApiProperty({ example: 'castingDiameterMm', description: 'variable name: 1-64 letters, digits or _, starting with a letter (units in the name help)' })
+  @IsString() @Matches(PROCESS_NAME_PATTERN, { message: 'name must be 1-64 letters, digits or _, starting with a letter' })
+  name: string;
+
+  @ApiProperty({ enum: PROCESS_VARIABLE_KINDS, example: 'continuous', description: 'continuous (min, max, step, unit) or categorical (values)' })
+  @IsIn(PROCESS_VARIABLE_KINDS)
+  kind: ProcessVariableKind;
+
+  @ApiPropertyOptional({ example: 1, description: 'continuous: lower bound (in unit)' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  min?: number;
+
+  @ApiPropertyOptional({ example: 5, description: 'continuous: upper bound (in unit); max - min a whole number of steps' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  max?: number;
+
+  @ApiPropertyOptional({ example: 0.5, description: 'continuous: grid step (in unit)' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  step?: number;
+
+  @ApiPropertyOptional({ example: 'mm', description: 'continuous: unit, as text' })
+  @IsOptional() @IsString() @MaxLength(32)
+  unit?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['copper-mould', 'suction', 'water-quench'], description: 'categorical: the values, each once' })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_CATEGORICAL_VALUES) @IsString({ each: true }) @MaxLength(64, { each: true })
+  values?: string[];
+
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'number' }, { type: 'string' }],
+    example: 3,
+    description: 'value used for measurements without process values (seed data); left out: the midpoint on the step grid, or the first categorical value',
+  })
+  @IsOptional() @Allow()
+  default?: number | string;
+}
+
+export class DesignSpaceDto {
+  @ApiProperty({ type: [ElementBoundDto], description: 'elements the design may use, with at.% bounds' })
+  @IsArray() @ArrayMinSize(2) @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => ElementBoundDto)
+  elements: ElementBoundDto[];
+
+  @ApiProperty({ example: 0.5, description: 'composition grid step, at.%' })
+  @IsNumber() @Min(0.01) @Max(50)
+  step: number;
+
+  @ApiProperty({ example: 3 }) @IsInt() @Min(1) @Max(20)
+  minElements: number;
+
+  @ApiProperty({ example: 6 }) @IsInt() @Min(1) @Max(20)
+  maxElements: number;
+
+  @ApiPropertyOptional({ example: 'Zr', description: 'element that must have the largest fraction' })
+  @IsOptional() @IsString() @Matches(/^[A-Z][a-z]?$/)
+  baseElement?: string;
+
+  @ApiPropertyOptional({
+    enum: ALLOY_FAMILIES,
+    example: 'zr-bmg',
+    description: 'alloy family: its knowledge rules and LLM prompt (left out: hea when the base element is one of Co, Cr, Fe, Ni, Mn, Cu and three of them are in the space, else zr-bmg)',
+  })
+  @IsOptional() @IsIn(ALLOY_FAMILIES)
+  family?: AlloyFamily;
+
+  @ApiPropertyOptional({
+    type: [ProcessVariableDto],
+    description: `process variables designed with the composition (up to ${MAX_PROCESS_VARIABLES}), e.g. casting diameter, cooling method, annealing temperature and time`,
+  })
+  @IsOptional() @IsArray() @ArrayMaxSize(MAX_PROCESS_VARIABLES) @ValidateNested({ each: true }) @Type(() => ProcessVariableDto)
+  process?: ProcessVariableDto[];
+}
+
+export class ObjectiveTargetDto {
+  @ApiProperty({
+    example: 'yieldStrengthMPa',
+    description:
+      `a measured property: one of ${Object.keys(MEASURED_PROPERTIES).join(', ')} (units in the name), or a free name an instrument reports ` +
+      '(letters, digits, _; read from the measurement\'s extra values)',
+  })
+  @IsString() @Matches(PROPERTY_NAME_PATTERN, { message: 'property must be a property name such as yieldStrengthMPa or dmaxMm (letters, digits, _)' })
+  property: string;
+
+  @ApiPropertyOptional({
+    enum: OBJECTIVE_DIRECTIONS,
+    default: 'atLeast',
+    description: 'maximise / minimise (threshold optional: also needed for success), atLeast / atMost (threshold), within (min and max); left out: atLeast',
+  })
+  @IsOptional() @IsIn(OBJECTIVE_DIRECTIONS)
+  direction?: ObjectiveDirection;
+
+  @ApiPropertyOptional({ example: 1800, description: 'atLeast / atMost: the bound; maximise / minimise: optional bound for success (in the property\'s unit)' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  threshold?: number;
+
+  @ApiPropertyOptional({ example: 80, description: 'within: lower end of the range' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  min?: number;
+
+  @ApiPropertyOptional({ example: 100, description: 'within: upper end of the range' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  max?: number;
+
+  @ApiPropertyOptional({ example: 1, default: 1, description: 'weight in the reward and ranking' }) @IsOptional() @IsNumber() @Min(0) @Max(100)
+  weight?: number;
+}
+
+export class ObjectivesDto {
+  @ApiProperty({ example: true, description: 'an alloy counts as a success only if it forms a glass (false: crystalline allowed, e.g. high-entropy alloys)' })
+  @IsBoolean()
+  requireGlass: boolean;
+
+  @ApiProperty({ type: [ObjectiveTargetDto], description: `up to ${MAX_OBJECTIVES} objectives, each property once` })
+  @IsArray() @ArrayMaxSize(MAX_OBJECTIVES) @ValidateNested({ each: true }) @Type(() => ObjectiveTargetDto)
+  targets: ObjectiveTargetDto[];
+}
+
+export class StrategyDto {
+  @ApiPropertyOptional({ enum: STRATEGY_METHODS, default: 'aimatdesign' }) @IsOptional() @IsIn(STRATEGY_METHODS)
+  method?: StrategyMethod;
+  @ApiPropertyOptional({ default: 100, description: 'agent training episodes in the first design iteration' }) @IsOptional() @IsInt() @Min(1) @Max(100000)
+  episodesPerIteration?: number;
+  @ApiPropertyOptional({ default: 25, description: 'episodes when refreshing the warm-started agent after new results' }) @IsOptional() @IsInt() @Min(1) @Max(100000)
+  refreshEpisodes?: number;
+  @ApiPropertyOptional({ default: 128 }) @IsOptional() @IsInt() @Min(1) @Max(10000)
+  stepsPerEpisode?: number;
+  @ApiPropertyOptional({ default: 0.05, description: 'largest fraction change per action' }) @IsOptional() @IsNumber() @Min(0.001) @Max(0.5)
+  actionStep?: number;
+  @ApiPropertyOptional({ default: 0.05, description: 'largest share of a training batch from the TEP' }) @IsOptional() @IsNumber() @Min(0) @Max(1)
+  tepShare?: number;
+  @ApiPropertyOptional({ enum: ['rules', 'llm', 'none'], default: 'rules' }) @IsOptional() @IsIn(['rules', 'llm', 'none'])
+  knowledgeProvider?: 'rules' | 'llm' | 'none';
+  @ApiPropertyOptional({ default: 0.2 }) @IsOptional() @IsNumber() @Min(0) @Max(10)
+  knowledgeWeight?: number;
+  @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean()
+  amrEnabled?: boolean;
+  @ApiPropertyOptional({ default: 0.2 }) @IsOptional() @IsNumber() @Min(-1) @Max(1)
+  amrCorrelationThreshold?: number;
+  @ApiPropertyOptional({ default: 0.5, description: "AMR's lab trigger: share of the latest results outside their predictions' 95 % intervals above which it fires" })
+  @IsOptional() @IsNumber() @Min(0) @Max(1)
+  amrDisagreementShare?: number;
+  @ApiPropertyOptional({ default: 2, description: 'min L1 distance between proposals, at.%' }) @IsOptional() @IsNumber() @Min(0) @Max(200)
+  minProposalDistance?: number;
+  @ApiPropertyOptional({ default: true, description: 'a composition meeting every objective ends the training episode (false: the agent walks on from it)' })
+  @IsOptional()
+  @IsBoolean()
+  successEndsEpisode?: boolean;
+  @ApiPropertyOptional({ default: false, description: "the agent's moves are kept inside the design space (safety layer; false: the paper's agent, whose illegal moves end episodes)" })
+  @IsOptional()
+  @IsBoolean()
+  safetyLayer?: boolean;
+  @ApiPropertyOptional({ default: 0, description: 'share of training episodes started on element sets that already produced a success (start curriculum; 0 = off)' })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  startCurriculum?: number;
+  @ApiPropertyOptional({ default: true, description: 'trust region: agent starts and proposals concentrate around the best measured alloys (the radius grows on success, shrinks on failure)' })
+  @IsOptional()
+  @IsBoolean()
+  trustRegion?: boolean;
+  @ApiPropertyOptional({ default: 0.25, description: 'share of agent starts and of each batch left for exploration outside the trust region at the start; it then follows what each side yields (0.1 to 0.5)' })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  explorationShare?: number;
+  @ApiPropertyOptional({ default: true, description: "local evidence: a proposal's success probability blends the surrogates' guess with the lab's answers within a few at.% of it" })
+  @IsOptional()
+  @IsBoolean()
+  localEvidence?: boolean;
+}
+
+/** A name must have a visible character (one of spaces only was stored as ""). */
+const NOT_BLANK = /\S/;
+const NOT_BLANK_MESSAGE = 'name must not be blank';
+
+export class CreateCampaignDto {
+  @ApiProperty({ example: 'Zr-BMG ductility 2026Q4' }) @IsString() @MinLength(1) @MaxLength(200) @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
+  name: string;
+
+  @ApiPropertyOptional({ example: 'Find Zr-based BMGs with yield >= 1800 MPa and elongation >= 10 %' })
+  @IsOptional() @IsString() @MaxLength(5000)
+  description?: string;
+
+  // IsDefined/IsObject: ValidateNested alone lets a missing object or an array through (a 500 or a
+  // stored `[]` later; found by the fuzz test)
+  @ApiProperty({ type: DesignSpaceDto }) @IsDefined() @IsObject() @ValidateNested() @Type(() => DesignSpaceDto)
+  designSpace: DesignSpaceDto;
+
+  @ApiProperty({ type: ObjectivesDto }) @IsDefined() @IsObject() @ValidateNested() @Type(() => ObjectivesDto)
+  objectives: ObjectivesDto;
+
+  @ApiProperty({ example: 96, description: 'maximum number of experiments' }) @IsInt() @Min(1) @Max(100000)
+  budget: number;
+
+  @ApiProperty({ example: 8 }) @IsInt() @Min(1) @Max(1000)
+  batchSize: number;
+
+  @ApiPropertyOptional({ example: 42, description: 'random seed (same seed, same proposals); random when omitted' })
+  @IsOptional() @IsInt() @Min(0) @Max(2147483647)
+  seed?: number;
+
+  @ApiPropertyOptional({ type: StrategyDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => StrategyDto)
+  strategy?: StrategyDto;
+
+  @ApiPropertyOptional({ default: false, description: 'proposals wait for a PI approval before dispatch' })
+  @IsOptional() @IsBoolean()
+  approvalRequired?: boolean;
+}
+
+export class UpdateCampaignDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(200) @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
+  name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(5000)
+  description?: string;
+  @ApiPropertyOptional({ type: DesignSpaceDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => DesignSpaceDto)
+  designSpace?: DesignSpaceDto;
+  @ApiPropertyOptional({ type: ObjectivesDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => ObjectivesDto)
+  objectives?: ObjectivesDto;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(100000)
+  budget?: number;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(1000)
+  batchSize?: number;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(2147483647)
+  seed?: number;
+  @ApiPropertyOptional({ type: StrategyDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => StrategyDto)
+  strategy?: StrategyDto;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean()
+  approvalRequired?: boolean;
+}
+
+export class CampaignActionDto {
+  @ApiPropertyOptional({ example: 'budget reached early enough; enough data for the paper' })
+  @IsOptional() @IsString() @MaxLength(1000)
+  reason?: string;
+}
+
+export class CampaignListQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: CAMPAIGN_STATUSES }) @IsOptional() @IsIn(CAMPAIGN_STATUSES as unknown as string[])
+  status?: string;
+  @ApiPropertyOptional({ description: 'case-insensitive substring of the name' }) @IsOptional() @IsString() @MaxLength(200)
+  q?: string;
+}
+
+export class MeasurementListQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ['seed', 'instrument', 'technician'] }) @IsOptional() @IsIn(['seed', 'instrument', 'technician'])
+  source?: string;
+  @ApiPropertyOptional({ description: 'only alloys containing this element' }) @IsOptional() @Matches(/^[A-Z][a-z]?$/)
+  element?: string;
+  @ApiPropertyOptional({ description: 'true: glass formers only; false: non-glass only' }) @IsOptional() @IsIn(['true', 'false'])
+  glass?: string;
+}
+
+// ---- responses (for the OpenAPI document) ----
+
+export class CampaignView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ enum: CAMPAIGN_STATUSES }) status: string;
+  @ApiProperty({ type: DesignSpaceDto }) designSpace: DesignSpaceDto;
+  @ApiProperty({ type: ObjectivesDto }) objectives: ObjectivesDto;
+  @ApiProperty() budget: number;
+  @ApiProperty() batchSize: number;
+  @ApiProperty() seed: number;
+  @ApiProperty({ type: StrategyDto, description: 'settings with defaults filled in' }) strategy: StrategyDto;
+  @ApiProperty() approvalRequired: boolean;
+  @ApiProperty({ type: [String], example: ['start', 'abort'], description: 'lifecycle actions legal now' }) allowedActions: string[];
+  @ApiProperty({ nullable: true, type: String }) completionReason: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) startedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) finishedAt: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty({ description: 'measurement counts', example: { total: 40, seed: 40, glass: 25 } }) counts: Record<string, number>;
+}
+
+export class CampaignPage {
+  @ApiProperty({ type: [CampaignView] }) items: CampaignView[];
+  @ApiProperty() total: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() offset: number;
+}
+
+export class RowProblemView {
+  @ApiProperty({ example: 7 }) row: number;
+  @ApiProperty({ example: 'unknown element "Xx" at position 0' }) reason: string;
+}
+
+export class ImportResultView {
+  @ApiProperty({ enum: ['csv', 'json'] }) format: string;
+  @ApiProperty({ example: 1200 }) kept: number;
+  @ApiProperty({ example: 3 }) rejected: number;
+  @ApiProperty({ example: 0, description: 'rows skipped because this Idempotency-Key already imported them' }) duplicates: number;
+  @ApiProperty({ example: 12, description: 'kept rows outside the campaign design space (flagged, still used for training)' }) outsideDesignSpace: number;
+  @ApiProperty({ type: [RowProblemView] }) problems: RowProblemView[];
+  @ApiProperty({ description: 'true when strict mode refused the whole upload' }) strictRefused: boolean;
+}
