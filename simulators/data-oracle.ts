@@ -29,6 +29,8 @@
  *
  * The service never sees this module; it only sees what instruments report.
  */
+import type { ProcessValues } from '../src/core/campaign/process.js';
+import { processGlassShift } from './process-effect.js';
 import type { Composition, MeasuredAlloy } from '../src/core/chemistry/types.js';
 import { Random } from '../src/core/util/random.js';
 import { compositionKey, mechanics, measuredMechanics, measurementRandom, phaseOf, type Oracle, type OracleMeasurement, type OraclePhase } from './oracle.js';
@@ -222,13 +224,13 @@ export function createDataOracle(seed: number, alloys: readonly MeasuredAlloy[],
     kind: 'data',
     seed,
     bandwidth,
-    trueProperties(composition) {
-      const t = truth(composition);
+    trueProperties(composition, process) {
+      const t = withProcess(truth(composition), process);
       const phase = phaseOf(logit(t.glassProbability));
       return { ...withPhase(phase, mechanics(phase, t.yieldStrengthMPa, t.elongationPct), t, null), properties: reported(phase, t.properties, null), glassProbability: t.glassProbability };
     },
-    measure(composition, replicate = 0) {
-      const t = truth(composition);
+    measure(composition, replicate = 0, process) {
+      const t = withProcess(truth(composition), process);
       const rng = measurementRandom(seed, composition, replicate);
       // A melt vitrifies with probability p; a borderline one that does not is often partly crystalline.
       const u = rng.next();
@@ -264,6 +266,12 @@ function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The truth of a sample made with `process`: its glass probability shifted on the logit scale (process-effect.ts). */
+function withProcess<T extends { glassProbability: number }>(t: T, process: Readonly<ProcessValues> | null | undefined): T {
+  const shift = processGlassShift(process);
+  return shift === 0 ? t : { ...t, glassProbability: 1 / (1 + Math.exp(-(logit(t.glassProbability) + shift))) };
 }
 
 function logit(p: number): number {

@@ -11,6 +11,8 @@
  *
  * The service never sees this module; it only sees what instruments report.
  */
+import type { ProcessValues } from '../src/core/campaign/process.js';
+import { processGlassShift } from './process-effect.js';
 import type { Composition, DesignSpace, MeasuredAlloy } from '../src/core/chemistry/types.js';
 import { Random } from '../src/core/util/random.js';
 import { oracleDescriptors, ORACLE_ELEMENTS, type OracleDescriptors } from './oracle-chemistry.js';
@@ -35,10 +37,13 @@ export interface OracleTruth extends OracleMeasurement {
 
 export interface Oracle {
   readonly seed: number;
-  /** One measurement, with noise; `replicate` distinguishes repeated measurements of one composition. */
-  measure(composition: Composition, replicate?: number): OracleMeasurement;
-  /** The noise-free properties. */
-  trueProperties(composition: Composition): OracleTruth;
+  /**
+   * One measurement, with noise; `replicate` distinguishes repeated measurements of one
+   * composition; `process` (the values used) shifts glass formation (process-effect.ts).
+   */
+  measure(composition: Composition, replicate?: number, process?: Readonly<ProcessValues> | null): OracleMeasurement;
+  /** The noise-free properties (of a sample made with `process`, when given). */
+  trueProperties(composition: Composition, process?: Readonly<ProcessValues> | null): OracleTruth;
 }
 
 /** Elements the oracle knows; a virtual instrument must not stock others. */
@@ -107,19 +112,20 @@ export function createOracle(seed: number): Oracle {
 
   return {
     seed,
-    trueProperties(composition) {
+    trueProperties(composition, process) {
       const t = truth(composition);
-      const phase = phaseOf(t.glassLogit);
+      const glassLogit = t.glassLogit + processGlassShift(process);
+      const phase = phaseOf(glassLogit);
       return {
         ...mechanics(phase, t.yieldStrengthMPa, t.elongationPct),
-        glassProbability: logistic(t.glassLogit),
+        glassProbability: logistic(glassLogit),
       };
     },
-    measure(composition, replicate = 0) {
+    measure(composition, replicate = 0, process) {
       const t = truth(composition);
       const rng = measurementRandom(seed, composition, replicate);
-      // Whether a given melt vitrifies depends on cooling rate, oxygen, ...: noise on the logit.
-      const phase = phaseOf(t.glassLogit + rng.normal(0, 0.6));
+      // Whether a given melt vitrifies depends on cooling rate, oxygen, ...: noise on the logit (and the process's shift).
+      const phase = phaseOf(t.glassLogit + processGlassShift(process) + rng.normal(0, 0.6));
       return measuredMechanics(phase, t.yieldStrengthMPa, t.elongationPct, rng);
     },
   };

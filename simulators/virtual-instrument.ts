@@ -93,6 +93,36 @@ export interface VirtualInstrumentOptions {
   /** MQTT 5 session expiry; default one hour. */
   sessionExpirySeconds?: number;
   log?: (entry: InstrumentLogEntry) => void;
+  /**
+   * The process values it can make (protocol 1.2). Left out: any value a dispatch names. Given:
+   * per variable, the categorical values or the numeric range it can make; a dispatch naming
+   * another variable, value or a number outside the range is rejected with the reason.
+   */
+  processSupport?: ProcessSupport;
+  /**
+   * The protocol minor version it speaks. '1.0': a station built to the 1.0 page, whose strict
+   * decoder refuses a dispatch with a `process` field (unknown field, rejected with that reason)
+   * and whose results report no process. Default '1.2': it makes and reports the process.
+   */
+  protocol?: '1.0' | '1.2';
+}
+
+/** What a virtual instrument can make, per process variable. */
+export type ProcessSupport = Record<string, { values?: readonly string[]; min?: number; max?: number }>;
+
+/** Why an instrument with `support` cannot make a dispatch's process values (null when it can). */
+export function processRejection(process: Readonly<Record<string, number | string>> | undefined, support: ProcessSupport | undefined): string | null {
+  if (!process || !support) return null;
+  for (const [name, value] of Object.entries(process)) {
+    const s = support[name];
+    if (!s) return `process variable ${name} is not supported (supported: ${Object.keys(support).join(', ') || 'none'})`;
+    if (typeof value === 'string') {
+      if (!s.values?.includes(value)) return `cannot honour ${name}=${value} (supported: ${s.values?.join(', ') ?? 'no categorical values'})`;
+    } else if ((s.min !== undefined && value < s.min) || (s.max !== undefined && value > s.max) || s.values) {
+      return `cannot honour ${name}=${value} (supported: ${s.values ? s.values.join(', ') : `${s.min ?? '-inf'}..${s.max ?? 'inf'}`})`;
+    }
+  }
+  return null;
 }
 
 const DEFAULT_STAGE_HOURS: Record<Stage, number> = { synthesis: 4, mechanical_test: 2 };
@@ -220,6 +250,13 @@ export class VirtualInstrument {
       return;
     }
     const message = decoded.message;
+    if (message.type === 'job.dispatch' && message.process !== undefined && this.options.protocol === '1.0') {
+      // What the 1.0 page's strict schema says of a field it does not know.
+      const reason = 'job.dispatch: unknown field "process"';
+      this.log('invalid_message', message.jobId, reason);
+      void this.publishEvent({ type: 'job.rejected', jobId: message.jobId, reason, at: utcNow() }, this.epoch);
+      return;
+    }
     if (message.type === 'job.cancel') {
       const job = this.running.get(message.jobId);
       if (job) {
@@ -242,6 +279,8 @@ export class VirtualInstrument {
     if (missingStage) return `stage ${missingStage} not offered`;
     const missing = Object.keys(job.composition).filter((el) => job.composition[el] > 0 && !this.capabilities.elements.includes(el));
     if (missing.length > 0) return `element${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not stocked`;
+    const process = processRejection(job.process, this.options.processSupport);
+    if (process) return process;
     if (Date.parse(job.deadline) <= Date.now()) return `deadline ${job.deadline} has passed`;
     if (this.running.size >= this.capabilities.maxConcurrentJobs) {
       return `no free capacity (${this.running.size}/${this.capabilities.maxConcurrentJobs} jobs running)`;
@@ -307,7 +346,7 @@ export class VirtualInstrument {
 
     const asMade = compositionAsMade(dispatch.composition, rng);
     const replicate = this.measurementCount++;
-    const measured = this.options.oracle.measure(asMade, replicate);
+    const measured = this.options.oracle.measure(asMade, replicate, dispatch.process);
     const result: ResultMessage = {
       jobId,
       // The run id keeps ids unique across restarts of the simulator (they are unique per instrument).
@@ -317,6 +356,8 @@ export class VirtualInstrument {
       yieldStrengthMPa: measured.yieldStrengthMPa,
       elongationPct: measured.elongationPct,
       ...(measured.properties && Object.keys(measured.properties).length ? { properties: measured.properties } : {}),
+      // protocol 1.2: the process used (it honours the dispatch's, or rejected the job above)
+      ...(dispatch.process && this.options.protocol !== '1.0' ? { process: dispatch.process } : {}),
       measuredAt: utcNow(),
       raw: {
         simulator: 'aimd-virtual-lab',

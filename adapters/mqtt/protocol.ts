@@ -1,5 +1,10 @@
 /**
- * Instrument protocol over MQTT, version 1 (see shared/protocol/instrument-mqtt-v1.md).
+ * Instrument protocol over MQTT, version 1 (see shared/protocol/instrument-mqtt-v1.md), with the
+ * backward-compatible minor versions the README documents: 1.1 adds a result's further
+ * `properties`, 1.2 adds `process` to `job.dispatch` (the process to use) and to results (the
+ * process used). Both are optional and left out when empty, so a 1.0 instrument keeps working for
+ * campaigns without process variables; one that cannot honour a dispatch's process answers
+ * `job.rejected` with a reason and the job goes to another instrument.
  *
  * The only place in the project that knows topic names and payload shapes. Decoders never throw:
  * third-party instruments send whatever they send, and the service must keep a bad message with a
@@ -258,6 +263,21 @@ const propertyValues = z
   .refine((r) => Object.keys(r).length <= 32, 'at most 32 properties')
   .refine((r) => !('yieldStrengthMPa' in r || 'elongationPct' in r), 'yieldStrengthMPa and elongationPct have their own fields');
 
+/**
+ * Process values (protocol 1.2, optional: left out for campaigns without process variables, and
+ * by 1.0/1.1 instruments): `{name: number | string}`, names as property names, strings 1-64
+ * printable characters, at most 16 entries. In `job.dispatch`: the process to use; in a result:
+ * the process actually used.
+ */
+const processValues = z
+  .record(
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'process variable names are 1-64 letters, digits or _, starting with a letter'),
+    z.union([z.number().refine(Number.isFinite, 'must be finite'), z.string().regex(/^[\x21-\x7e]([\x20-\x7e]{0,62}[\x21-\x7e])?$/, 'must be 1-64 printable characters')], {
+      error: (issue) => `expected a number or a string, got ${show(issue.input)}`,
+    }),
+  )
+  .refine((r) => Object.keys(r).length <= 16, 'at most 16 process values');
+
 const jsonObject = z.custom<Record<string, unknown>>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
   { error: 'must be a JSON object' },
@@ -302,6 +322,7 @@ export const jobDispatchSchema = z
     campaignId: identifier,
     composition,
     stages: stageList,
+    process: processValues.optional(),
     issuedAt: utcTimestamp,
     deadline: utcTimestamp,
   })
@@ -356,6 +377,7 @@ export const resultSchema = z
     yieldStrengthMPa: measured('yieldStrengthMPa', 'MPa'),
     elongationPct: measured('elongationPct', '%'),
     properties: propertyValues.optional(),
+    process: processValues.optional(),
     measuredAt: utcTimestamp,
     // Vendor data, stored verbatim. Optional: the page's example has it, but nothing requires it.
     raw: jsonObject.optional(),

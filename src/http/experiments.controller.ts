@@ -54,6 +54,10 @@ class AddExperimentDto {
   @ApiProperty({ example: { Zr: 62.5, Cu: 22.5, Al: 10, Ni: 5 }, description: 'at.%; normalised to 100 and rounded to the campaign step' })
   @IsObject()
   composition: Record<string, number>;
+
+  @ApiPropertyOptional({ example: { castingDiameterMm: 2, coolingMethod: 'suction' }, description: "values of the campaign's process variables (left out: their defaults)" })
+  @IsOptional() @IsObject()
+  process?: Record<string, number | string>;
 }
 
 class BatchApproveDto {
@@ -98,7 +102,7 @@ export class ExperimentsController {
   @ApiBadRequestResponse({ description: 'composition invalid or outside the design space' })
   @ApiConflictResponse({ description: 'budget allocated, or the campaign is completed or aborted' })
   async add(@Param('id', ID) id: string, @Body() body: AddExperimentDto, @Actor() actor: string) {
-    const e = await this.experiments.addOwn(id, body.composition, actor);
+    const e = await this.experiments.addOwn(id, body.composition, actor, body.process);
     this.dispatcher.request();
     return e;
   }

@@ -4,7 +4,7 @@ import { Repository, type Tx } from './database.js';
 type Row = Record<string, any>;
 
 const MEASUREMENT_COLUMNS = [
-  'id', 'campaign_id', 'experiment_id', 'source', 'instrument_id', 'job_id', 'external_id', 'idempotency_key', 'name', 'composition', 'formula',
+  'id', 'campaign_id', 'experiment_id', 'source', 'instrument_id', 'job_id', 'external_id', 'idempotency_key', 'name', 'composition', 'process', 'formula',
   'elements', 'phase', 'is_glass', 'yield_strength_mpa', 'elongation_pct', 'extra', 'composition_deviation', 'flags', 'measured_at', 'entered_by',
   'revision', 'supersedes_id', 'is_current', 'created_at',
 ].map((c) => `m.${c}`).join(', ');
@@ -57,7 +57,7 @@ export class CampaignArchiveRepository extends Repository {
     return this.dataSource.query(
       `SELECT e.*, m.id AS m_id, m.source AS m_source, m.instrument_id AS m_instrument_id, m.job_id AS m_job_id, m.entered_by AS m_entered_by,
               m.revision AS m_revision, m.phase AS m_phase, m.is_glass AS m_is_glass, m.yield_strength_mpa AS m_yield_strength_mpa,
-              m.elongation_pct AS m_elongation_pct, m.extra AS m_extra, m.measured_at AS m_measured_at, m.created_at AS m_created_at
+              m.elongation_pct AS m_elongation_pct, m.extra AS m_extra, m.process AS m_process, m.measured_at AS m_measured_at, m.created_at AS m_created_at
          FROM experiment e
          LEFT JOIN LATERAL (SELECT * FROM measurement x WHERE x.experiment_id = e.id AND x.is_current ORDER BY x.created_at DESC, x.id LIMIT 1) m ON true
         WHERE e.campaign_id = $1 ORDER BY e.sequence`,

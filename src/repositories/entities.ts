@@ -14,6 +14,7 @@ import { ApiKeys1764100000000 } from '../../migrations/1764100000000-api-keys.js
 import { MeasurementPageIndex1764200000000 } from '../../migrations/1764200000000-measurement-page-index.js';
 import { IdempotencyRequests1764300000000 } from '../../migrations/1764300000000-idempotency-requests.js';
 import { ObjectiveDirections1764400000000 } from '../../migrations/1764400000000-objective-directions.js';
+import { ProcessValues1764500000000 } from '../../migrations/1764500000000-process-values.js';
 
 export const ENTITIES = [
   CampaignEntity, ExperimentEntity, InstrumentJobEntity, MeasurementEntity, RejectedMessageEntity,
@@ -23,4 +24,4 @@ export const ENTITIES = [
 ];
 
 /** Migrations in order; the schema changes only through these (never synchronize). */
-export const MIGRATIONS = [InitialSchema1764000000000, ApiKeys1764100000000, MeasurementPageIndex1764200000000, IdempotencyRequests1764300000000, ObjectiveDirections1764400000000];
+export const MIGRATIONS = [InitialSchema1764000000000, ApiKeys1764100000000, MeasurementPageIndex1764200000000, IdempotencyRequests1764300000000, ObjectiveDirections1764400000000, ProcessValues1764500000000];

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import type { Page } from '../common/pagination.js';
 import type { Composition } from '../core/chemistry/types.js';
+import type { ProcessValues } from '../core/campaign/process.js';
 import { ExperimentEntity, InstrumentJobEntity } from './entities/experiment.entity.js';
 import { Repository, type Tx } from './database.js';
 
@@ -26,8 +27,11 @@ export class ExperimentRepository extends Repository {
   }
 
   /** The rows a result batch needs, locked in id order. */
-  lockForResults(tx: Tx, ids: string[]): Promise<{ id: string; campaign_id: string; status: ExperimentEntity['status']; composition: Composition; current_job_id: string | null; sequence: number }[]> {
-    return tx.query(`SELECT id, campaign_id, status, composition, current_job_id, sequence FROM experiment WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+  lockForResults(
+    tx: Tx,
+    ids: string[],
+  ): Promise<{ id: string; campaign_id: string; status: ExperimentEntity['status']; composition: Composition; process: ProcessValues | null; current_job_id: string | null; sequence: number }[]> {
+    return tx.query(`SELECT id, campaign_id, status, composition, process, current_job_id, sequence FROM experiment WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
   }
 
   async update(id: string, values: Partial<ExperimentEntity>, tx?: Tx): Promise<void> {
@@ -153,13 +157,16 @@ export class ExperimentRepository extends Repository {
     return new Map(rows.map((r) => [r.instrument_id, Number(r.n)]));
   }
 
-  /** Instruments that rejected, failed or timed out a job of this experiment. */
-  async instrumentsThatGaveUp(tx: Tx, experimentId: string): Promise<Set<string>> {
-    const rows: { instrument_id: string }[] = await tx.query(
-      `SELECT DISTINCT instrument_id FROM instrument_job WHERE experiment_id = $1 AND status IN ('rejected','failed','timed_out')`,
+  /** Instruments that rejected a job of this experiment, and those that failed it or let it time out. */
+  async instrumentsThatGaveUp(tx: Tx, experimentId: string): Promise<{ rejected: Set<string>; failed: Set<string> }> {
+    const rows: { instrument_id: string; status: string }[] = await tx.query(
+      `SELECT DISTINCT instrument_id, status FROM instrument_job WHERE experiment_id = $1 AND status IN ('rejected','failed','timed_out')`,
       [experimentId],
     );
-    return new Set(rows.map((r) => r.instrument_id));
+    return {
+      rejected: new Set(rows.filter((r) => r.status === 'rejected').map((r) => r.instrument_id)),
+      failed: new Set(rows.filter((r) => r.status !== 'rejected').map((r) => r.instrument_id)),
+    };
   }
 
   /** Add `ms` to every open job's deadline and to its experiment's; returns the experiments moved. */

@@ -149,7 +149,7 @@ describe('progress API, live feed, exports and plots on real PostgreSQL', () => 
     expect(csvRes.headers.get('content-type')).toContain('text/csv');
     const lines = (await csvRes.text()).trim().split('\n');
     expect(lines[0]).toBe(
-      'id,experimentId,experimentSequence,source,instrumentId,jobId,externalId,name,formula,composition,phase,isGlass,yieldStrengthMPa,' +
+      'id,experimentId,experimentSequence,source,instrumentId,jobId,externalId,name,formula,composition,process,phase,isGlass,yieldStrengthMPa,' +
         'elongationPct,meetsObjectives,extra,compositionDeviation,flags,measuredAt,enteredBy,revision,supersedesId,isCurrent,createdAt',
     );
     expect(lines).toHaveLength(1 + 3 + 7); // current revisions: 3 seeds + 7 results
@@ -174,7 +174,8 @@ describe('progress API, live feed, exports and plots on real PostgreSQL', () => 
     expect(experiments.body[1].measurement).toMatchObject({ source: 'technician', enteredBy: 'tech.bob', revision: 2, yieldStrengthMPa: 1800 });
     const experimentsCsv = await (await fetch(`${t.baseUrl}/api/v1/campaigns/${id}/export/experiments.csv`, { headers: authHeaders() })).text();
     expect(experimentsCsv.trim().split('\n')).toHaveLength(11);
-    expect(experimentsCsv).toContain('Zr59Cu30Al11,"{""Al"":11,""Cu"":30,""Zr"":59}",0.9,1850,11');
+    // the process column (empty: a campaign without process variables) follows the composition
+    expect(experimentsCsv).toContain('Zr59Cu30Al11,"{""Al"":11,""Cu"":30,""Zr"":59}",,0.9,1850,11');
     expect((await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/export/secrets.txt`)).status).toBe(400);
   });
 

@@ -302,3 +302,24 @@ describe('encoding', () => {
     expect(() => encodeStatus({ state: 'online', at: new Date().toISOString() } as never)).toThrow(/capabilities/);
   });
 });
+
+describe('protocol 1.2: process values', () => {
+  const PROCESS = { castingDiameterMm: 2.5, coolingMethod: 'suction' };
+
+  it('a dispatch and a result may carry process values; the 1.0 forms without them stay valid', () => {
+    expect(decodeJobMessage(json({ ...DISPATCH, process: PROCESS }))).toEqual({ ok: true, message: { ...DISPATCH, process: PROCESS } });
+    expect(decodeResult(json({ ...RESULT, process: PROCESS }))).toEqual({ ok: true, message: { ...RESULT, process: PROCESS } });
+    expect(decodeJobMessage(json(DISPATCH)).ok).toBe(true);
+    expect(decodeResult(json(RESULT)).ok).toBe(true);
+    expect(JSON.parse(encodeJobDispatch({ ...without(DISPATCH, 'type'), process: PROCESS } as never))).toEqual({ ...DISPATCH, process: PROCESS });
+  });
+
+  it('rejects malformed process values with the field and the constraint', () => {
+    expect(reasonOf(decodeJobMessage(json({ ...DISPATCH, process: { coolingMethod: ['a'] } })))).toMatch(/process\.coolingMethod: expected a number or a string/);
+    expect(reasonOf(decodeResult(json({ ...RESULT, process: { '1bad': 2 } })))).toMatch(/process variable names are 1-64 letters/);
+    expect(reasonOf(decodeResult(json({ ...RESULT, process: { coolingMethod: '' } })))).toMatch(/1-64 printable characters/);
+    expect(reasonOf(decodeResult(json({ ...RESULT, process: [1] })))).toMatch(/process/);
+    const many = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`p${i}`, i]));
+    expect(reasonOf(decodeJobMessage(json({ ...DISPATCH, process: many })))).toMatch(/at most 16 process values/);
+  });
+});

@@ -1,10 +1,12 @@
 import type { DesignSpace } from '../chemistry/types.js';
+import { checkProcessVariables } from './process.js';
 
 const EPS = 1e-9;
 
 /**
  * Consistency of a design space as a whole (each field's own range is checked by the API layer):
- * bounds must admit at least one composition summing to 100 on the step grid.
+ * bounds must admit at least one composition summing to 100 on the step grid, and the process
+ * variables must be consistent (src/core/campaign/process.ts).
  * `knownElements` is the element table the featurizer has data for.
  */
 export function checkDesignSpace(space: DesignSpace, knownElements: ReadonlySet<string>): string[] {
@@ -37,6 +39,7 @@ export function checkDesignSpace(space: DesignSpace, knownElements: ReadonlySet<
     if (!seen.has(space.baseElement)) problems.push(`base element ${space.baseElement} is not in the element list`);
     else if ((space.bounds[space.baseElement]?.min ?? 0) <= 0) problems.push(`base element ${space.baseElement} needs a lower bound > 0`);
   }
+  problems.push(...checkProcessVariables(space.process));
   return problems;
 }
 

@@ -10,6 +10,8 @@ export interface MeasuredAlloy {
   elongationPct: number | null;
   /** Other measured properties by name (Dmax mm, Tg/Tx/Tl K, modulus GPa, free names), when known. */
   extra?: Readonly<Record<string, unknown>> | null;
+  /** The process it was made with (src/core/campaign/process.ts), when known; missing values read as the defaults. */
+  process?: Readonly<ProcessValues> | null;
 }
 
 /** A campaign's design space, the part the core needs. Bounds are in at.%. */
@@ -24,4 +26,33 @@ export interface DesignSpace {
   baseElement?: string;
   /** The alloy family (src/core/knowledge/families.ts), when stated; else chosen from the elements. */
   family?: 'zr-bmg' | 'hea';
+  /** Process variables designed with the composition (src/core/campaign/process.ts); none when left out. */
+  process?: ProcessVariable[];
 }
+
+/**
+ * Process variables of a design space (issue 16): their validation, defaults and encodings are in
+ * src/core/campaign/process.ts; the types live here, beside DesignSpace.
+ */
+export interface ContinuousProcessVariable {
+  name: string;
+  kind: 'continuous';
+  min: number;
+  max: number;
+  /** Grid step of the values (in the unit); proposals lie on min + k * step. */
+  step: number;
+  unit: string;
+  default?: number;
+}
+
+export interface CategoricalProcessVariable {
+  name: string;
+  kind: 'categorical';
+  values: string[];
+  default?: string;
+}
+
+export type ProcessVariable = ContinuousProcessVariable | CategoricalProcessVariable;
+export type ProcessValue = number | string;
+/** Process values by variable name. */
+export type ProcessValues = Record<string, ProcessValue>;

@@ -8,7 +8,7 @@ import type { Composition, DesignSpace, MeasuredAlloy } from '../chemistry/types
 import { makeKnowledgeScorer } from '../knowledge/scorer.js';
 import type { KnowledgeProvider } from '../knowledge/types.js';
 import { AutomaticModelRefinement, type RefinementEvent, type RetrainResult } from '../refinement/amr.js';
-import { toFractions, usesOnlyElements } from '../rl/design-space.js';
+import { stateDim, toFractions, toState, usesOnlyElements } from '../rl/design-space.js';
 import { VirtualLab } from '../rl/environment.js';
 import { Td3Agent, type Td3Checkpoint } from '../rl/td3.js';
 import { setupTf } from '../rl/tf.js';
@@ -76,7 +76,8 @@ export async function runDesignIteration(input: DesignIterationInput): Promise<D
   tep.addAll(input.measured);
   input.log?.(`TEP: ${tep.size} transitions from ${input.measured.length} measured alloys`);
 
-  const measuredStarts = input.measured.filter((a) => usesOnlyElements(a.composition, space.elements)).map((a) => toFractions(a.composition, space.elements));
+  // Measured alloys start episodes with the process they were made with (defaults when unknown).
+  const measuredStarts = input.measured.filter((a) => usesOnlyElements(a.composition, space.elements)).map((a) => toState(toFractions(a.composition, space.elements), space, a.process));
   const region = input.trustRegion && input.trustRegion.anchors.length ? input.trustRegion : null;
   const regionRng = rng.fork();
   const env = new VirtualLab({
@@ -89,7 +90,7 @@ export async function runDesignIteration(input: DesignIterationInput): Promise<D
     config: cfg.env,
     knowledge: knowledge ? makeKnowledgeScorer(knowledge, space.elements, { gridStep: space.step }) : undefined,
   });
-  const agent = input.checkpoint ? Td3Agent.fromJSON(input.checkpoint, rng.fork()) : new Td3Agent(space.elements.length, rng.fork(), cfg.td3);
+  const agent = input.checkpoint ? Td3Agent.fromJSON(input.checkpoint, rng.fork()) : new Td3Agent(stateDim(space), rng.fork(), cfg.td3);
   const amr =
     cfg.amr.enabled && input.refinement && knowledge
       ? new AutomaticModelRefinement({

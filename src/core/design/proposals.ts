@@ -8,10 +8,15 @@
  * With a trust region (src/core/design/trust-region.ts) the rollouts start near the best measured
  * alloys, compositions sampled in the region join the candidates, and the batch takes all but
  * the exploration share from inside the region (filling from the other side when one runs short).
+ *
+ * With process variables the states carry them (design-space.ts stateDim): a proposal is a
+ * composition with process values; measured and pending compositions are not proposed again
+ * under any process.
  */
 import type { Composition, DesignSpace } from '../chemistry/types.js';
 import type { KnowledgeProvider } from '../knowledge/types.js';
-import { gridKey, isLegal, roundToGrid, toComposition, toFractions, usesOnlyElements } from '../rl/design-space.js';
+import type { ProcessValues } from '../campaign/process.js';
+import { compositionPart, gridKey, isLegal, processOfState, roundStateToGrid, roundToGrid, toComposition, toFractions, usesOnlyElements, withRandomProcess } from '../rl/design-space.js';
 import { VirtualLab, type EnvConfig } from '../rl/environment.js';
 import type { Td3Agent } from '../rl/td3.js';
 import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
@@ -50,6 +55,8 @@ export const DEFAULT_PROPOSAL_CONFIG: ProposalConfig = {
 export interface Proposal {
   /** at.%, on the campaign's grid. */
   composition: Composition;
+  /** The process values to make it with (campaigns with process variables). */
+  process?: ProcessValues;
   pGlass: number;
   yieldStrengthMPa: { mean: number; std: number };
   elongationPct: { mean: number; std: number };
@@ -99,7 +106,6 @@ export async function proposeBatch(opts: {
 }): Promise<Proposal[]> {
   const cfg = { ...DEFAULT_PROPOSAL_CONFIG, ...opts.config };
   const { space, objectives, surrogates, rng } = opts;
-  const K = space.elements.length;
   const exclude = new Set<string>();
   for (const c of [...opts.measured, ...(opts.pending ?? []), ...(opts.proposed ?? [])]) {
     if (usesOnlyElements(c, space.elements)) exclude.add(gridKey(roundToGrid(toFractions(c, space.elements), space.step), space.step));
@@ -118,6 +124,8 @@ export async function proposeBatch(opts: {
     config: { ...opts.env, numEnvs: cfg.rollouts, reward: { ...opts.env?.reward, noveltyBonus: 0 } as EnvConfig['reward'] },
   });
   lab.reset();
+  const K = lab.dim;
+  const compositionKey = (g: Float64Array) => gridKey(compositionPart(g, space), space.step);
   // Roll out and collect classified states (rounded to the grid, deduplicated).
   const candidates = new Map<string, Float64Array>();
   for (let t = 0; t < cfg.rolloutSteps; t++) {
@@ -126,9 +134,9 @@ export async function proposeBatch(opts: {
     const res = await lab.step(u);
     res.outcomes.forEach((o, i) => {
       if (!o.classified) return;
-      const g = roundToGrid(res.nextStates[i], space.step);
+      const g = roundStateToGrid(res.nextStates[i], space);
       const key = gridKey(g, space.step);
-      if (!exclude.has(key) && !candidates.has(key) && isLegal(g, space)) candidates.set(key, g);
+      if (!exclude.has(compositionKey(g)) && !candidates.has(key) && isLegal(g, space)) candidates.set(key, g);
     });
   }
   if (region) {
@@ -136,7 +144,7 @@ export async function proposeBatch(opts: {
     const sampled: Float64Array[] = [];
     for (let i = 0; i < cfg.rollouts * 4; i++) {
       const g = sampleInRegion(region.anchors, region.radius, space, regionRng);
-      if (g && !exclude.has(gridKey(g, space.step))) sampled.push(g);
+      if (g && !exclude.has(gridKey(g, space.step))) sampled.push(withRandomProcess(g, space, regionRng));
     }
     if (sampled.length) {
       const p = surrogates.predictFractions(sampled);
@@ -154,7 +162,7 @@ export async function proposeBatch(opts: {
     const factors = successFactors(p, objectives);
     const success = (opts.evidence ? opts.evidence.blend(x, factors) : factors).reduce((a, b) => a * b, 1);
     const unc = objectives.reduce((s, o) => s + singlePropertyStd(p, o.property) / targetScale(o), 0) / Math.max(1, objectives.length);
-    const inside = region ? distanceToAnchors(x, region.anchors) <= region.radius : true;
+    const inside = region ? distanceToAnchors(compositionPart(x, space), region.anchors) <= region.radius : true;
     return { x, p, success, inside, rank: success + cfg.uncertaintyWeight * unc };
   });
   scored.sort((a, b) => b.rank - a.rank);
@@ -187,6 +195,7 @@ export async function proposeBatch(opts: {
   picked.sort((a, b) => b.s.rank - a.s.rank);
   return picked.map(({ s, i }) => ({
     composition: toComposition(s.x, space.elements, 4),
+    ...(space.process?.length ? { process: processOfState(s.x, space) } : {}),
     pGlass: s.p.pGlass,
     yieldStrengthMPa: { mean: s.p.yieldMean, std: s.p.yieldStd },
     elongationPct: { mean: s.p.elongationMean, std: s.p.elongationStd },

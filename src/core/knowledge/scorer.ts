@@ -14,8 +14,10 @@ export function makeKnowledgeScorer(
   elements: readonly string[],
   opts: { gridStep: number; maxNewPerCall?: number; fallback?: RulesKnowledgeProvider },
 ): KnowledgeScorer {
+  // Knowledge is about the composition: a state's process entries (when any) are left out.
+  const composition = (x: Float64Array) => (x.length > elements.length ? x.subarray(0, elements.length) : x);
   if (provider instanceof RulesKnowledgeProvider) {
-    return (states) => Float64Array.from(states, (x) => provider.scoreValue(x, elements));
+    return (states) => Float64Array.from(states, (x) => provider.scoreValue(composition(x), elements));
   }
   const fallback = opts.fallback ?? new RulesKnowledgeProvider();
   const memo = new Map<string, number>();
@@ -24,7 +26,7 @@ export function makeKnowledgeScorer(
     const out = new Float64Array(states.length);
     const ask: { key: string; i: number }[] = [];
     states.forEach((x, i) => {
-      const key = gridKey(x, opts.gridStep);
+      const key = gridKey(composition(x), opts.gridStep);
       const hit = memo.get(key);
       if (hit !== undefined) out[i] = hit;
       else {

@@ -3,7 +3,56 @@
  * campaign's elements (in `space.elements` order) summing to 1. Bounds in the DesignSpace are at.%.
  */
 import type { Composition, DesignSpace } from '../chemistry/types.js';
+import { decodeProcess, encodeProcess, randomProcess, withProcessDefaults, type ProcessValues } from '../campaign/process.js';
 import type { Random } from '../util/random.js';
+
+// ---- Agent states with process variables (issue 16) -------------------------------------------
+// A state is the composition's fractions over the space's elements, then, when the space has
+// process variables, one number in [0, 1] per variable (process.ts encodeProcess). Without process
+// variables a state is the fractions alone, as before. The composition functions below read the
+// first K = elements.length entries only.
+
+/** Length of an agent state (and action): K fractions, then one entry per process variable. */
+export function stateDim(space: DesignSpace): number {
+  return space.elements.length + (space.process?.length ?? 0);
+}
+
+/** The composition part of a state (a view, no copy). */
+export function compositionPart(x: Float64Array, space: DesignSpace): Float64Array {
+  return x.length > space.elements.length ? x.subarray(0, space.elements.length) : x;
+}
+
+/** The process values a state encodes (decoded onto their grids); {} without process variables. */
+export function processOfState(x: ArrayLike<number>, space: DesignSpace): ProcessValues {
+  const vars = space.process ?? [];
+  if (vars.length === 0) return {};
+  return decodeProcess(Array.from({ length: vars.length }, (_, j) => x[space.elements.length + j]), vars);
+}
+
+/** The state of fractions x (length K) made with `process` (defaults for missing values); x itself without process variables. */
+export function toState(x: Float64Array, space: DesignSpace, process?: Readonly<Record<string, unknown>> | null): Float64Array {
+  const vars = space.process ?? [];
+  if (vars.length === 0 || x.length !== space.elements.length) return x;
+  const out = new Float64Array(x.length + vars.length);
+  out.set(x);
+  out.set(encodeProcess(withProcessDefaults(process, vars), vars), x.length);
+  return out;
+}
+
+/** The state of fractions x with uniformly random process values (draws nothing without process variables). */
+export function withRandomProcess(x: Float64Array, space: DesignSpace, rng: Random): Float64Array {
+  const vars = space.process ?? [];
+  if (vars.length === 0 || x.length !== space.elements.length) return x;
+  return toState(x, space, randomProcess(vars, rng));
+}
+
+/** A state on the grids: the composition rounded to the space's step, each process value to its step or nearest category. */
+export function roundStateToGrid(x: Float64Array, space: DesignSpace): Float64Array {
+  const vars = space.process ?? [];
+  const g = roundToGrid(compositionPart(x, space), space.step);
+  if (vars.length === 0 || x.length === space.elements.length) return g;
+  return toState(g, space, processOfState(x, space));
+}
 
 /** Below this a fraction counts as absent. */
 export const PRESENCE_EPS = 1e-9;

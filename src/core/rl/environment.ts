@@ -8,10 +8,16 @@
  *             centred to zero sum and scaled down so every |a_i| <= actionStep
  * s'        = s + a; illegal (outside bounds / design space / sum != 1) -> penalty, episode ends
  * reward    = see reward.ts (+ knowledge term weighted by the training-stage schedule)
+ *
+ * With process variables (issue 16) the state has one more entry per variable, its value scaled
+ * to [0, 1] (design-space.ts stateDim, process.ts encodeProcess), and so has the action: the
+ * actor's output for it, times actionStep, moves the value, clamped to [0, 1] (decoded onto the
+ * variable's grid when a proposal is made). Starts from measured alloys carry their process
+ * (defaults when unknown); other starts draw the process at random.
  */
 import type { DesignSpace } from '../chemistry/types.js';
 import type { Random } from '../util/random.js';
-import { PRESENCE_EPS, elementSetKey, gridKey, isLegal, projectToLegal, randomLegalComposition } from './design-space.js';
+import { PRESENCE_EPS, compositionPart, elementSetKey, gridKey, isLegal, projectToLegal, randomLegalComposition, stateDim, toState, withRandomProcess } from './design-space.js';
 import { computeReward, DEFAULT_REWARD_CONFIG, learningTarget, type RewardConfig, type RewardOutcome } from './reward.js';
 import type { KnowledgeScorer, Objective, SinglePrediction, SurrogatePredictions, Surrogates } from './types.js';
 import { predictionAt } from './types.js';
@@ -176,7 +182,10 @@ export class VirtualLab {
   readonly config: EnvConfig;
   readonly space: DesignSpace;
   readonly objectives: readonly Objective[];
+  /** State and action length: the elements' fractions, then the process variables. */
   readonly dim: number;
+  /** Number of elements (the composition part of a state). */
+  private readonly K: number;
   surrogates: Surrogates;
   knowledge?: KnowledgeScorer;
   /** Weight of the knowledge term; set by the trainer's schedule. */
@@ -202,8 +211,10 @@ export class VirtualLab {
     this.surrogates = opts.surrogates;
     this.knowledge = opts.knowledge;
     this.rng = opts.rng;
-    this.dim = opts.space.elements.length;
-    this.starts = (opts.measuredStarts ?? []).filter((x) => isLegal(x, opts.space));
+    this.dim = stateDim(opts.space);
+    this.K = opts.space.elements.length;
+    // A measured start without process values is read with the defaults.
+    this.starts = (opts.measuredStarts ?? []).filter((x) => isLegal(x, opts.space)).map((x) => toState(x, opts.space));
     this.regionStarts = opts.regionStarts;
     this.stats = emptyStats(opts.objectives.length);
   }
@@ -212,18 +223,18 @@ export class VirtualLab {
   sampleStart(): Float64Array {
     if (this.regionStarts && this.rng.next() < this.regionStarts.share) {
       const x = this.regionStarts.sample();
-      if (x) return x;
+      if (x) return withRandomProcess(x, this.space, this.rng);
     }
     if (this.config.startCurriculum > 0 && this.rng.next() < this.config.startCurriculum) {
       const x = this.curriculumStart();
-      if (x) return x;
+      if (x) return withRandomProcess(x, this.space, this.rng);
     }
     if (this.starts.length && (this.rng.next() < this.config.measuredStartProb)) return Float64Array.from(this.rng.pick(this.starts));
     const x = randomLegalComposition(this.space, this.rng, {
       minCount: this.config.randomMinElements,
       maxCount: this.config.randomMaxElements,
     });
-    if (x) return x;
+    if (x) return withRandomProcess(x, this.space, this.rng);
     if (this.starts.length) return Float64Array.from(this.rng.pick(this.starts));
     throw new Error('design space has no legal start composition');
   }
@@ -241,7 +252,7 @@ export class VirtualLab {
 
   /** Books an ended episode under its element set (fixed within the episode, so any of its states names it). */
   private recordEpisode(state: Float64Array, found: boolean): void {
-    const key = elementSetKey(state);
+    const key = elementSetKey(compositionPart(state, this.space));
     let s = this.elementSets.get(key);
     if (!s) {
       s = { elements: this.space.elements.filter((_, i) => state[i] > PRESENCE_EPS), episodes: 0, successes: 0 };
@@ -272,14 +283,25 @@ export class VirtualLab {
   /** Effective action (fraction change) for state s and actor output u: the centred action, through the safety layer when it is on. */
   effectiveAction(s: Float64Array, u: ArrayLike<number>): Float64Array {
     const a = this.centredAction(s, u);
-    return this.config.projectActions ? projectToLegal(s, a, this.space, this.config.actionStep) : a;
+    return this.config.projectActions ? this.project(s, a) : a;
+  }
+
+  /** The safety layer on the composition part of the move; the process part is kept (it is clamped already). */
+  private project(s: Float64Array, a: Float64Array): Float64Array {
+    const p = projectToLegal(compositionPart(s, this.space), compositionPart(a, this.space), this.space, this.config.actionStep);
+    if (this.dim === this.K) return p;
+    const out = Float64Array.from(a);
+    out.set(p);
+    return out;
   }
 
   /** The paper's action for state s and actor output u, see the header (present elements, zero sum, |a_i| <= step). */
   private centredAction(s: Float64Array, u: ArrayLike<number>): Float64Array {
-    const K = this.dim;
+    const K = this.K;
     const step = this.config.actionStep;
-    const a = new Float64Array(K);
+    const a = new Float64Array(this.dim);
+    // Process entries: the actor's output times the step, clamped so the value stays in [0, 1].
+    for (let j = K; j < this.dim; j++) a[j] = Math.min(1, Math.max(0, s[j] + Math.max(-1, Math.min(1, u[j])) * step)) - s[j];
     let n = 0;
     let mean = 0;
     for (let i = 0; i < K; i++) {
@@ -333,7 +355,7 @@ export class VirtualLab {
       let s2 = this.applyAction(states[i], a);
       let ok = isLegal(s2, this.space);
       if (!ok && project) {
-        a = projectToLegal(states[i], a, this.space, this.config.actionStep);
+        a = this.project(states[i], a);
         s2 = this.applyAction(states[i], a);
         ok = isLegal(s2, this.space);
       }

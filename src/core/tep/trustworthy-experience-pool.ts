@@ -10,7 +10,7 @@
  */
 import type { DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
 import type { Random } from '../util/random.js';
-import { elementSetKey, isLegal, toFractions, usesOnlyElements } from '../rl/design-space.js';
+import { compositionPart, elementSetKey, isLegal, stateDim, toFractions, toState, usesOnlyElements } from '../rl/design-space.js';
 import { computeReward, DEFAULT_REWARD_CONFIG, learningTarget, type RewardConfig } from '../rl/reward.js';
 import { ReplayBuffer, type Transition, type TransitionBatch } from '../rl/replay-buffer.js';
 import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
@@ -67,7 +67,7 @@ export class TrustworthyExperiencePool {
     this.objectives = opts.objectives;
     this.surrogates = opts.surrogates;
     this.rewardConfig = { ...DEFAULT_REWARD_CONFIG, ...opts.rewardConfig };
-    this.buffer = new ReplayBuffer(this.config.capacity, opts.space.elements.length);
+    this.buffer = new ReplayBuffer(this.config.capacity, stateDim(opts.space));
   }
 
   get size(): number {
@@ -92,10 +92,11 @@ export class TrustworthyExperiencePool {
   add(alloy: MeasuredAlloy): number {
     const elements = this.space.elements;
     if (!usesOnlyElements(alloy.composition, elements)) return 0;
-    const x = toFractions(alloy.composition, elements);
+    // The agent's state: the fractions, then the process it was made with (defaults when unknown).
+    const x = toState(toFractions(alloy.composition, elements), this.space, alloy.process);
     const properties = this.measuredProperties(alloy, x);
     if (!properties) return 0;
-    const entry: PoolEntry = { x, elementKey: elementSetKey(x), properties };
+    const entry: PoolEntry = { x, elementKey: elementSetKey(compositionPart(x, this.space)), properties };
     let created = 0;
     for (const other of this.entries) {
       if (other.elementKey !== entry.elementKey || !withinStep(other.x, x, this.config.actionStep)) continue;

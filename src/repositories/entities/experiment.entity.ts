@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
 import type { Composition } from '../../core/chemistry/types.js';
+import type { ProcessValues } from '../../core/campaign/process.js';
 
 export const EXPERIMENT_STATUSES = [
   'proposed', 'approved', 'queued', 'dispatched', 'accepted', 'running', 'measured',
@@ -32,6 +33,8 @@ export class ExperimentEntity {
   @Column('int', { name: 'batch_number' }) batchNumber: number;
   @Column('text') status: ExperimentStatus;
   @Column('jsonb') composition: Composition;
+  /** Process values to make it with (the campaign's process variables), null when the campaign has none. */
+  @Column('jsonb', { nullable: true }) process: ProcessValues | null;
   @Column('text') formula: string;
   @Column('text', { array: true }) elements: string[];
   @Column('jsonb', { nullable: true }) prediction: Prediction | null;

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { Composition } from '../../core/chemistry/types.js';
+import type { ProcessValues } from '../../core/campaign/process.js';
 
 export const MEASUREMENT_SOURCES = ['seed', 'instrument', 'technician'] as const;
 export type MeasurementSource = (typeof MEASUREMENT_SOURCES)[number];
@@ -23,6 +24,8 @@ export class MeasurementEntity {
   @Column('text', { name: 'idempotency_key', nullable: true }) idempotencyKey: string | null;
   @Column('text', { nullable: true }) name: string | null;
   @Column('jsonb') composition: Composition;
+  /** The process the alloy was made with, as reported (protocol 1.2) or entered; null when not known (read as the campaign's defaults). */
+  @Column('jsonb', { nullable: true }) process: ProcessValues | null;
   @Column('text') formula: string;
   @Column('text', { array: true }) elements: string[];
   @Column('text', { nullable: true }) phase: Phase | null;

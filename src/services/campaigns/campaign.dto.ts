@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsObject, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max,
+  Allow, ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsObject, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max,
   MaxLength, Min, MinLength, ValidateNested,
 } from 'class-validator';
 import { STRATEGY_METHODS, type StrategyMethod } from '../../core/campaign/strategy.js';
@@ -9,6 +9,7 @@ import { ALLOY_FAMILIES, type AlloyFamily } from '../../core/knowledge/families.
 import { MAX_OBJECTIVES, MEASURED_PROPERTIES, OBJECTIVE_DIRECTIONS, PROPERTY_NAME_PATTERN, type ObjectiveDirection } from '../../core/campaign/objectives.js';
 import { PageQuery } from '../../common/pagination.js';
 import { CAMPAIGN_STATUSES } from '../../repositories/entities/campaign.entity.js';
+import { MAX_CATEGORICAL_VALUES, MAX_PROCESS_VARIABLES, PROCESS_NAME_PATTERN, PROCESS_VARIABLE_KINDS, type ProcessVariableKind } from '../../core/campaign/process.js';
 
 export class ElementBoundDto {
   @ApiProperty({ example: 'Zr', description: 'element symbol' })
@@ -22,6 +23,44 @@ export class ElementBoundDto {
   @ApiProperty({ example: 70, description: 'upper bound, at.%' })
   @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(100)
   max: number;
+}
+
+export class ProcessVariableDto {
+  @ApiProperty({ example: 'castingDiameterMm', description: 'variable name: 1-64 letters, digits or _, starting with a letter (units in the name help)' })
+  @IsString() @Matches(PROCESS_NAME_PATTERN, { message: 'name must be 1-64 letters, digits or _, starting with a letter' })
+  name: string;
+
+  @ApiProperty({ enum: PROCESS_VARIABLE_KINDS, example: 'continuous', description: 'continuous (min, max, step, unit) or categorical (values)' })
+  @IsIn(PROCESS_VARIABLE_KINDS)
+  kind: ProcessVariableKind;
+
+  @ApiPropertyOptional({ example: 1, description: 'continuous: lower bound (in unit)' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  min?: number;
+
+  @ApiPropertyOptional({ example: 5, description: 'continuous: upper bound (in unit); max - min a whole number of steps' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  max?: number;
+
+  @ApiPropertyOptional({ example: 0.5, description: 'continuous: grid step (in unit)' })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
+  step?: number;
+
+  @ApiPropertyOptional({ example: 'mm', description: 'continuous: unit, as text' })
+  @IsOptional() @IsString() @MaxLength(32)
+  unit?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['copper-mould', 'suction', 'water-quench'], description: 'categorical: the values, each once' })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_CATEGORICAL_VALUES) @IsString({ each: true }) @MaxLength(64, { each: true })
+  values?: string[];
+
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'number' }, { type: 'string' }],
+    example: 3,
+    description: 'value used for measurements without process values (seed data); left out: the midpoint on the step grid, or the first categorical value',
+  })
+  @IsOptional() @Allow()
+  default?: number | string;
 }
 
 export class DesignSpaceDto {
@@ -50,6 +89,13 @@ export class DesignSpaceDto {
   })
   @IsOptional() @IsIn(ALLOY_FAMILIES)
   family?: AlloyFamily;
+
+  @ApiPropertyOptional({
+    type: [ProcessVariableDto],
+    description: `process variables designed with the composition (up to ${MAX_PROCESS_VARIABLES}), e.g. casting diameter, cooling method, annealing temperature and time`,
+  })
+  @IsOptional() @IsArray() @ArrayMaxSize(MAX_PROCESS_VARIABLES) @ValidateNested({ each: true }) @Type(() => ProcessVariableDto)
+  process?: ProcessVariableDto[];
 }
 
 export class ObjectiveTargetDto {

@@ -23,9 +23,10 @@ import { Database, type Tx } from '../../repositories/database.js';
 import { ExperimentRepository } from '../../repositories/experiment.repository.js';
 import { MeasurementRepository, type NewMeasurement } from '../../repositories/measurement.repository.js';
 import { RejectedMessageRepository } from '../../repositories/rejected-message.repository.js';
+import { normaliseProcessVariables } from '../../core/campaign/process.js';
 import { CampaignEvents } from './campaign-events.js';
 import type {
-  CampaignListQuery, CampaignView, CreateCampaignDto, DesignSpaceDto, ImportResultView, MeasurementListQuery, ObjectivesDto,
+  CampaignListQuery, CampaignView, CreateCampaignDto, DesignSpaceDto, ProcessVariableDto, ImportResultView, MeasurementListQuery, ObjectivesDto,
   UpdateCampaignDto,
 } from './campaign.dto.js';
 
@@ -369,6 +370,7 @@ export function toDesignSpace(dto: DesignSpaceDto): DesignSpace {
     maxElements: dto.maxElements,
     ...(dto.baseElement ? { baseElement: dto.baseElement } : {}),
     ...(dto.family ? { family: dto.family } : {}),
+    ...(dto.process?.length ? { process: normaliseProcessVariables(dto.process as unknown as Record<string, unknown>[]) } : {}),
   };
 }
 
@@ -380,6 +382,7 @@ export function fromDesignSpace(space: DesignSpace): DesignSpaceDto {
     maxElements: space.maxElements,
     ...(space.baseElement ? { baseElement: space.baseElement } : {}),
     ...(space.family ? { family: space.family } : {}),
+    ...(space.process?.length ? { process: space.process as ProcessVariableDto[] } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import { Database, type Tx } from '../../repositories/database.js';
 import { ExperimentRepository } from '../../repositories/experiment.repository.js';
 import { PredictionService, type ModelRef, type PredictionWithIntervals } from './prediction.service.js';
 import type { ExperimentEntity, InstrumentJobEntity, Prediction } from '../../repositories/entities/experiment.entity.js';
+import { checkProcessValues, withProcessDefaults, type ProcessValues } from '../../core/campaign/process.js';
 
 export interface TransitionOptions {
   cause: string;
@@ -67,7 +68,7 @@ export class ExperimentsService {
   async createProposals(
     manager: Tx,
     campaign: CampaignEntity,
-    proposals: { composition: Composition; prediction: Prediction | null }[],
+    proposals: { composition: Composition; process?: ProcessValues | null; prediction: Prediction | null }[],
     modelVersionId: string | null,
     actor: string,
     options: { byPi?: boolean } = {},
@@ -78,6 +79,8 @@ export class ExperimentsService {
     // A PI's own composition needs no approval: it is queued like an approved proposal.
     const gated = campaign.approvalRequired && !options.byPi;
     const status: ExperimentState = gated ? 'proposed' : 'queued';
+    // Every experiment of a campaign with process variables carries a value for each (defaults where a proposal names none).
+    const variables = campaign.designSpace.process ?? [];
     const rows = proposals.map((p, i) =>
       ({
         campaignId: campaign.id,
@@ -85,6 +88,7 @@ export class ExperimentsService {
         batchNumber,
         status,
         composition: p.composition,
+        process: variables.length > 0 ? withProcessDefaults(p.process, variables) : null,
         formula: formatFormula(p.composition),
         elements: Object.keys(p.composition).sort(),
         prediction: p.prediction,
@@ -172,7 +176,7 @@ export class ExperimentsService {
    * current surrogates (when there are any), queued for dispatch like an approved proposal, and
    * counted in the budget (refused once the budget is allocated).
    */
-  async addOwn(campaignId: string, composition: Composition, actor: string): Promise<ExperimentEntity & { model: ModelRef | null }> {
+  async addOwn(campaignId: string, composition: Composition, actor: string, process?: ProcessValues): Promise<ExperimentEntity & { model: ModelRef | null }> {
     return this.db.transaction(async (m) => {
       const campaign = await this.campaigns.lock(m, campaignId);
       if (!campaign) throw new NotFound('campaign', campaignId);
@@ -180,12 +184,14 @@ export class ExperimentsService {
         throw new IllegalTransition(`campaign ${campaignId} is ${campaign.status}: experiments can be added while it is a draft, running or paused`);
       }
       const normalized = compositionInSpace(composition, campaign.designSpace);
+      const processProblems = checkProcessValues(process ?? {}, campaign.designSpace.process ?? []);
+      if (processProblems.length > 0) throw new Invalid(`invalid process values: ${processProblems.join('; ')}`, processProblems);
       const used = await this.repo.countCounted(campaignId, NOT_COUNTED, m);
       if (used >= campaign.budget) {
         throw new IllegalTransition(`the budget of ${campaign.budget} experiments is allocated (${used} counted): raise it first (PATCH /campaigns/${campaignId})`);
       }
       const predicted = await this.predictions.predict(campaign, [normalized], m);
-      const [saved] = await this.createProposals(m, campaign, [{ composition: normalized, prediction: predicted ? strip(predicted.predictions[0]) : null }], predicted?.model.id ?? null, actor, { byPi: true });
+      const [saved] = await this.createProposals(m, campaign, [{ composition: normalized, process, prediction: predicted ? strip(predicted.predictions[0]) : null }], predicted?.model.id ?? null, actor, { byPi: true });
       return { ...saved, model: predicted?.model ?? null };
     });
   }

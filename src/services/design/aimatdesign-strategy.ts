@@ -22,6 +22,7 @@ import { designTargets } from '../../core/campaign/objectives.js';
 import { isSuccess } from '../../core/campaign/success.js';
 import { FAMILY_PROFILES, familyOf, type AlloyFamily } from '../../core/knowledge/families.js';
 import { MIN_PROPERTY_ROWS, PropertyRegressors, withObjectiveProperties } from '../../core/surrogates/property-regressors.js';
+import { fitProcessCorrection, withProcessInputs } from '../../core/design/process-surrogates.js';
 import { RandomStrategy } from './random-strategy.js';
 import { predictionOf, type DesignContext, type DesignOutcome, type DesignStrategy, type ModelVersionRecord } from './strategy.js';
 
@@ -68,7 +69,12 @@ export class AimatdesignStrategy implements DesignStrategy {
     const trained = trainSurrogates(training, featureNames, ctx.seed, space.baseElement, extraProperties);
     const modelVersions: ModelVersionRecord[] = [trained.record('new data')];
     if (trained.properties.missing.length) ctx.log(`no regressor for ${trained.properties.missing.join(', ')} (fewer than ${MIN_PROPERTY_ROWS} measured values): the design cannot steer it yet`);
-    const surrogatesFor = (t: typeof trained) => withObjectiveProperties(t.surrogates(space.elements), t.properties.regressors, space.elements, requireGlass);
+    const compositionSurrogates = (t: typeof trained) => withObjectiveProperties(t.surrogates(space.elements), t.properties.regressors, space.elements, requireGlass);
+    // With process variables the surrogates take them as inputs: a correction fitted on the lab's results (process-surrogates.ts).
+    const surrogatesFor = (t: typeof trained) => {
+      const base = compositionSurrogates(t);
+      return space.process?.length ? withProcessInputs(base, space, fitProcessCorrection(base, usable, space)) : base;
+    };
     ctx.log(
       `surrogates on ${training.train.length} of ${usable.length} alloys (cross-validated on ${training.validate.length}) in ${trained.seconds.toFixed(1)} s (cv ${describeCv(trained.cv)})`,
     );
@@ -147,6 +153,7 @@ export class AimatdesignStrategy implements DesignStrategy {
     return {
       proposals: result.proposals.map((p) => ({
         composition: p.composition,
+        ...(p.process ? { process: p.process } : {}),
         prediction: {
           ...predictionOf(p),
           ...(p.knowledge ? { knowledgeScore: p.knowledge.score, knowledgeExplanation: p.knowledge.explanation } : {}),

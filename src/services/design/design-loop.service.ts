@@ -137,6 +137,7 @@ export class DesignLoopService implements OnModuleInit {
       yieldStrengthMPa: m.yieldStrengthMPa,
       elongationPct: m.elongationPct,
       extra: m.extra,
+      process: m.process,
     }));
     const pending = await this.experimentRows.compositionsIn(campaignId, OPEN_STATES);
     const proposed = await this.experimentRows.compositionsProposed(campaignId);

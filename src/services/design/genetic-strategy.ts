@@ -4,6 +4,7 @@ import type { Composition, DesignSpace, MeasuredAlloy } from '../../core/chemist
 import { gridKey, isLegal, randomLegalComposition, roundToGrid, takenGridKeys, toComposition, toFractions, usesOnlyElements } from '../../core/rl/design-space.js';
 import { Random } from '../../core/util/random.js';
 import type { Objectives } from '../../repositories/entities/campaign.entity.js';
+import { randomProcess, snapContinuous, withProcessDefaults, type ProcessValues, type ProcessVariable } from '../../core/campaign/process.js';
 import type { DesignContext, DesignOutcome, DesignStrategy } from './strategy.js';
 
 /**
@@ -19,6 +20,10 @@ import type { DesignContext, DesignOutcome, DesignStrategy } from './strategy.js
  *   mutation (a few grid-step transfers between elements, sometimes adding or dropping an
  *   element), then repair (bounds, element count, base element largest) and rounding to the
  *   composition grid. Illegal children are discarded.
+ * - Process variables (when the campaign has them) are genes too: a child takes each value from
+ *   one of its parents (measured alloys without process values read as the defaults), then each
+ *   mutates with probability `processMutation` (a continuous value by 1-3 grid steps, a
+ *   categorical one to another value); immigrants draw them at random.
  * - A share of random immigrants (`immigrants`) keeps exploring.
  * - No proposal repeats a measured or pending composition (on the grid) or another proposal,
  *   and proposals of one batch are at least `strategy.minProposalDistance` at.% (L1) apart
@@ -40,6 +45,8 @@ export interface GeneticOptions {
   elite: number;
   /** Below this many measured alloys in the space, propose at random. */
   minPopulation: number;
+  /** Probability that a child's process value mutates (per process variable). */
+  processMutation: number;
 }
 
 export const DEFAULT_GENETIC_OPTIONS: GeneticOptions = {
@@ -50,6 +57,7 @@ export const DEFAULT_GENETIC_OPTIONS: GeneticOptions = {
   immigrants: 0.125,
   elite: 0.2,
   minPopulation: 4,
+  processMutation: 0.3,
 };
 
 /** The genetic algorithm's fitness: the campaign's success score (src/core/campaign/success.ts). */
@@ -68,9 +76,10 @@ export class GeneticStrategy implements DesignStrategy {
     const space = ctx.space;
     const rng = new Random(ctx.seed);
     const elements = space.elements;
+    const variables = space.process ?? [];
     const measured = ctx.measured
       .filter((a) => usesOnlyElements(a.composition, elements))
-      .map((a) => ({ x: toFractions(a.composition, elements), fitness: fitness(a, ctx.objectives) }));
+      .map((a) => ({ x: toFractions(a.composition, elements), process: withProcessDefaults(a.process, variables), fitness: fitness(a, ctx.objectives) }));
     // Stable sort by fitness, best first; the parents' pool is the elite share.
     const ranked = measured.map((m, i) => ({ ...m, i })).sort((a, b) => b.fitness - a.fitness || a.i - b.i);
     const population = ranked.slice(0, Math.max(Math.ceil(ranked.length * o.elite), Math.min(ranked.length, o.minPopulation)));
@@ -78,7 +87,7 @@ export class GeneticStrategy implements DesignStrategy {
     // Measured and pending compositions on the grid (as-made compositions are off the grid).
     const seen = takenGridKeys([...ctx.measured.map((a) => a.composition), ...ctx.pending, ...(ctx.proposed ?? [])], space);
 
-    const proposals: { composition: Composition; prediction: null }[] = [];
+    const proposals: { composition: Composition; process?: ProcessValues; prediction: null }[] = [];
     const chosen: Float64Array[] = [];
     const minDistance = ctx.strategy.minProposalDistance ?? 0;
     let offspring = 0;
@@ -90,15 +99,18 @@ export class GeneticStrategy implements DesignStrategy {
       const distance = tries < maxTries / 2 ? minDistance : 0;
       const immigrant = immigrants < wantImmigrants && proposals.length >= ctx.count - wantImmigrants;
       let child: Float64Array | null;
+      let process: ProcessValues | undefined;
       if (immigrant || population.length < o.minPopulation) {
         child = randomLegalComposition(space, rng, { minCount: space.minElements, maxCount: space.maxElements });
+        if (variables.length) process = randomProcess(variables, rng);
       } else {
         const a = this.tournament(population, rng);
         const b = this.tournament(population, rng);
         const blend = rng.next() < o.crossover ? rng.uniform(0.2, 0.8) : 1;
         const mixed = new Float64Array(elements.length);
-        for (let i = 0; i < elements.length; i++) mixed[i] = blend * a[i] + (1 - blend) * b[i];
+        for (let i = 0; i < elements.length; i++) mixed[i] = blend * a.x[i] + (1 - blend) * b.x[i];
         child = repair(this.mutate(mixed, space, rng), space, rng);
+        if (variables.length) process = this.mutateProcess(crossProcess(a.process, b.process, blend, variables, rng), variables, rng);
       }
       if (!child) continue;
       const key = gridKey(child, space.step);
@@ -106,7 +118,7 @@ export class GeneticStrategy implements DesignStrategy {
       if (chosen.some((c) => l1AtPct(c, child) < distance - 1e-9)) continue;
       seen.add(key);
       chosen.push(child);
-      proposals.push({ composition: toComposition(child, elements, 4), prediction: null });
+      proposals.push({ composition: toComposition(child, elements, 4), ...(process ? { process } : {}), prediction: null });
       if (immigrant || population.length < o.minPopulation) immigrants++;
       else offspring++;
     }
@@ -128,13 +140,29 @@ export class GeneticStrategy implements DesignStrategy {
     };
   }
 
-  private tournament(population: { x: Float64Array; fitness: number }[], rng: Random): Float64Array {
+  private tournament<T extends { fitness: number }>(population: T[], rng: Random): T {
     let best = population[rng.int(population.length)];
     for (let k = 1; k < this.options.tournament; k++) {
       const other = population[rng.int(population.length)];
       if (other.fitness > best.fitness) best = other;
     }
-    return best.x;
+    return best;
+  }
+
+  /** Each process value mutates with probability processMutation: 1-3 grid steps either way, or another categorical value. */
+  private mutateProcess(process: ProcessValues, variables: readonly ProcessVariable[], rng: Random): ProcessValues {
+    const out = { ...process };
+    for (const v of variables) {
+      if (rng.next() >= this.options.processMutation) continue;
+      if (v.kind === 'categorical') {
+        const others = v.values.filter((x) => x !== out[v.name]);
+        if (others.length) out[v.name] = rng.pick(others);
+      } else {
+        const steps = (1 + rng.int(3)) * (rng.next() < 0.5 ? -1 : 1);
+        out[v.name] = snapContinuous(v, Number(out[v.name]) + steps * v.step);
+      }
+    }
+    return out;
   }
 
   /** Grid-step transfers between elements; sometimes one element appears or disappears. */
@@ -224,6 +252,11 @@ export function repair(x: Float64Array, space: DesignSpace, rng: Random): Float6
   }
   const g = roundToGrid(out, space.step);
   return isLegal(g, space) ? g : null;
+}
+
+/** Crossover of process values: each from parent a with the blend weight's probability, else from b. */
+function crossProcess(a: ProcessValues, b: ProcessValues, blend: number, variables: readonly ProcessVariable[], rng: Random): ProcessValues {
+  return Object.fromEntries(variables.map((v) => [v.name, rng.next() < blend ? a[v.name] : b[v.name]]));
 }
 
 function indices(x: Float64Array, keep: (v: number) => boolean): number[] {

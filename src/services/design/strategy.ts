@@ -3,6 +3,7 @@ import type { StrategySettings } from '../../core/campaign/strategy.js';
 import type { RefinementCheck } from '../../core/refinement/amr.js';
 import type { Objectives } from '../../repositories/entities/campaign.entity.js';
 import type { Prediction } from '../../repositories/entities/experiment.entity.js';
+import type { ProcessValues } from '../../core/campaign/process.js';
 
 /** What one design iteration gets to see: the campaign, its data, what is still pending. */
 export interface DesignContext {
@@ -62,7 +63,8 @@ export interface RefinementRecord {
 }
 
 export interface DesignOutcome {
-  proposals: { composition: Composition; prediction: Prediction | null }[];
+  /** process: the values of the campaign's process variables (left out: their defaults). */
+  proposals: { composition: Composition; process?: ProcessValues | null; prediction: Prediction | null }[];
   modelVersions: ModelVersionRecord[];
   agent: { config: Record<string, unknown>; trainingCurve: unknown; weights: unknown; envSteps: number } | null;
   refinements: RefinementRecord[];

@@ -147,13 +147,13 @@ export class DispatcherService implements OnApplicationShutdown {
     const queued = await this.rows.queuedForDispatch(m);
     if (queued.length === 0) return;
     const slots = await this.freeSlots(m);
-    if (slots.length === 0) return;
+    if (!slots.some((s) => s.free > 0)) return;
     let sent = 0;
     for (const id of queued) {
       const experiment = await this.experiments.lock(m, id);
       if (experiment.status !== 'queued') continue;
-      const refused = await this.rows.instrumentsThatGaveUp(m, id);
-      const slot = this.pick(slots, Object.keys(experiment.composition), refused);
+      const gaveUp = await this.rows.instrumentsThatGaveUp(m, id);
+      const slot = this.pick(slots, Object.keys(experiment.composition), gaveUp);
       if (!slot) continue;
       slot.free--;
       const now = new Date();
@@ -181,6 +181,8 @@ export class DispatcherService implements OnApplicationShutdown {
           campaignId: experiment.campaignId,
           composition: experiment.composition,
           stages: REQUIRED_STAGES as ('synthesis' | 'mechanical_test')[],
+          // protocol 1.2: only when there are process values, so a 1.0 instrument sees the 1.0 message
+          ...(experiment.process && Object.keys(experiment.process).length > 0 ? { process: experiment.process } : {}),
           issuedAt: now.toISOString(),
           deadline: deadline.toISOString(),
         }),
@@ -194,15 +196,24 @@ export class DispatcherService implements OnApplicationShutdown {
     const instruments = await this.instruments.available(m);
     if (instruments.length === 0) return [];
     const busy = await this.rows.openJobCounts(m);
+    // Full ones stay in the list (free 0): pick needs to know they exist.
     return instruments
       .map((instrument) => ({ instrument, free: instrument.capabilities.maxConcurrentJobs - (busy.get(instrument.id) ?? 0) }))
-      .filter((s) => s.free > 0 && REQUIRED_STAGES.every((stage) => s.instrument.capabilities.stages.includes(stage)));
+      .filter((s) => REQUIRED_STAGES.every((stage) => s.instrument.capabilities.stages.includes(stage)));
   }
 
-  /** The eligible instrument with the most free capacity, preferring ones that have not given up on it. */
-  private pick(slots: Slot[], elements: string[], avoid: Set<string>): Slot | undefined {
-    const eligible = slots.filter((s) => s.free > 0 && elements.every((el) => s.instrument.capabilities.elements.includes(el)));
-    eligible.sort((a, b) => Number(avoid.has(a.instrument.id)) - Number(avoid.has(b.instrument.id)) || b.free - a.free || a.instrument.id.localeCompare(b.instrument.id));
+  /**
+   * The eligible instrument with the most free capacity, preferring ones that have not given up on
+   * it. One that rejected the experiment (e.g. a process value it cannot make) is not asked again
+   * while another eligible instrument that has not rejected it is online, even a full one: the
+   * experiment waits for it.
+   */
+  private pick(slots: Slot[], elements: string[], gaveUp: { rejected: Set<string>; failed: Set<string> }): Slot | undefined {
+    const stocked = slots.filter((s) => elements.every((el) => s.instrument.capabilities.elements.includes(el)));
+    const willing = stocked.filter((s) => !gaveUp.rejected.has(s.instrument.id));
+    const avoid = (s: Slot) => Number(gaveUp.rejected.has(s.instrument.id) || gaveUp.failed.has(s.instrument.id));
+    const eligible = (willing.length > 0 ? willing : stocked).filter((s) => s.free > 0);
+    eligible.sort((a, b) => avoid(a) - avoid(b) || b.free - a.free || a.instrument.id.localeCompare(b.instrument.id));
     return eligible[0];
   }
 

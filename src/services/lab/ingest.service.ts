@@ -4,6 +4,7 @@ import type { AppConfig } from '../../config/config.js';
 import { formatFormula } from '../../core/chemistry/composition.js';
 import type { Composition } from '../../core/chemistry/types.js';
 import { CANCELLED_RESULT_FLAG, canTransition, isInFlight, type ExperimentState } from '../../core/campaign/experiment-lifecycle.js';
+import { PROCESS_DEVIATION_FLAG, processDeviates, type ProcessValues } from '../../core/campaign/process.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import type { ExperimentEntity, InstrumentJobEntity } from '../../repositories/entities/experiment.entity.js';
 import { ExperimentsService } from '../campaigns/experiments.service.js';
@@ -26,6 +27,8 @@ export interface IncomingResult {
   externalId: string | null;
   idempotencyKey: string | null;
   composition: Composition;
+  /** The process used, as reported (protocol 1.2); null when not reported. */
+  process?: ProcessValues | null;
   phase: Phase;
   yieldStrengthMPa: number | null;
   elongationPct: number | null;
@@ -64,6 +67,7 @@ export class IngestService {
       const deviation = maxDeviation(r.composition, experiment.composition);
       const flags: string[] = [];
       if (deviation > this.config.lab.compositionTolerancePct) flags.push('composition_deviation');
+      if (processDeviates(r.process, experiment.process)) flags.push(PROCESS_DEVIATION_FLAG);
       const isLate = isLateResult(experiment.status);
       if (isLate) flags.push('late_result');
       if (experiment.status === 'cancelled') flags.push(CANCELLED_RESULT_FLAG);
@@ -78,6 +82,7 @@ export class IngestService {
         externalId: r.externalId,
         idempotencyKey: r.idempotencyKey,
         composition: r.composition,
+        process: r.process ?? null,
         formula: formatFormula(r.composition),
         elements: Object.keys(r.composition).sort(),
         phase: r.phase,
@@ -145,13 +150,14 @@ export class IngestService {
         const deviation = maxDeviation(msg.composition, e.composition);
         const flags: string[] = [];
         if (deviation > this.config.lab.compositionTolerancePct) flags.push('composition_deviation');
+        if (processDeviates(msg.process, e.process)) flags.push(PROCESS_DEVIATION_FLAG);
         if (isLateResult(e.status)) flags.push('late_result');
         if (e.status === 'cancelled') flags.push(CANCELLED_RESULT_FLAG);
         if (e.status === 'measured') flags.push('replicate');
         if (e.current_job_id && e.current_job_id !== job.jobId) flags.push('superseded_job');
         values.push({
           campaignId: e.campaign_id, experimentId: e.id, source: 'instrument', instrumentId, jobId: job.jobId, externalId: msg.measurementId,
-          composition: msg.composition, formula: formatFormula(msg.composition), elements: Object.keys(msg.composition).sort(),
+          composition: msg.composition, process: msg.process ?? null, formula: formatFormula(msg.composition), elements: Object.keys(msg.composition).sort(),
           phase: msg.phase, isGlass: msg.phase === 'amorphous', yieldStrengthMPa: msg.yieldStrengthMPa, elongationPct: msg.elongationPct,
           extra: reportedProperties(msg.properties), raw: (msg.raw ?? null) as object, compositionDeviation: deviation, flags, measuredAt: new Date(msg.measuredAt), enteredBy: instrumentId,
         });
@@ -216,6 +222,7 @@ export class IngestService {
       externalId: msg.measurementId,
       idempotencyKey: null,
       composition: msg.composition,
+      process: msg.process ?? null,
       phase: msg.phase,
       yieldStrengthMPa: msg.yieldStrengthMPa,
       elongationPct: msg.elongationPct,

@@ -63,6 +63,8 @@ export class TechnicianEntryService {
       // Without a key every entry is new; with one, a retried request is stored once.
       idempotencyKey: idempotencyKey ?? null,
       composition,
+      // a technician makes what was dispatched: the experiment's process
+      process: experiment.process,
       phase: dto.phase,
       yieldStrengthMPa: dto.yieldStrengthMPa ?? null,
       elongationPct: dto.elongationPct ?? null,

@@ -40,6 +40,7 @@ export function measurementView(r: Row, objectives: Objectives, withRaw: boolean
     name: r.name,
     formula: r.formula,
     composition: r.composition,
+    process: r.process ?? null,
     elements: r.elements,
     phase: r.phase,
     ...values,
@@ -63,7 +64,7 @@ export function experimentView(r: Row, objectives: Objectives): Row {
     ? {
         id: r.m_id, source: r.m_source, instrumentId: r.m_instrument_id, jobId: r.m_job_id, enteredBy: r.m_entered_by,
         revision: r.m_revision, phase: r.m_phase, isGlass: r.m_is_glass, yieldStrengthMPa: num(r.m_yield_strength_mpa),
-        elongationPct: num(r.m_elongation_pct), extra: r.m_extra ?? {}, measuredAt: iso(r.m_measured_at), createdAt: iso(r.m_created_at),
+        elongationPct: num(r.m_elongation_pct), extra: r.m_extra ?? {}, process: r.m_process ?? null, measuredAt: iso(r.m_measured_at), createdAt: iso(r.m_created_at),
       }
     : null;
   return {
@@ -74,6 +75,7 @@ export function experimentView(r: Row, objectives: Objectives): Row {
     status: r.status,
     formula: r.formula,
     composition: r.composition,
+    process: r.process ?? null,
     elements: r.elements,
     prediction: r.prediction,
     modelVersionId: r.model_version_id,
@@ -90,12 +92,12 @@ export function experimentView(r: Row, objectives: Objectives): Row {
 }
 
 export const MEASUREMENT_CSV_COLUMNS = [
-  'id', 'experimentId', 'experimentSequence', 'source', 'instrumentId', 'jobId', 'externalId', 'name', 'formula', 'composition', 'phase',
+  'id', 'experimentId', 'experimentSequence', 'source', 'instrumentId', 'jobId', 'externalId', 'name', 'formula', 'composition', 'process', 'phase',
   'isGlass', 'yieldStrengthMPa', 'elongationPct', 'meetsObjectives', 'extra', 'compositionDeviation', 'flags', 'measuredAt', 'enteredBy',
   'revision', 'supersedesId', 'isCurrent', 'createdAt',
 ];
 export const EXPERIMENT_CSV_COLUMNS = [
-  'id', 'sequence', 'batchNumber', 'status', 'formula', 'composition', 'predictedPGlass', 'predictedYieldStrengthMPa', 'predictedElongationPct',
+  'id', 'sequence', 'batchNumber', 'status', 'formula', 'composition', 'process', 'predictedPGlass', 'predictedYieldStrengthMPa', 'predictedElongationPct',
   'modelVersionId', 'instrumentId', 'currentJobId', 'attempts', 'statusReason', 'createdAt', 'updatedAt', 'measurementId', 'measurementSource',
   'measurementInstrumentId', 'measurementJobId', 'measurementEnteredBy', 'measurementRevision', 'isGlass', 'yieldStrengthMPa', 'elongationPct',
   'meetsObjectives',
@@ -134,7 +136,7 @@ export function experimentCsvRow(e: Row, extraProperties: readonly string[] = []
 
 function experimentCsvFixed(e: Row, m: Row | null): unknown[] {
   return [
-    e.id, e.sequence, e.batchNumber, e.status, e.formula, e.composition, e.prediction?.pGlass, e.prediction?.yieldStrengthMPa,
+    e.id, e.sequence, e.batchNumber, e.status, e.formula, e.composition, e.process, e.prediction?.pGlass, e.prediction?.yieldStrengthMPa,
     e.prediction?.elongationPct, e.modelVersionId, e.instrumentId, e.currentJobId, e.attempts, e.statusReason, e.createdAt, e.updatedAt,
     m?.id, m?.source, m?.instrumentId, m?.jobId, m?.enteredBy, m?.revision, m?.isGlass, m?.yieldStrengthMPa, m?.elongationPct, e.meetsObjectives,
   ];
@@ -207,7 +209,7 @@ export class ExportService {
         createdAt: iso(c.createdAt),
       },
       experiments: experiments.map((e) => ({
-        id: e.id, sequence: e.sequence, batchNumber: e.batch_number, status: e.status, composition: e.composition, formula: e.formula,
+        id: e.id, sequence: e.sequence, batchNumber: e.batch_number, status: e.status, composition: e.composition, process: e.process ?? null, formula: e.formula,
         elements: e.elements, prediction: e.prediction, modelVersionId: e.model_version_id, currentJobId: e.current_job_id,
         instrumentId: e.instrument_id, attempts: e.attempts, deadline: iso(e.deadline), statusReason: e.status_reason,
         createdAt: iso(e.created_at), updatedAt: iso(e.updated_at),
@@ -316,7 +318,7 @@ export class ExportService {
           const c = compositionColumns(e.composition);
           return {
             id: map(e.id), campaign_id: campaignId, sequence: e.sequence, batch_number: e.batchNumber,
-            status: inFlight ? 'queued' : e.status, composition: json(c.composition), formula: c.formula, elements: c.elements,
+            status: inFlight ? 'queued' : e.status, composition: json(c.composition), process: json(processObject(e.process)), formula: c.formula, elements: c.elements,
             prediction: json(e.prediction ?? null), model_version_id: known(e.modelVersionId), current_job_id: inFlight ? null : known(e.currentJobId),
             instrument_id: inFlight ? null : e.instrumentId ?? null, attempts: e.attempts ?? 0, deadline: inFlight ? null : e.deadline ?? null,
             status_reason: inFlight ? `imported while ${String(e.status)}: its instrument job stays with the source service; queued for a new dispatch` : e.statusReason ?? null,
@@ -355,7 +357,7 @@ export class ExportService {
           return {
             id: map(x.id), campaign_id: campaignId, experiment_id: known(x.experimentId), source: x.source, instrument_id: x.instrumentId ?? null,
             job_id: known(x.jobId), external_id: clash ? null : x.externalId ?? null, idempotency_key: x.idempotencyKey ?? null,
-            name: x.name ?? null, ...compositionRow(x.composition),
+            name: x.name ?? null, ...compositionRow(x.composition), process: json(processObject(x.process)),
             phase: x.phase ?? null, is_glass: x.isGlass ?? null, yield_strength_mpa: x.yieldStrengthMPa ?? null, elongation_pct: x.elongationPct ?? null,
             extra: json(clash ? { ...(x.extra ?? {}), importedExternalId: x.externalId } : x.extra ?? {}), raw: json(x.raw ?? null),
             composition_deviation: x.compositionDeviation ?? null, flags: x.flags ?? [], measured_at: x.measuredAt ?? null,
@@ -385,6 +387,11 @@ export class ExportService {
     this.log.log(`campaign ${campaignId} imported from ${String(d.sourceCampaignId)} by ${actor} (${JSON.stringify(counts)})`);
     return { campaignId, status: final.status, counts };
   }
+}
+
+/** A document's process values as stored: a JSON object of them, else null. */
+function processObject(raw: unknown): Record<string, unknown> | null {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.keys(raw).length > 0 ? (raw as Record<string, unknown>) : null;
 }
 
 /** composition, formula and elements columns of a checked composition. */
