@@ -86,7 +86,8 @@ export class AimatdesignStrategy implements DesignStrategy {
     if (family !== 'zr-bmg') ctx.log(`alloy family ${family}: ${FAMILY_PROFILES[family].label} rules`);
     // A warm-started agent only needs a refresh on the new data, not a full training run.
     const warm = ctx.previous.agentCheckpoint !== null;
-    const totalSteps = (warm ? strategy.refreshEpisodes : strategy.episodesPerIteration) * strategy.stepsPerEpisode;
+    const episodes = warm ? strategy.refreshEpisodes : strategy.episodesPerIteration;
+    const totalSteps = episodes * strategy.stepsPerEpisode;
     await ctx.progress(0.1, `training the agent (${totalSteps} steps)`);
     let lastProgress = 0;
     const result = await runDesignIteration({
@@ -153,7 +154,7 @@ export class AimatdesignStrategy implements DesignStrategy {
       })),
       modelVersions: ordered,
       agent: {
-        config: { episodes: strategy.episodesPerIteration, stepsPerEpisode: strategy.stepsPerEpisode, backend: result.backend, trustRegion: region },
+        config: { episodes, warmStart: warm, stepsPerEpisode: strategy.stepsPerEpisode, backend: result.backend, trustRegion: region },
         trainingCurve: {
           points: result.training.curve,
           rates: result.training.rates,

@@ -26,7 +26,7 @@ export class BoStrategy implements DesignStrategy {
       measured: ctx.measured,
       pending: ctx.pending,
       count: ctx.count,
-      minDistance: ctx.strategy.minProposalDistance ?? 0,
+      minDistance: ctx.strategy.minProposalDistance,
       seed: ctx.seed,
       score: (a) => fitness(a, ctx.objectives),
       options: this.options,
