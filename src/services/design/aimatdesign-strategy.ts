@@ -8,6 +8,7 @@ import { DEFAULT_TRUST_REGION_CONFIG, updateTrustRegion, type TrustRegionState }
 import { LlmKnowledgeProvider, type KnowledgeCache } from '../../core/knowledge/llm-provider.js';
 import { RulesKnowledgeProvider } from '../../core/knowledge/rules-provider.js';
 import type { KnowledgeProvider } from '../../core/knowledge/types.js';
+import { acceptanceError } from '../../core/refinement/acceptance-error.js';
 import type { RetrainResult } from '../../core/refinement/amr.js';
 import { DEFAULT_KNOWLEDGE_SCHEDULE } from '../../core/rl/reward.js';
 import type { Td3Checkpoint } from '../../core/rl/td3.js';
@@ -246,7 +247,7 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
   // One regressor per further objective property with data (Dmax, Tg, ..., free names).
   const properties = PropertyRegressors.train(alloys, extraProperties, featureNames, seed);
   const seconds = (performance.now() - started) / 1000;
-  const { error, metrics } = cvError(cv, data.validate);
+  const { error, metrics } = acceptanceError(cv, data.validate);
   return {
     bundle,
     cv,
@@ -281,31 +282,6 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
       artifact: bundle.toJSON(),
       trigger,
     }),
-  };
-}
-
-/** One number for "how wrong are the surrogates": (1 - AUC + yield RMSE/sd + elongation RMSE/sd) / 3. */
-function cvError(cv: BundleCrossValidation, alloys: MeasuredAlloy[]) {
-  const sd = (v: number[]) => {
-    const m = v.reduce((a, b) => a + b, 0) / v.length;
-    return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length) || 1;
-  };
-  const yieldSd = sd(alloys.filter((a) => a.yieldStrengthMPa !== null).map((a) => a.yieldStrengthMPa!));
-  const elongSd = sd(alloys.filter((a) => a.elongationPct !== null).map((a) => a.elongationPct!));
-  const auc = Number.isFinite(cv.classifier.mean.rocAuc) ? cv.classifier.mean.rocAuc : 0.5;
-  const error = (1 - auc + cv.yieldStrength.mean.rmse / yieldSd + cv.elongation.mean.rmse / elongSd) / 3;
-  return {
-    error,
-    metrics: {
-      classifierRocAuc: auc,
-      classifierAccuracy: cv.classifier.mean.accuracy,
-      yieldR2: cv.yieldStrength.mean.r2,
-      yieldRmse: cv.yieldStrength.mean.rmse,
-      yieldMae: cv.yieldStrength.mean.mae,
-      elongationR2: cv.elongation.mean.r2,
-      elongationRmse: cv.elongation.mean.rmse,
-      elongationMae: cv.elongation.mean.mae,
-    } satisfies Omit<SurrogateCvMetrics, 'cvError' | 'folds'>,
   };
 }
 
