@@ -5,7 +5,7 @@
   /**
    * API documents (see the OpenAPI document at /docs) are read as they come: `any` here, checked by the server.
    * @typedef {any} ApiDocument
-   * @type {{ campaigns: ApiDocument[], id: string | null, campaign: ApiDocument, progress: ApiDocument, experiments: ApiDocument[],
+   * @type {{ campaigns: ApiDocument[], id: string | null | undefined, campaign: ApiDocument, progress: ApiDocument, experiments: ApiDocument[],
    *   source: EventSource | null, seen: Record<string, string>, refreshTimer: number | undefined, plotStamp: number, activity: ApiDocument[] }}
    */
   var state = { campaigns: [], id: null, campaign: null, progress: null, experiments: [], source: null, seen: {}, refreshTimer: undefined, plotStamp: Date.now(), activity: [] };
@@ -18,15 +18,24 @@
   function field(sel) { return /** @type {HTMLInputElement} */ ($(sel)); }
   /** The element matching `sel` that an event happened in, or null. @param {Event} ev @param {string} sel @returns {HTMLElement | null} */
   function closest(ev, sel) { return ev.target instanceof Element ? /** @type {HTMLElement | null} */ (ev.target.closest(sel)) : null; }
-  function esc(v) { return String(v === null || v === undefined ? '' : v).replace(/[&<>"']/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]; }); }
-  function fmt(v, d) { return v === null || v === undefined || isNaN(v) ? '–' : Number(v).toLocaleString('en-US', { minimumFractionDigits: d || 0, maximumFractionDigits: d || 0 }); }
+  /** @type {Record<string, string>} */
+  var ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+  /** The one escape for every value that reaches the HTML (text and attribute values). @param {unknown} v @returns {string} */
+  function esc(v) { return String(v === null || v === undefined ? '' : v).replace(/[&<>"']/g, function (c) { return ENTITIES[c]; }); }
+  /** A number for display ('–' when missing). @param {unknown} v @param {number} [d] decimals @returns {string} */
+  function fmt(v, d) { return v === null || v === undefined || isNaN(Number(v)) ? '–' : Number(v).toLocaleString('en-US', { minimumFractionDigits: d || 0, maximumFractionDigits: d || 0 }); }
+  /** @param {number | null | undefined} v a share @returns {string} */
   function pct(v) { return v === null || v === undefined ? '–' : (v * 100).toFixed(1) + ' %'; }
+  /** @param {unknown} s a state name @returns {string} */
   function pill(s) { return '<span class="pill ' + esc(s) + '">' + esc(String(s).replace('_', ' ')) + '</span>'; }
+  /** @param {string | null | undefined} iso @returns {string} */
   function time(iso) { if (!iso) return '–'; var d = new Date(iso); return d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' }) + ' ' + d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
+  /** @param {number | null | undefined} s seconds @returns {string} */
   function duration(s) { if (s === null || s === undefined) return '–'; if (s === 0) return 'done'; var h = s / 3600; return h >= 48 ? (h / 24).toFixed(1) + ' d' : h >= 1 ? h.toFixed(1) + ' h' : Math.max(1, Math.round(s / 60)) + ' min'; }
   function actor() { return (field('#actor').value || 'pi').trim(); }
   // API key (kept for this tab only, in sessionStorage: not left behind in the browser): a bearer header for fetch; ?access_token= for EventSource, <img> and links, which cannot send headers
   function apiKey() { try { return sessionStorage.getItem('aimd.apiKey') || ''; } catch { return ''; } }
+  /** @param {string} url @returns {string} */
   function withToken(url) { var k = apiKey(); return k ? url + (url.indexOf('?') >= 0 ? '&' : '?') + 'access_token=' + encodeURIComponent(k) : url; }
   field('#apikey').value = apiKey();
   $('#apikey').addEventListener('change', function () {
@@ -42,10 +51,14 @@
     clearTimeout(toastTimer); toastTimer = setTimeout(function () { t.className = ''; }, 3500);
   }
 
+  /** @param {string} method @param {string} path @param {unknown} [body] @returns {Promise<ApiDocument>} */
   function request(method, path, body) {
-    var init = { method: method, headers: { 'X-Actor': actor() } };
-    if (apiKey()) init.headers.Authorization = 'Bearer ' + apiKey();
-    if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    /** @type {Record<string, string>} */
+    var headers = { 'X-Actor': actor() };
+    /** @type {RequestInit} */
+    var init = { method: method, headers: headers };
+    if (apiKey()) headers.Authorization = 'Bearer ' + apiKey();
+    if (body !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
     return fetch(API + path, init).then(function (res) {
       return res.text().then(function (text) {
         var data = null; try { data = text ? JSON.parse(text) : null; } catch { data = text; }
@@ -77,6 +90,7 @@
   window.addEventListener('popstate', function () { select(new URLSearchParams(location.search).get('campaign')); });
 
   // ---- one campaign --------------------------------------------------------------------------
+  /** @param {string | null | undefined} id */
   function select(id) {
     if (state.source) { state.source.close(); state.source = null; }
     state.id = id; state.progress = null; state.experiments = []; state.seen = {}; state.activity = [];
@@ -86,6 +100,7 @@
     refresh(true).then(connect).catch(function (e) { $('#main').innerHTML = '<div class="empty">' + esc(e.message) + '</div>'; });
   }
 
+  /** @param {boolean} first @returns {Promise<void>} */
   function refresh(first) {
     var id = state.id;
     return Promise.all([
@@ -97,7 +112,7 @@
       var before = state.seen;
       /** @type {Record<string, string>} */
       var fresh = {};
-      r[2].forEach(function (e) { fresh[e.id] = e.status + '|' + (e.measurement ? e.measurement.id : ''); });
+      r[2].forEach(function (/** @type {ApiDocument} */ e) { fresh[e.id] = e.status + '|' + (e.measurement ? e.measurement.id : ''); });
       state.campaign = r[0]; state.progress = r[1]; state.experiments = r[2]; state.plotStamp = Date.now();
       render(first ? null : before); state.seen = fresh;
       var i = state.campaigns.findIndex(function (c) { return c.id === id; });
@@ -109,6 +124,7 @@
     state.refreshTimer = setTimeout(function () { refresh(false).catch(function (e) { toast(e.message, true); }); }, 250);
   }
 
+  /** @param {string} cls @param {string} text */
   function setLive(cls, text) { var el = $('#live'); el.className = 'live ' + cls; /** @type {HTMLElement} */ (el.querySelector('.text')).textContent = text; }
   function connect() {
     if (!state.id || typeof EventSource === 'undefined') return;
@@ -124,6 +140,7 @@
     };
   }
 
+  /** One live event as HTML. @param {ApiDocument} e @returns {string} */
   function describe(e) {
     switch (e.type) {
       case 'campaign.state': return 'Campaign ' + esc(e.from) + ' → ' + esc(e.to) + (e.actor ? ' by ' + esc(e.actor) : '');
@@ -134,8 +151,8 @@
       case 'model.trained': return 'Surrogates v' + esc(e.version) + ' trained';
       case 'instrument.state': return 'Instrument ' + esc(e.instrumentId) + ' is ' + esc(e.state);
       default:
-        var parts = Object.keys(e).filter(function (k) { return ['type', 'campaignId', 'at'].indexOf(k) < 0 && (typeof e[k] !== 'object' || e[k] === null); })
-          .slice(0, 4).map(function (k) { return esc(k) + ' ' + esc(e[k]); });
+        var parts = Object.keys(e).filter(function (/** @type {ApiDocument} */ k) { return ['type', 'campaignId', 'at'].indexOf(k) < 0 && (typeof e[k] !== 'object' || e[k] === null); })
+          .slice(0, 4).map(function (/** @type {ApiDocument} */ k) { return esc(k) + ' ' + esc(e[k]); });
         return parts.join(' · ');
     }
   }
@@ -146,11 +163,12 @@
     }).join('') : '<li class="muted">Waiting for events… (the page updates itself)</li>';
   }
 
+  /** @param {Record<string, string> | null} before what each experiment was at the last render (null: first render) */
   function render(before) {
     var c = state.campaign, p = state.progress;
-    var ys = p.bestSoFar.find(function (b) { return b.property === 'yieldStrengthMPa'; }) || {};
-    var el = p.bestSoFar.find(function (b) { return b.property === 'elongationPct'; }) || {};
-    var targets = p.campaign.objectives.targets.map(function (t) {
+    var ys = p.bestSoFar.find(function (/** @type {ApiDocument} */ b) { return b.property === 'yieldStrengthMPa'; }) || {};
+    var el = p.bestSoFar.find(function (/** @type {ApiDocument} */ b) { return b.property === 'elongationPct'; }) || {};
+    var targets = p.campaign.objectives.targets.map(function (/** @type {ApiDocument} */ t) {
       var name = t.property === 'yieldStrengthMPa' ? 'yield strength' : t.property === 'elongationPct' ? 'elongation' : t.property;
       var unit = t.property === 'yieldStrengthMPa' ? ' MPa' : t.property === 'elongationPct' ? ' %' : '';
       var d = t.direction || 'atLeast';
@@ -194,15 +212,15 @@
     }).join('') + '<section class="card" style="margin:0"><h3>Live activity</h3><ul class="activity" id="activity" data-testid="activity"></ul></section></div>';
 
     // The agent's success rates per design iteration (the paper's SR_legal, SR_cls, SR_80 per target, SR_done).
-    var trained = p.training.filter(function (k) { return k.rates; }).slice().reverse();
+    var trained = p.training.filter(function (/** @type {ApiDocument} */ k) { return k.rates; }).slice().reverse();
     if (trained.length) {
-      var tnames = p.campaign.objectives.targets.map(function (t) { return t.property === 'yieldStrengthMPa' ? 'σy' : t.property === 'elongationPct' ? 'ε' : t.property; });
+      var tnames = p.campaign.objectives.targets.map(function (/** @type {ApiDocument} */ t) { return t.property === 'yieldStrengthMPa' ? 'σy' : t.property === 'elongationPct' ? 'ε' : t.property; });
       html += '<section class="card"><h3>Agent training per iteration <span class="count">' + trained.length + '</span></h3><div class="scroll"><table data-testid="training"><thead><tr><th>Iteration</th><th class="num">Steps</th><th class="num">SR_legal</th><th class="num">SR_cls</th>' +
-        tnames.map(function (n) { return '<th class="num">SR_80 ' + esc(n) + '</th>'; }).join('') + '<th class="num">SR_done</th><th class="num">Final corr(Q, r)</th></tr></thead><tbody>' +
-        trained.map(function (k) {
+        tnames.map(function (/** @type {string} */ n) { return '<th class="num">SR_80 ' + esc(n) + '</th>'; }).join('') + '<th class="num">SR_done</th><th class="num">Final corr(Q, r)</th></tr></thead><tbody>' +
+        trained.map(function (/** @type {ApiDocument} */ k) {
           var last = k.points.length ? k.points[k.points.length - 1] : {};
           return '<tr data-testid="training-' + esc(k.iteration) + '"><td>' + esc(k.iteration) + '</td><td class="num">' + fmt(k.envSteps) + '</td><td class="num">' + pct(k.rates.srLegal) + '</td><td class="num">' + pct(k.rates.srCls) + '</td>' +
-            tnames.map(function (_, i) { return '<td class="num">' + pct(k.rates.sr80[i]) + '</td>'; }).join('') + '<td class="num">' + pct(k.rates.srDone) + '</td><td class="num">' + fmt(last.qRewardCorrelation, 2) + '</td></tr>';
+            tnames.map(function (/** @type {string} */ _, /** @type {number} */ i) { return '<td class="num">' + pct(k.rates.sr80[i]) + '</td>'; }).join('') + '<td class="num">' + pct(k.rates.srDone) + '</td><td class="num">' + fmt(last.qRewardCorrelation, 2) + '</td></tr>';
         }).join('') + '</tbody></table></div></section>';
     }
 
@@ -227,18 +245,18 @@
 
     var fleet = p.instruments.fleet;
     html += '<div class="grid2"><section class="card" style="margin:0"><h3>Instruments <span class="count">' + fmt(fleet.length) + '</span></h3>';
-    html += fleet.length ? '<table data-testid="instruments"><thead><tr><th>Instrument</th><th>State</th><th>Utilisation</th><th class="num">Jobs / h</th><th class="num">Open</th><th class="num">Done</th><th>Last seen</th></tr></thead><tbody>' + fleet.map(function (i) {
+    html += fleet.length ? '<table data-testid="instruments"><thead><tr><th>Instrument</th><th>State</th><th>Utilisation</th><th class="num">Jobs / h</th><th class="num">Open</th><th class="num">Done</th><th>Last seen</th></tr></thead><tbody>' + fleet.map(function (/** @type {ApiDocument} */ i) {
       var u = i.utilisation === null ? null : i.utilisation;
       return '<tr><td class="formula">' + esc(i.id) + '</td><td>' + (i.state ? pill(i.state) : '–') + '</td><td><span class="util"><div style="width:' + ((u || 0) * 100).toFixed(0) + '%"></div></span>' + pct(u) + '</td><td class="num">' + fmt(i.throughputPerHour, 2) + '</td><td class="num">' + fmt(i.open) + '</td><td class="num">' + fmt(i.finished) + '</td><td class="muted">' + esc(time(i.lastSeenAt)) + '</td></tr>';
     }).join('') + '</tbody></table>' : '<div class="muted">No instruments registered.</div>';
     html += '</section><section class="card" style="margin:0"><h3>Recent instrument jobs <span class="count">' + fmt(p.instruments.recentJobs.length) + '</span></h3>';
-    html += p.instruments.recentJobs.length ? '<div class="scroll" style="max-height:260px"><table><thead><tr><th>#</th><th>Instrument</th><th>Attempt</th><th>Status</th><th>Dispatched</th><th>Finished</th></tr></thead><tbody>' + p.instruments.recentJobs.map(function (j) {
+    html += p.instruments.recentJobs.length ? '<div class="scroll" style="max-height:260px"><table><thead><tr><th>#</th><th>Instrument</th><th>Attempt</th><th>Status</th><th>Dispatched</th><th>Finished</th></tr></thead><tbody>' + p.instruments.recentJobs.map(function (/** @type {ApiDocument} */ j) {
       return '<tr><td>' + esc(j.sequence) + '</td><td class="formula">' + esc(j.instrumentId) + '</td><td class="num">' + esc(j.attempt) + '</td><td>' + pill(j.status) + '</td><td class="muted">' + esc(time(j.dispatchedAt)) + '</td><td class="muted">' + esc(time(j.finishedAt)) + '</td></tr>';
     }).join('') + '</tbody></table></div>' : '<div class="muted">No jobs dispatched yet.</div>';
     html += '</section></div>';
 
     html += '<section class="card"><h3>Model refinement events <span class="count">' + fmt(p.refinement.length) + '</span></h3>';
-    html += p.refinement.length ? '<div class="scroll" style="max-height:300px"><table data-testid="refinement"><thead><tr><th>When</th><th class="num">Iteration</th><th>Reason</th><th class="num">Corr. before → after</th><th>Features chosen</th><th>Outcome</th><th>Provider</th><th>Rationale</th></tr></thead><tbody>' + p.refinement.slice().reverse().map(function (r) {
+    html += p.refinement.length ? '<div class="scroll" style="max-height:300px"><table data-testid="refinement"><thead><tr><th>When</th><th class="num">Iteration</th><th>Reason</th><th class="num">Corr. before → after</th><th>Features chosen</th><th>Outcome</th><th>Provider</th><th>Rationale</th></tr></thead><tbody>' + p.refinement.slice().reverse().map(function (/** @type {ApiDocument} */ r) {
       return '<tr><td class="muted">' + esc(time(r.createdAt)) + '</td><td class="num">' + esc(r.iteration) + '</td><td>' + esc(r.reason) + '</td><td class="num">' + fmt(r.correlationBefore, 2) + ' → ' + fmt(r.correlationAfter, 2) + '</td><td class="formula">' + esc(r.featuresChosen.join(', ')) + '</td><td>' + (r.accepted ? pill('yes') : pill('no')) + '</td><td class="muted">' + esc(r.provider) + '</td><td title="' + esc(r.rationale) + '">' + esc(r.rationale.length > 90 ? r.rationale.slice(0, 90) + '…' : r.rationale) + '</td></tr>';
     }).join('') + '</tbody></table></div>' : '<div class="muted">No refinement triggered yet.</div>';
     html += '</section>';
@@ -248,6 +266,7 @@
     window.scrollTo(0, scroll);
     renderActivity();
   }
+  /** @param {string} label @param {string} value HTML @param {string} hint HTML @returns {string} */
   function kpi(label, value, hint) { return '<div class="card kpi"><div class="label">' + esc(label) + '</div><div class="value">' + value + '</div><div class="hint">' + hint + '</div></div>'; }
 
   // ---- approvals -------------------------------------------------------------------------------
@@ -258,21 +277,25 @@
     else if (b.dataset.act === 'reject') openReject(e);
     else openEdit(e);
   });
+  /** @param {string} method @param {string} path @param {unknown} body @param {string} done */
   function act(method, path, body, done) {
     return request(method, path, body).then(function () { toast(done); scheduleRefresh(); }).catch(function (err) { toast(err.message, true); });
   }
+  /** @param {string} html @param {(form: HTMLFormElement) => (boolean | void)} onSubmit */
   function dialog(html, onSubmit) {
     var d = /** @type {HTMLDialogElement} */ ($('#dialog')), f = /** @type {HTMLFormElement} */ ($('#dialog-form'));
     f.innerHTML = html;
     f.onsubmit = function (ev) { if (ev.submitter instanceof HTMLButtonElement && ev.submitter.value === 'cancel') return; ev.preventDefault(); if (onSubmit(f) !== false) d.close(); };
     d.showModal();
   }
+  /** @param {ApiDocument} e */
   function openReject(e) {
     dialog('<h4>Reject experiment #' + esc(e.sequence) + '</h4><div class="formula">' + esc(e.formula) + '</div><label for="reason">Reason (recorded in the audit trail)</label><textarea id="reason" name="reason" rows="3" required></textarea>' +
       '<div class="buttons"><button value="cancel" formnovalidate>Cancel</button><button class="danger" value="ok" data-testid="confirm-reject">Reject</button></div>', function (f) {
       act('POST', '/experiments/' + e.id + '/reject', { reason: f.reason.value.trim() }, 'Experiment #' + e.sequence + ' rejected');
     });
   }
+  /** @param {ApiDocument} e */
   function openEdit(e) {
     // element symbols come from stored data: only escaped text reaches the HTML; ids and names are indexes
     var els = Object.keys(e.composition);
@@ -280,7 +303,8 @@
       return '<div><label for="el-' + i + '">' + esc(s) + '</label><input type="number" step="any" min="0" max="100" id="el-' + i + '" name="el-' + i + '" data-element="' + esc(s) + '" value="' + esc(e.composition[s]) + '"></div>';
     }).join('') + '</div><label>Sum</label><div id="sum" class="formula"></div>' +
       '<div class="buttons"><button value="cancel" formnovalidate>Cancel</button><button class="primary" value="ok" data-testid="confirm-edit">Save</button></div>', function (f) {
-      var composition = {}; els.forEach(function (s, i) { var v = parseFloat(f.elements['el-' + i].value); if (v > 0) composition[s] = v; });
+      /** @type {Record<string, number>} */
+      var composition = {}; els.forEach(function (s, i) { var v = parseFloat(/** @type {HTMLInputElement} */ (f.elements.namedItem('el-' + i)).value); if (v > 0) composition[s] = v; });
       act('PATCH', '/experiments/' + e.id, { composition: composition }, 'Experiment #' + e.sequence + ' updated');
     });
     var sum = function () { var t = els.reduce(function (a, s, i) { return a + (parseFloat(field('#el-' + i).value) || 0); }, 0); $('#sum').textContent = t.toFixed(2) + ' at.%'; };
