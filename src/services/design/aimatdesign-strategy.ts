@@ -20,6 +20,7 @@ import { calibrateDomainUncertainty, withDomainUncertainty } from '../../core/su
 import { shareInElements } from '../../core/rl/design-space.js';
 import { Random } from '../../core/util/random.js';
 import { designTargets } from '../../core/campaign/objectives.js';
+import type { KnowledgeProviderKind } from '../../core/campaign/strategy.js';
 import { isSuccess } from '../../core/campaign/success.js';
 import { FAMILY_PROFILES, familyOf, type AlloyFamily } from '../../core/knowledge/families.js';
 import { MIN_PROPERTY_ROWS, PropertyRegressors, withObjectiveProperties } from '../../core/surrogates/property-regressors.js';
@@ -192,7 +193,7 @@ export class AimatdesignStrategy implements DesignStrategy {
     };
   }
 
-  private knowledgeProvider(kind: string, alloys: MeasuredAlloy[], knownGood: MeasuredAlloy[], family: AlloyFamily, log: (l: string) => void): KnowledgeProvider | null {
+  private knowledgeProvider(kind: KnowledgeProviderKind, alloys: MeasuredAlloy[], knownGood: MeasuredAlloy[], family: AlloyFamily, log: (l: string) => void): KnowledgeProvider | null {
     if (kind === 'none') return null;
     const rules = new RulesKnowledgeProvider({ knownGlasses: knownGood.map((a) => a.composition), family });
     if (kind !== 'llm') return rules;
