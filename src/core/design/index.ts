@@ -4,7 +4,6 @@ export { DEFAULT_DESIGN_CONFIG, resolveDesignConfig, type DesignConfig, type Des
 export { proposeBatch, successProbability, DEFAULT_PROPOSAL_CONFIG, type Proposal, type ProposalConfig } from './proposals.js';
 export { surrogatesFromBundle, type BundleLike } from './bundle-surrogates.js';
 export { makeBundleRetrainer, evaluateFeatureSet } from './bundle-refinement.js';
-export { acceptanceError } from '../refinement/acceptance-error.js';
 export type { Objective, PropertyName, Surrogates, SurrogatePredictions } from '../rl/types.js';
 export type { Td3Checkpoint } from '../rl/td3.js';
 export type { RefinementEvent, RetrainResult } from '../refinement/amr.js';
