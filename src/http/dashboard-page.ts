@@ -26,7 +26,7 @@ function loadPage(): { html: string; script: string } {
   const page = readFileSync(new URL('index.html', DIR), 'utf8');
   const script = readFileSync(new URL('dashboard.js', DIR), 'utf8');
   if (page.split(SCRIPT_TAG).length !== 2) throw new Error(`src/dashboard/index.html must load its script once, as ${SCRIPT_TAG}`);
-  if (/<\/script/i.test(script)) throw new Error('src/dashboard/dashboard.js must not contain "</script" (it is inlined into the page)');
+  if (/<\/script|<!--/i.test(script)) throw new Error('src/dashboard/dashboard.js must not contain "</script" or "<!--" (it is inlined into the page)');
   const [before, after] = page.split(SCRIPT_TAG);
   return { html: `${before}<script>${script}</script>${after}`, script };
 }
