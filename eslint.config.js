@@ -1,3 +1,4 @@
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -7,6 +8,24 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    // The dashboard's browser script (src/dashboard/dashboard.js, type-checked by src/dashboard/tsconfig.json).
+    files: ['src/dashboard/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: globals.browser },
+    rules: {
+      'no-undef': 'error',
+      'no-implicit-globals': 'error',
+      'no-redeclare': 'error',
+      'no-shadow-restricted-names': 'error',
+      'no-unreachable': 'error',
+      'no-unused-expressions': 'error',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // HTML is built in one place per view, every value through esc(): no document.write, eval or string timers.
+      'no-eval': 'error',
+      'no-implied-eval': 'error',
+      'no-restricted-properties': ['error', { object: 'document', property: 'write', message: 'build HTML strings with esc() and assign innerHTML' }],
     },
   },
   {

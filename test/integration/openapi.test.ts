@@ -3,14 +3,15 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../support/processes.js';
-import { startTestApp, type TestApp } from '../support/services.js';
+import { api, startTestApp, zrCampaign, type TestApp } from '../support/services.js';
 
 type Operation = { security?: unknown[]; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> };
 
 /**
  * The OpenAPI document the service serves at /docs-json: a third-party linter (Redocly CLI, its
  * recommended rules) finds no error; every operation has its success response with a schema;
- * every keyed operation declares 401/403/429; nullable numbers are numbers.
+ * every keyed operation declares 401/403/429; nullable numbers are numbers; each strategy setting
+ * documents the default a campaign created without it gets.
  */
 describe('OpenAPI document', () => {
   let t: TestApp;
@@ -69,6 +70,18 @@ describe('OpenAPI document', () => {
       for (const field of ['yieldStrengthMPa', 'elongationPct']) {
         expect(doc.components.schemas[dto].properties[field], `${dto}.${field}`).toMatchObject({ type: 'number', nullable: true });
       }
+    }
+  });
+
+  it('documents each strategy setting with the default a campaign created without settings gets', async () => {
+    const created = await api(t.baseUrl, 'POST', '/api/v1/campaigns', zrCampaign());
+    expect(created.status).toBe(201);
+    const filled = created.body.strategy as Record<string, unknown>;
+    const documented = doc.components.schemas.StrategyDto.properties as Record<string, { default?: unknown; description?: string }>;
+    expect(Object.keys(documented).sort()).toEqual(Object.keys(filled).sort());
+    for (const [key, value] of Object.entries(filled)) {
+      expect(documented[key].default, key).toEqual(value);
+      expect(documented[key].description, key).toBeTruthy();
     }
   });
 });

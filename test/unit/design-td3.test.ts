@@ -51,6 +51,11 @@ describe('TD3 on a toy task: reach the yield peak at a target composition', () =
     const qa = a.qValues(probe, a.act(probe));
     expect(c.act(probe)[0]).toEqual(a.act(probe)[0]);
     expect(c.qValues(probe, c.act(probe))[0]).toBeCloseTo(qa[0], 5);
-    for (const x of [a, b, c]) x.dispose();
+    // A warm start trains with the current settings and keeps the checkpoint's network shape.
+    const d = Td3Agent.fromJSON(a.toJSON(), new Random(1), { actorHidden: [64, 64], gamma: 0.9, actorLr: 1e-3, batchSize: 16 });
+    expect(d.config).toMatchObject({ actorHidden: [16], criticHidden: [16], gamma: 0.9, actorLr: 1e-3, batchSize: 16 });
+    expect(d.act(probe)[0]).toEqual(a.act(probe)[0]);
+    expect(c.config).toEqual(a.config);
+    for (const x of [a, b, c, d]) x.dispose();
   });
 });

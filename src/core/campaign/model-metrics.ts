@@ -3,16 +3,10 @@
  * (model_version.metrics) and the progress report reads them: classifier ROC AUC and accuracy,
  * R², RMSE and MAE of the two property regressors, the combined CV error AMR compares, the folds.
  */
-export interface SurrogateCvMetrics {
-  classifierRocAuc: number;
-  classifierAccuracy: number;
-  yieldR2: number;
-  yieldRmse: number;
-  yieldMae: number;
-  elongationR2: number;
-  elongationRmse: number;
-  elongationMae: number;
-  /** (1 - AUC + yield RMSE/sd + elongation RMSE/sd) / 3, lower is better. */
+import type { CrossValidatedMetrics } from '../refinement/acceptance-error.js';
+
+export interface SurrogateCvMetrics extends CrossValidatedMetrics {
+  /** AMR's acceptance error (src/core/refinement/acceptance-error.ts), lower is better. */
   cvError: number;
   folds: number;
 }

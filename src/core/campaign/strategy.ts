@@ -10,6 +10,10 @@
 export const STRATEGY_METHODS = ['aimatdesign', 'random', 'genetic', 'bo'] as const;
 export type StrategyMethod = (typeof STRATEGY_METHODS)[number];
 
+/** Where the knowledge reward's scores come from: the family rules, an LLM (rules as fallback), or none. */
+export const KNOWLEDGE_PROVIDERS = ['rules', 'llm', 'none'] as const;
+export type KnowledgeProviderKind = (typeof KNOWLEDGE_PROVIDERS)[number];
+
 export interface StrategySettings {
   method: StrategyMethod;
   /** Agent training episodes in the first iteration, and when refreshing a warm-started agent. */
@@ -20,7 +24,7 @@ export interface StrategySettings {
   actionStep: number;
   /** Largest share of each training batch drawn from the Trustworthy Experience Pool. */
   tepShare: number;
-  knowledgeProvider: 'rules' | 'llm' | 'none';
+  knowledgeProvider: KnowledgeProviderKind;
   knowledgeWeight: number;
   amrEnabled: boolean;
   /** AMR triggers when the Q-value / reward Pearson correlation drops below this. */
@@ -81,6 +85,29 @@ export const DEFAULT_STRATEGY: StrategySettings = {
   trustRegion: true,
   explorationShare: 0.25,
   localEvidence: true,
+};
+
+/** What each setting does, as the API documents it (the OpenAPI descriptions; defaults from DEFAULT_STRATEGY). */
+export const STRATEGY_SETTING_DESCRIPTIONS: Record<keyof StrategySettings, string> = {
+  method: 'design strategy: aimatdesign (TD3 + TEP + knowledge reward + AMR) or a baseline (random, genetic, bo)',
+  episodesPerIteration: 'agent training episodes in the first design iteration',
+  refreshEpisodes: 'episodes when refreshing the warm-started agent after new results',
+  stepsPerEpisode: 'agent steps per training episode',
+  actionStep: 'largest fraction change per action',
+  tepShare: 'largest share of a training batch from the TEP',
+  knowledgeProvider: 'source of the knowledge reward: the alloy family rules, an LLM (rules as fallback), or none',
+  knowledgeWeight: 'weight of the knowledge reward',
+  amrEnabled: 'automatic model refinement (AMR) on',
+  amrCorrelationThreshold: 'AMR triggers when the Q-value / reward Pearson correlation drops below this',
+  amrDisagreementShare: "AMR's lab trigger: share of the latest results outside their predictions' 95 % intervals above which it fires",
+  minProposalDistance: 'min L1 distance between proposals, at.%',
+  successEndsEpisode: 'a composition meeting every objective ends the training episode (false: the agent walks on from it)',
+  safetyLayer: "the agent's moves are kept inside the design space (safety layer; false: the paper's agent, whose illegal moves end episodes)",
+  startCurriculum: 'share of training episodes started on element sets that already produced a success (start curriculum; 0 = off)',
+  trustRegion: 'trust region: agent starts and proposals concentrate around the best measured alloys (the radius grows on success, shrinks on failure)',
+  explorationShare:
+    'share of agent starts and of each batch left for exploration outside the trust region at the start; it then follows what each side yields (0.1 to 0.5)',
+  localEvidence: "local evidence: a proposal's success probability blends the surrogates' guess with the lab's answers within a few at.% of it",
 };
 
 export function withStrategyDefaults(partial: Partial<StrategySettings> | undefined): StrategySettings {

@@ -1,36 +1,18 @@
 /**
- * AMR's retrain function for the real surrogate bundle: retrain with the given features and
- * score the candidate by cross-validation, so AMR can keep it only if the error does not get worse.
- * cvError = mean of (1 - ROC AUC of the glass classifier), RMSE / std of yield strength and
- * RMSE / std of elongation (each a "lower is better" number on a comparable scale).
+ * AMR's retrain function for the real surrogate bundle (the design benchmark's): retrain with the
+ * given features and score the candidate by cross-validation with AMR's acceptance error
+ * (src/core/refinement/acceptance-error.ts, the design service's criterion too), so AMR keeps it
+ * only if the error does not get worse.
  */
 import type { MeasuredAlloy } from '../chemistry/types.js';
+import { acceptanceError } from '../refinement/acceptance-error.js';
 import type { RetrainResult } from '../refinement/amr.js';
-import { SurrogateBundle, type BundleCrossValidation } from '../surrogates/bundle.js';
+import { SurrogateBundle } from '../surrogates/bundle.js';
 import { surrogatesFromBundle } from './bundle-surrogates.js';
-
-function std(values: number[]): number {
-  const m = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-  return Math.sqrt(values.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, values.length)) || 1;
-}
-
-export function surrogateCvError(cv: BundleCrossValidation, alloys: readonly MeasuredAlloy[]): { error: number; metrics: Record<string, number> } {
-  const yieldSd = std(alloys.filter((a) => a.yieldStrengthMPa !== null).map((a) => a.yieldStrengthMPa!));
-  const elongSd = std(alloys.filter((a) => a.elongationPct !== null).map((a) => a.elongationPct!));
-  const auc = cv.classifier.mean.rocAuc;
-  const metrics = {
-    classifierRocAuc: auc,
-    yieldRmse: cv.yieldStrength.mean.rmse,
-    yieldR2: cv.yieldStrength.mean.r2,
-    elongationRmse: cv.elongation.mean.rmse,
-    elongationR2: cv.elongation.mean.r2,
-  };
-  return { error: (1 - auc + cv.yieldStrength.mean.rmse / yieldSd + cv.elongation.mean.rmse / elongSd) / 3, metrics };
-}
 
 /** Cross-validated error of a feature set (for AMR's "before"). */
 export function evaluateFeatureSet(alloys: MeasuredAlloy[], featureNames: readonly string[], seed: number, folds = 5) {
-  return surrogateCvError(SurrogateBundle.crossValidate(alloys, { featureNames, seed, folds }), alloys);
+  return acceptanceError(SurrogateBundle.crossValidate(alloys, { featureNames, seed, folds }), alloys);
 }
 
 export function makeBundleRetrainer(opts: {

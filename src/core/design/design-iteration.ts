@@ -90,7 +90,7 @@ export async function runDesignIteration(input: DesignIterationInput): Promise<D
     config: cfg.env,
     knowledge: knowledge ? makeKnowledgeScorer(knowledge, space.elements, { gridStep: space.step }) : undefined,
   });
-  const agent = input.checkpoint ? Td3Agent.fromJSON(input.checkpoint, rng.fork()) : new Td3Agent(stateDim(space), rng.fork(), cfg.td3);
+  const agent = input.checkpoint ? Td3Agent.fromJSON(input.checkpoint, rng.fork(), cfg.td3) : new Td3Agent(stateDim(space), rng.fork(), cfg.td3);
   const amr =
     cfg.amr.enabled && input.refinement && knowledge
       ? new AutomaticModelRefinement({

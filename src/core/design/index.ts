@@ -3,7 +3,7 @@ export { runDesignIteration, type DesignIterationInput, type DesignIterationResu
 export { DEFAULT_DESIGN_CONFIG, resolveDesignConfig, type DesignConfig, type DesignConfigOverrides } from './config.js';
 export { proposeBatch, successProbability, DEFAULT_PROPOSAL_CONFIG, type Proposal, type ProposalConfig } from './proposals.js';
 export { surrogatesFromBundle, type BundleLike } from './bundle-surrogates.js';
-export { makeBundleRetrainer, evaluateFeatureSet, surrogateCvError } from './bundle-refinement.js';
+export { makeBundleRetrainer, evaluateFeatureSet } from './bundle-refinement.js';
 export type { Objective, PropertyName, Surrogates, SurrogatePredictions } from '../rl/types.js';
 export type { Td3Checkpoint } from '../rl/td3.js';
 export type { RefinementEvent, RetrainResult } from '../refinement/amr.js';

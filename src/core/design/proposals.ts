@@ -22,6 +22,7 @@ import type { Td3Agent } from '../rl/td3.js';
 import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
 import { predictionAt, singleProperty, singlePropertyStd } from '../rl/types.js';
 import { probabilityMet, targetScale } from '../campaign/objectives.js';
+import { DEFAULT_STRATEGY } from '../campaign/strategy.js';
 import type { Random } from '../util/random.js';
 import type { LocalEvidence } from './local-evidence.js';
 import { distanceToAnchors, sampleInRegion, type ActiveTrustRegion } from './trust-region.js';
@@ -47,7 +48,7 @@ export const DEFAULT_PROPOSAL_CONFIG: ProposalConfig = {
   rollouts: 64,
   rolloutSteps: 64,
   noise: 0.1,
-  minDistance: 2,
+  minDistance: DEFAULT_STRATEGY.minProposalDistance,
   uncertaintyWeight: 0.1,
   knowledgeWeight: 0.05,
 };

@@ -18,6 +18,7 @@
  * The state is carried from one design iteration to the next (the loop persists it with the agent).
  */
 import type { DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
+import { DEFAULT_STRATEGY } from '../campaign/strategy.js';
 import { isSuccess, successScore, type SuccessObjectives } from '../campaign/success.js';
 import { isLegal, PRESENCE_EPS, roundToGrid, toFractions, usesOnlyElements } from '../rl/design-space.js';
 import type { Random } from '../util/random.js';
@@ -48,7 +49,7 @@ export const DEFAULT_TRUST_REGION_CONFIG: TrustRegionConfig = {
   shrink: 0.7,
   failureTolerance: 1,
   anchors: 8,
-  explorationShare: 0.25,
+  explorationShare: DEFAULT_STRATEGY.explorationShare,
   minExplorationShare: 0.1,
   maxExplorationShare: 0.5,
 };

@@ -146,6 +146,9 @@ export function projectAction(u: tf.Tensor2D, s: tf.Tensor2D): tf.Tensor2D {
   return tf.div(centred, tf.maximum(maxAbs, 1)) as tf.Tensor2D;
 }
 
+/** The settings the stored weights depend on; the rest of Td3Config can change between iterations. */
+type NetworkShapeKey = 'actorHidden' | 'criticHidden' | 'layerNorm' | 'leakyReluAlpha';
+
 export interface Td3Checkpoint {
   version: 1;
   stateDim: number;
@@ -295,8 +298,20 @@ export class Td3Agent {
     };
   }
 
-  static fromJSON(cp: Td3Checkpoint, rng: Random): Td3Agent {
-    const agent = new Td3Agent(cp.stateDim, rng, cp.config);
+  /**
+   * A warm start. The network shape (layer sizes, LayerNorm, LeakyReLU slope) is the checkpoint's,
+   * since the weights need it; the training settings (learning rates, discount, target updates,
+   * noise, batch size) are `current`'s when given, so a warm-started agent trains as the
+   * iteration's configuration says, not as the iteration that saved it did.
+   */
+  static fromJSON(cp: Td3Checkpoint, rng: Random, current?: Partial<Td3Config>): Td3Agent {
+    const shape: Pick<Td3Config, NetworkShapeKey> = {
+      actorHidden: cp.config.actorHidden,
+      criticHidden: cp.config.criticHidden,
+      layerNorm: cp.config.layerNorm,
+      leakyReluAlpha: cp.config.leakyReluAlpha,
+    };
+    const agent = new Td3Agent(cp.stateDim, rng, { ...cp.config, ...current, ...shape });
     agent.actor.load(cp.actor);
     agent.critic1.load(cp.critic1);
     agent.critic2.load(cp.critic2);

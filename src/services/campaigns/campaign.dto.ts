@@ -4,7 +4,15 @@ import {
   Allow, ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsObject, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max,
   MaxLength, Min, MinLength, ValidateNested,
 } from 'class-validator';
-import { STRATEGY_METHODS, type StrategyMethod } from '../../core/campaign/strategy.js';
+import {
+  DEFAULT_STRATEGY,
+  KNOWLEDGE_PROVIDERS,
+  STRATEGY_METHODS,
+  STRATEGY_SETTING_DESCRIPTIONS,
+  type KnowledgeProviderKind,
+  type StrategyMethod,
+  type StrategySettings,
+} from '../../core/campaign/strategy.js';
 import { ALLOY_FAMILIES, type AlloyFamily } from '../../core/knowledge/families.js';
 import { MAX_OBJECTIVES, MEASURED_PROPERTIES, OBJECTIVE_DIRECTIONS, PROPERTY_NAME_PATTERN, type ObjectiveDirection } from '../../core/campaign/objectives.js';
 import { PageQuery } from '../../common/pagination.js';
@@ -142,57 +150,62 @@ export class ObjectivesDto {
   targets: ObjectiveTargetDto[];
 }
 
+/** A strategy setting's OpenAPI entry: default and description from the core (DEFAULT_STRATEGY, STRATEGY_SETTING_DESCRIPTIONS). */
+function strategySetting(key: keyof StrategySettings, extra: Record<string, unknown> = {}) {
+  return { default: DEFAULT_STRATEGY[key], description: STRATEGY_SETTING_DESCRIPTIONS[key], ...extra };
+}
+
 export class StrategyDto {
-  @ApiPropertyOptional({ enum: STRATEGY_METHODS, default: 'aimatdesign' }) @IsOptional() @IsIn(STRATEGY_METHODS)
+  @ApiPropertyOptional(strategySetting('method', { enum: STRATEGY_METHODS })) @IsOptional() @IsIn(STRATEGY_METHODS)
   method?: StrategyMethod;
-  @ApiPropertyOptional({ default: 100, description: 'agent training episodes in the first design iteration' }) @IsOptional() @IsInt() @Min(1) @Max(100000)
+  @ApiPropertyOptional(strategySetting('episodesPerIteration')) @IsOptional() @IsInt() @Min(1) @Max(100000)
   episodesPerIteration?: number;
-  @ApiPropertyOptional({ default: 25, description: 'episodes when refreshing the warm-started agent after new results' }) @IsOptional() @IsInt() @Min(1) @Max(100000)
+  @ApiPropertyOptional(strategySetting('refreshEpisodes')) @IsOptional() @IsInt() @Min(1) @Max(100000)
   refreshEpisodes?: number;
-  @ApiPropertyOptional({ default: 128 }) @IsOptional() @IsInt() @Min(1) @Max(10000)
+  @ApiPropertyOptional(strategySetting('stepsPerEpisode')) @IsOptional() @IsInt() @Min(1) @Max(10000)
   stepsPerEpisode?: number;
-  @ApiPropertyOptional({ default: 0.05, description: 'largest fraction change per action' }) @IsOptional() @IsNumber() @Min(0.001) @Max(0.5)
+  @ApiPropertyOptional(strategySetting('actionStep')) @IsOptional() @IsNumber() @Min(0.001) @Max(0.5)
   actionStep?: number;
-  @ApiPropertyOptional({ default: 0.05, description: 'largest share of a training batch from the TEP' }) @IsOptional() @IsNumber() @Min(0) @Max(1)
+  @ApiPropertyOptional(strategySetting('tepShare')) @IsOptional() @IsNumber() @Min(0) @Max(1)
   tepShare?: number;
-  @ApiPropertyOptional({ enum: ['rules', 'llm', 'none'], default: 'rules' }) @IsOptional() @IsIn(['rules', 'llm', 'none'])
-  knowledgeProvider?: 'rules' | 'llm' | 'none';
-  @ApiPropertyOptional({ default: 0.2 }) @IsOptional() @IsNumber() @Min(0) @Max(10)
+  @ApiPropertyOptional(strategySetting('knowledgeProvider', { enum: KNOWLEDGE_PROVIDERS })) @IsOptional() @IsIn(KNOWLEDGE_PROVIDERS)
+  knowledgeProvider?: KnowledgeProviderKind;
+  @ApiPropertyOptional(strategySetting('knowledgeWeight')) @IsOptional() @IsNumber() @Min(0) @Max(10)
   knowledgeWeight?: number;
-  @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean()
+  @ApiPropertyOptional(strategySetting('amrEnabled')) @IsOptional() @IsBoolean()
   amrEnabled?: boolean;
-  @ApiPropertyOptional({ default: 0.2 }) @IsOptional() @IsNumber() @Min(-1) @Max(1)
+  @ApiPropertyOptional(strategySetting('amrCorrelationThreshold')) @IsOptional() @IsNumber() @Min(-1) @Max(1)
   amrCorrelationThreshold?: number;
-  @ApiPropertyOptional({ default: 0.5, description: "AMR's lab trigger: share of the latest results outside their predictions' 95 % intervals above which it fires" })
+  @ApiPropertyOptional(strategySetting('amrDisagreementShare'))
   @IsOptional() @IsNumber() @Min(0) @Max(1)
   amrDisagreementShare?: number;
-  @ApiPropertyOptional({ default: 2, description: 'min L1 distance between proposals, at.%' }) @IsOptional() @IsNumber() @Min(0) @Max(200)
+  @ApiPropertyOptional(strategySetting('minProposalDistance')) @IsOptional() @IsNumber() @Min(0) @Max(200)
   minProposalDistance?: number;
-  @ApiPropertyOptional({ default: true, description: 'a composition meeting every objective ends the training episode (false: the agent walks on from it)' })
+  @ApiPropertyOptional(strategySetting('successEndsEpisode'))
   @IsOptional()
   @IsBoolean()
   successEndsEpisode?: boolean;
-  @ApiPropertyOptional({ default: false, description: "the agent's moves are kept inside the design space (safety layer; false: the paper's agent, whose illegal moves end episodes)" })
+  @ApiPropertyOptional(strategySetting('safetyLayer'))
   @IsOptional()
   @IsBoolean()
   safetyLayer?: boolean;
-  @ApiPropertyOptional({ default: 0, description: 'share of training episodes started on element sets that already produced a success (start curriculum; 0 = off)' })
+  @ApiPropertyOptional(strategySetting('startCurriculum'))
   @IsOptional()
   @IsNumber()
   @Min(0)
   @Max(1)
   startCurriculum?: number;
-  @ApiPropertyOptional({ default: true, description: 'trust region: agent starts and proposals concentrate around the best measured alloys (the radius grows on success, shrinks on failure)' })
+  @ApiPropertyOptional(strategySetting('trustRegion'))
   @IsOptional()
   @IsBoolean()
   trustRegion?: boolean;
-  @ApiPropertyOptional({ default: 0.25, description: 'share of agent starts and of each batch left for exploration outside the trust region at the start; it then follows what each side yields (0.1 to 0.5)' })
+  @ApiPropertyOptional(strategySetting('explorationShare'))
   @IsOptional()
   @IsNumber()
   @Min(0)
   @Max(1)
   explorationShare?: number;
-  @ApiPropertyOptional({ default: true, description: "local evidence: a proposal's success probability blends the surrogates' guess with the lab's answers within a few at.% of it" })
+  @ApiPropertyOptional(strategySetting('localEvidence'))
   @IsOptional()
   @IsBoolean()
   localEvidence?: boolean;

@@ -8,6 +8,7 @@ import { DEFAULT_TRUST_REGION_CONFIG, updateTrustRegion, type TrustRegionState }
 import { LlmKnowledgeProvider, type KnowledgeCache } from '../../core/knowledge/llm-provider.js';
 import { RulesKnowledgeProvider } from '../../core/knowledge/rules-provider.js';
 import type { KnowledgeProvider } from '../../core/knowledge/types.js';
+import { acceptanceError } from '../../core/refinement/acceptance-error.js';
 import type { RetrainResult } from '../../core/refinement/amr.js';
 import { DEFAULT_KNOWLEDGE_SCHEDULE } from '../../core/rl/reward.js';
 import type { Td3Checkpoint } from '../../core/rl/td3.js';
@@ -19,6 +20,7 @@ import { calibrateDomainUncertainty, withDomainUncertainty } from '../../core/su
 import { shareInElements } from '../../core/rl/design-space.js';
 import { Random } from '../../core/util/random.js';
 import { designTargets } from '../../core/campaign/objectives.js';
+import type { KnowledgeProviderKind } from '../../core/campaign/strategy.js';
 import { isSuccess } from '../../core/campaign/success.js';
 import { FAMILY_PROFILES, familyOf, type AlloyFamily } from '../../core/knowledge/families.js';
 import { MIN_PROPERTY_ROWS, PropertyRegressors, withObjectiveProperties } from '../../core/surrogates/property-regressors.js';
@@ -92,7 +94,8 @@ export class AimatdesignStrategy implements DesignStrategy {
     if (family !== 'zr-bmg') ctx.log(`alloy family ${family}: ${FAMILY_PROFILES[family].label} rules`);
     // A warm-started agent only needs a refresh on the new data, not a full training run.
     const warm = ctx.previous.agentCheckpoint !== null;
-    const totalSteps = (warm ? strategy.refreshEpisodes : strategy.episodesPerIteration) * strategy.stepsPerEpisode;
+    const episodes = warm ? strategy.refreshEpisodes : strategy.episodesPerIteration;
+    const totalSteps = episodes * strategy.stepsPerEpisode;
     await ctx.progress(0.1, `training the agent (${totalSteps} steps)`);
     let lastProgress = 0;
     const result = await runDesignIteration({
@@ -161,7 +164,7 @@ export class AimatdesignStrategy implements DesignStrategy {
       })),
       modelVersions: ordered,
       agent: {
-        config: { episodes: strategy.episodesPerIteration, stepsPerEpisode: strategy.stepsPerEpisode, backend: result.backend, trustRegion: region },
+        config: { episodes, warmStart: warm, stepsPerEpisode: strategy.stepsPerEpisode, backend: result.backend, trustRegion: region },
         trainingCurve: {
           points: result.training.curve,
           rates: result.training.rates,
@@ -198,7 +201,7 @@ export class AimatdesignStrategy implements DesignStrategy {
     };
   }
 
-  private knowledgeProvider(kind: string, alloys: MeasuredAlloy[], knownGood: MeasuredAlloy[], family: AlloyFamily, log: (l: string) => void): KnowledgeProvider | null {
+  private knowledgeProvider(kind: KnowledgeProviderKind, alloys: MeasuredAlloy[], knownGood: MeasuredAlloy[], family: AlloyFamily, log: (l: string) => void): KnowledgeProvider | null {
     if (kind === 'none') return null;
     const rules = new RulesKnowledgeProvider({ knownGlasses: knownGood.map((a) => a.composition), family });
     if (kind !== 'llm') return rules;
@@ -253,7 +256,7 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
   // One regressor per further objective property with data (Dmax, Tg, ..., free names).
   const properties = PropertyRegressors.train(alloys, extraProperties, featureNames, seed);
   const seconds = (performance.now() - started) / 1000;
-  const { error, metrics } = cvError(cv, data.validate);
+  const { error, metrics } = acceptanceError(cv, data.validate);
   return {
     bundle,
     cv,
@@ -288,31 +291,6 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
       artifact: bundle.toJSON(),
       trigger,
     }),
-  };
-}
-
-/** One number for "how wrong are the surrogates": (1 - AUC + yield RMSE/sd + elongation RMSE/sd) / 3. */
-function cvError(cv: BundleCrossValidation, alloys: MeasuredAlloy[]) {
-  const sd = (v: number[]) => {
-    const m = v.reduce((a, b) => a + b, 0) / v.length;
-    return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length) || 1;
-  };
-  const yieldSd = sd(alloys.filter((a) => a.yieldStrengthMPa !== null).map((a) => a.yieldStrengthMPa!));
-  const elongSd = sd(alloys.filter((a) => a.elongationPct !== null).map((a) => a.elongationPct!));
-  const auc = Number.isFinite(cv.classifier.mean.rocAuc) ? cv.classifier.mean.rocAuc : 0.5;
-  const error = (1 - auc + cv.yieldStrength.mean.rmse / yieldSd + cv.elongation.mean.rmse / elongSd) / 3;
-  return {
-    error,
-    metrics: {
-      classifierRocAuc: auc,
-      classifierAccuracy: cv.classifier.mean.accuracy,
-      yieldR2: cv.yieldStrength.mean.r2,
-      yieldRmse: cv.yieldStrength.mean.rmse,
-      yieldMae: cv.yieldStrength.mean.mae,
-      elongationR2: cv.elongation.mean.r2,
-      elongationRmse: cv.elongation.mean.rmse,
-      elongationMae: cv.elongation.mean.mae,
-    } satisfies Omit<SurrogateCvMetrics, 'cvError' | 'folds'>,
   };
 }
 

@@ -27,7 +27,7 @@ export class BoStrategy implements DesignStrategy {
       pending: ctx.pending,
       proposed: ctx.proposed,
       count: ctx.count,
-      minDistance: ctx.strategy.minProposalDistance ?? 0,
+      minDistance: ctx.strategy.minProposalDistance,
       seed: ctx.seed,
       score: (a) => fitness(a, ctx.objectives),
       options: this.options,

@@ -89,7 +89,7 @@ export class GeneticStrategy implements DesignStrategy {
 
     const proposals: { composition: Composition; process?: ProcessValues; prediction: null }[] = [];
     const chosen: Float64Array[] = [];
-    const minDistance = ctx.strategy.minProposalDistance ?? 0;
+    const minDistance = ctx.strategy.minProposalDistance;
     let offspring = 0;
     let immigrants = 0;
     const wantImmigrants = population.length < o.minPopulation ? ctx.count : Math.round(ctx.count * o.immigrants);
