@@ -46,6 +46,16 @@ describe('local evidence', () => {
     expect(LocalEvidence.fromMeasured(measured, TOY_SPACE, OBJECTIVES, { bandwidth: 0, priorWeight: 2 }).blend(x({ Zr: 60.5, Cu: 25, Al: 9.5, Ni: 5 }), model)).toEqual(model);
   });
 
+  it('says nothing about glass when the campaign does not require it (crystalline successes pull candidates up)', () => {
+    const crystalline = { requireGlass: false, targets: OBJECTIVES.targets };
+    const measured = [alloy({ Zr: 60, Cu: 25, Al: 10, Ni: 5 }, false, 1700, 7)];
+    const evidence = LocalEvidence.fromMeasured(measured, TOY_SPACE, crystalline, { bandwidth: 2, priorWeight: 2 });
+    const near = evidence.blend(x({ Zr: 60.5, Cu: 25, Al: 9.5, Ni: 5 }), [1, 0.2, 0.2]);
+    expect(near[0]).toBe(1); // the glass factor is the model's (1 when glass is not required)
+    expect(near[1]).toBeGreaterThan(0.2);
+    expect(near[2]).toBeGreaterThan(0.2);
+  });
+
   it('steers a batch away from where the lab said no', async () => {
     const objectives: Objective[] = OBJECTIVES.targets.map((t) => ({ ...t, weight: 1 }));
     const surrogates = toySurrogates();

@@ -24,6 +24,8 @@ import { sampleInRegion, type ActiveTrustRegion } from './trust-region.js';
 export interface DesignIterationInput {
   space: DesignSpace;
   objectives: readonly Objective[];
+  /** Whether success needs a glass (default true); when not, nearby crystalline samples say nothing against a candidate. */
+  requireGlass?: boolean;
   measured: readonly MeasuredAlloy[];
   pending?: readonly Composition[];
   /** Compositions proposed before (any state): never proposed again. */
@@ -127,7 +129,7 @@ export async function runDesignIteration(input: DesignIterationInput): Promise<D
       config: cfg.proposals,
       env: cfg.env,
       trustRegion: region,
-      evidence: cfg.localEvidence.bandwidth > 0 ? LocalEvidence.fromMeasured(input.measured, space, { requireGlass: true, targets: objectives }, cfg.localEvidence) : null,
+      evidence: cfg.localEvidence.bandwidth > 0 ? LocalEvidence.fromMeasured(input.measured, space, { requireGlass: input.requireGlass ?? true, targets: objectives }, cfg.localEvidence) : null,
     });
     return {
       proposals,

@@ -4,7 +4,7 @@
  * campaign's own results barely moves them; a failed batch next to a published success would
  * otherwise be followed by another one just like it.
  *
- * For each factor of success (glass when required, then each target) the model's probability p
+ * For each factor of success (glass, then each target; glass only when the campaign requires it) the model's probability p
  * is blended with the measured outcomes y_i (1 met, 0 missed) of the alloys of the space where
  * that factor was measured, weighted by a Gaussian kernel of their distance (Euclidean, at.%):
  *
@@ -40,7 +40,8 @@ export class LocalEvidence {
     const outcomes: (boolean | null)[][] = [];
     for (const a of measured) {
       if (!usesOnlyElements(a.composition, space.elements)) continue;
-      const o = objectiveOutcomes(a, objectives);
+      // Factors line up with the proposals' [glass, ...targets]; glass has no evidence when not required.
+      const o = objectives.requireGlass ? objectiveOutcomes(a, objectives) : [null, ...objectiveOutcomes(a, objectives)];
       if (o.every((v) => v === null)) continue;
       points.push(toFractions(a.composition, space.elements));
       outcomes.push(o);

@@ -101,6 +101,7 @@ export class AimatdesignStrategy implements DesignStrategy {
     const result = await runDesignIteration({
       space,
       objectives,
+      requireGlass,
       measured: usable,
       pending: ctx.pending,
       proposed: ctx.proposed,
