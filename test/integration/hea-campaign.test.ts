@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSuccess } from '../../src/core/campaign/success.js';
 import { usesOnlyElements } from '../../src/core/rl/design-space.js';
 import { createLabOracle, HEA_DESIGN_SPACE, LAB_SPACES, publishedAlloys } from '../../simulators/scenarios.js';
-import { VirtualInstrument } from '../../simulators/virtual-instrument.js';
-import { until } from '../support/closed-loop.js';
-import { api, startTestApp, uniqueName, type TestApp } from '../support/services.js';
+import type { VirtualInstrument } from '../../simulators/virtual-instrument.js';
+import { startRig, until } from '../support/closed-loop.js';
+import { api, startTestApp, type TestApp } from '../support/services.js';
 
 /**
  * Issue 16, a second alloy family: a high-entropy-alloy campaign (CoCrFeNi with Al, Ti, Mo, Nb,
@@ -18,18 +18,7 @@ describe('a high-entropy-alloy campaign', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ queue: 'in-process' });
-    rig = new VirtualInstrument({
-      url: t.infra.broker.url,
-      instrumentId: uniqueName('hea-rig'),
-      oracle: createLabOracle('data', 2, LAB_SPACES.hea),
-      seed: 1,
-      prefix: t.config.mqtt.topicPrefix,
-      speed: 2_000_000,
-      maxConcurrentJobs: 4,
-      elements: [...HEA_DESIGN_SPACE.elements],
-      clientId: uniqueName('hea-rig'),
-    });
-    await rig.start();
+    rig = await startRig(t, 'hea-rig', { oracle: createLabOracle('data', 2, LAB_SPACES.hea), elements: [...HEA_DESIGN_SPACE.elements] });
   });
   afterAll(async () => {
     await rig?.stop();

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSuccess } from '../../src/core/campaign/success.js';
 import { createDataOracle } from '../../simulators/data-oracle.js';
 import { inSpace, publishedAlloys, ZR9_DESIGN_SPACE } from '../../simulators/scenarios.js';
-import { VirtualInstrument } from '../../simulators/virtual-instrument.js';
-import { until } from '../support/closed-loop.js';
-import { api, startTestApp, uniqueName, type TestApp } from '../support/services.js';
+import type { VirtualInstrument } from '../../simulators/virtual-instrument.js';
+import { startRig, until } from '../support/closed-loop.js';
+import { api, startTestApp, type TestApp } from '../support/services.js';
 
 /**
  * Issue 16, objectives for any measured property: a Zr campaign maximising Dmax and minimising
@@ -18,18 +18,7 @@ describe('a campaign on Dmax and a minimised property', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ queue: 'in-process' });
-    rig = new VirtualInstrument({
-      url: t.infra.broker.url,
-      instrumentId: uniqueName('dsc-rig'),
-      oracle: createDataOracle(4, publishedAlloys()),
-      seed: 1,
-      prefix: t.config.mqtt.topicPrefix,
-      speed: 2_000_000,
-      maxConcurrentJobs: 4,
-      elements: [...ZR9_DESIGN_SPACE.elements],
-      clientId: uniqueName('dsc-rig'),
-    });
-    await rig.start();
+    rig = await startRig(t, 'dsc-rig', { oracle: createDataOracle(4, publishedAlloys()), elements: [...ZR9_DESIGN_SPACE.elements] });
   });
   afterAll(async () => {
     await rig?.stop();

@@ -352,15 +352,25 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     return this.rows.findJob(jobId);
   }
 
+  /** The job a message names, when it exists and was dispatched to the sender (then the sender is authorised for its campaign); else the rejection. */
+  private async ownedJob(
+    record: boolean, topic: string, payload: Buffer, instrumentId: string, jobId: string, authorize: NonNullable<HandleOptions['authorize']>,
+  ): Promise<{ job: InstrumentJobEntity } | { outcome: HandleOutcome }> {
+    const job = await this.findJob(jobId);
+    if (!job) return { outcome: await this.reject(record, topic, payload, `unknown job ${jobId}`, instrumentId) };
+    if (job.instrumentId !== instrumentId) {
+      return { outcome: await this.reject(record, topic, payload, `job ${jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId) };
+    }
+    authorize({ campaignId: job.campaignId, instrumentId });
+    return { job };
+  }
+
   private async onEvent(
     record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: InstrumentEvent, authorize: NonNullable<HandleOptions['authorize']>,
   ): Promise<HandleOutcome> {
-    const job = await this.findJob(msg.jobId);
-    if (!job) return this.reject(record, topic, payload, `unknown job ${msg.jobId}`, instrumentId);
-    if (job.instrumentId !== instrumentId) {
-      return this.reject(record, topic, payload, `job ${msg.jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId);
-    }
-    authorize({ campaignId: job.campaignId, instrumentId });
+    const owned = await this.ownedJob(record, topic, payload, instrumentId, msg.jobId, authorize);
+    if ('outcome' in owned) return owned.outcome;
+    const { job } = owned;
     let detail = msg.type;
     let capacityFreed = false;
     await this.db.transaction(async (m) => {
@@ -419,12 +429,9 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   private async onResult(
     record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: ResultMessage, authorize: NonNullable<HandleOptions['authorize']>,
   ): Promise<HandleOutcome> {
-    const job = await this.findJob(msg.jobId);
-    if (!job) return this.reject(record, topic, payload, `unknown job ${msg.jobId}`, instrumentId);
-    if (job.instrumentId !== instrumentId) {
-      return this.reject(record, topic, payload, `job ${msg.jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId);
-    }
-    authorize({ campaignId: job.campaignId, instrumentId });
+    const owned = await this.ownedJob(record, topic, payload, instrumentId, msg.jobId, authorize);
+    if ('outcome' in owned) return owned.outcome;
+    const { job } = owned;
     const second = await this.secondResultProblem(job, msg);
     if (second) return this.reject(record, topic, payload, second, instrumentId, job.campaignId);
     const experiment = await this.rows.findById(job.experimentId);
