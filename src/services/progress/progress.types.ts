@@ -2,12 +2,12 @@
  * The shape of GET /api/v1/campaigns/{id}/progress. Plain types (no NestJS) so plots and the
  * demo can use them without the service.
  */
-import type { BestSoFarPoint, PaceEstimate, Rate } from '../../core/campaign/analytics.js';
-import type { RefinementCheck } from '../../core/refinement/amr.js';
-import type { SuccessRates } from '../../core/rl/environment.js';
-import type { TrainingCurvePoint } from '../../core/rl/training-curve.js';
-import type { SuccessObjectives, SuccessProperty } from '../../core/campaign/success.js';
-import type { ObjectiveDirection } from '../../core/campaign/objectives.js';
+import type { BestSoFarPoint, PaceEstimate, Rate } from '../../core/analytics/analytics.js';
+import type { RefinementCheck } from '../../core/amr/amr.js';
+import type { SuccessRates } from '../../core/rl/success-rates.js';
+import type { TrainingCurvePoint } from '../../core/aimatdesign/training-curve.js';
+import type { SuccessObjectives, SuccessProperty } from '../../core/domain/success.js';
+import type { ObjectiveDirection } from '../../core/domain/objectives.js';
 
 export interface ParetoPoint {
   experimentId: string | null;
