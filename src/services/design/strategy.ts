@@ -50,6 +50,7 @@ export interface ModelVersionRecord {
   trigger: string;
 }
 
+/** One Automatic Model Refinement trigger, accepted or not, as a design iteration records it (the progress report shows it too). */
 export interface RefinementRecord {
   reason: string;
   correlationBefore: number | null;
