@@ -22,7 +22,7 @@ const SPACE: DesignSpace = {
 /** A random composition on the grid, legal or not: random fractions over a random subset, rounded. */
 function anyGridComposition(rng: Random): Float64Array {
   const raw: number[] = SPACE.elements.map(() => (rng.next() < 0.7 ? rng.next() ** 2 : 0));
-  if (raw.every((v) => v === 0)) raw[rng.int(raw.length)] = 1;
+  if (Math.max(...raw) === 0) raw[rng.int(raw.length)] = 1;
   const total = raw.reduce((a, b) => a + b, 0);
   return roundToGrid(raw.map((v) => v / total), SPACE.step);
 }
