@@ -8,6 +8,7 @@ import { embeddedBrokerAuth } from '../services/auth/broker-security.js';
 import { InstrumentCredentialRepository } from '../repositories/api-key.repository.js';
 import { RejectedMessageRepository } from '../repositories/rejected-message.repository.js';
 import { BullMqJobQueue, InProcessJobQueue, type JobQueue } from '../../adapters/queue/job-queue.js';
+import { JobRepository } from '../repositories/job.repository.js';
 import type { Infrastructure } from '../services/tokens.js';
 
 /** A start-up failure with a known cause and remedy: main prints its one line, no stack. */
@@ -80,8 +81,8 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     // Jobs
     const jobs: JobQueue =
       config.queue.mode === 'redis'
-        ? new BullMqJobQueue(dataSource, config.queue.url, config.queue.prefix)
-        : new InProcessJobQueue(dataSource);
+        ? new BullMqJobQueue(new JobRepository(dataSource), config.queue.url, config.queue.prefix)
+        : new InProcessJobQueue(new JobRepository(dataSource));
     closers.push(() => jobs.close());
 
     const database = {
