@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoCampaign, seedRows, until } from '../support/closed-loop.js';
-import { freePort, startWorkerProcess } from '../support/processes.js';
-import { api, createTestDatabase, MOSQUITTO_URL, REDIS_URL, startTestApp, uniqueName, type TestApp } from '../support/services.js';
+import mqtt from 'mqtt';
+import pg from 'pg';
+import { freePort, startService, startWorkerProcess } from '../support/processes.js';
+import { api, createTestDatabase, MOSQUITTO_URL, REDIS_URL, startTestApp, TEST_ADMIN_API_KEY, uniqueName, type TestApp } from '../support/services.js';
 
 /**
  * The worker role is its own app (src/apps/worker.module.ts), not the API with the port closed:
@@ -63,5 +65,53 @@ describe('the worker role', () => {
     const jobs: { state: string }[] = await apiApp.infra.dataSource.query(`SELECT state FROM background_job WHERE campaign_id = $1`, [c.id]);
     expect(jobs.map((j) => j.state)).toContain('completed');
     expect(worker.exited()).toBe(false);
+  });
+
+  it('logs into the API\'s embedded broker with MQTT_AUTH=on and runs the design job', { timeout: 150_000 }, async () => {
+    const db = await createTestDatabase();
+    stops.push(() => db.drop());
+    const mqttPort = await freePort();
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      QUEUE_PREFIX: uniqueName('q'),
+      MQTT_AUTH: 'on',
+      MQTT_HOST: '127.0.0.1',
+      MQTT_PORT: String(mqttPort),
+      ADMIN_API_KEY: TEST_ADMIN_API_KEY,
+    };
+    const apiProcess = await startService({ ...env, SERVICE_ROLE: 'api', LOG_LEVEL: 'log' });
+    stops.push(() => apiProcess.stop());
+    const workerPort = await freePort();
+    // Before: "Connection refused: Bad username or password" at start-up (the broker's only service login lived in the API's memory).
+    const worker = await startWorkerProcess({ ...env, WORKER_PORT: String(workerPort) });
+    stops.push(() => worker.stop());
+    expect(worker.output()).toMatch(/the API's embedded broker at mqtt:\/\/127\.0\.0\.1:/);
+    const health = await api(`http://127.0.0.1:${workerPort}`, 'GET', '/health');
+    expect(health.body.broker).toMatchObject({ ok: true, mode: 'embedded' });
+    expect(apiProcess.output()).not.toMatch(/refused connect/);
+    // the worker's login is its own, registered (hashed) in the shared database while it runs
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    stops.push(() => sql.end());
+    const { rows } = await sql.query<{ username: string; password_hash: string }>(`SELECT username, password_hash FROM broker_service_login`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].username).toMatch(/^aimd-service\.[0-9a-f]{8}$/);
+    expect(rows[0].password_hash).toMatch(/^\$7\$/);
+    // a service-looking login that nobody registered is refused
+    const forged = mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: 'aimd-service.00000000', password: 'guess', reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4, clientId: uniqueName('forged') });
+    await expect(forged).rejects.toThrow(/Bad username or password|Not authorized/);
+    await until('the API to log the refusal', async () => /refused connect from client forged\S* \(aimd-service\.00000000\): unknown service login or wrong password/.test(apiProcess.output()), 10_000);
+
+    const base = apiProcess.baseUrl;
+    const { body: c } = await api(base, 'POST', '/api/v1/campaigns', demoCampaign({ name: 'worker on the authenticated broker' }));
+    expect((await api(base, 'POST', `/api/v1/campaigns/${c.id}/measurements/import`, seedRows(20))).status).toBe(201);
+    expect((await api(base, 'POST', `/api/v1/campaigns/${c.id}/start`)).status).toBe(200);
+    await until('the worker\'s first iteration', async () => new RegExp(`campaign ${c.id}: iteration 1 proposed 4`).test(worker.output()), 90_000);
+    expect((await api(base, 'GET', `/api/v1/campaigns/${c.id}/experiments`)).body.items).toHaveLength(4);
+
+    // stopped, the worker takes its login out of the database
+    await worker.stop();
+    expect((await sql.query(`SELECT username FROM broker_service_login`)).rows).toEqual([]);
   });
 });
