@@ -12,12 +12,12 @@ import {
   type KnowledgeProviderKind,
   type StrategyMethod,
   type StrategySettings,
-} from '../../core/campaign/strategy.js';
+} from '../../core/domain/strategy.js';
 import { ALLOY_FAMILIES, type AlloyFamily } from '../../core/knowledge/families.js';
-import { MAX_OBJECTIVES, MEASURED_PROPERTIES, OBJECTIVE_DIRECTIONS, PROPERTY_NAME_PATTERN, type ObjectiveDirection } from '../../core/campaign/objectives.js';
+import { MAX_OBJECTIVES, MEASURED_PROPERTIES, OBJECTIVE_DIRECTIONS, PROPERTY_NAME_PATTERN, type ObjectiveDirection } from '../../core/domain/objectives.js';
 import { PageQuery } from '../../common/pagination.js';
 import { CAMPAIGN_STATUSES } from '../../repositories/entities/campaign.entity.js';
-import { MAX_CATEGORICAL_VALUES, MAX_PROCESS_VARIABLES, PROCESS_NAME_PATTERN, PROCESS_VARIABLE_KINDS, type ProcessVariableKind } from '../../core/campaign/process.js';
+import { MAX_CATEGORICAL_VALUES, MAX_PROCESS_VARIABLES, PROCESS_NAME_PATTERN, PROCESS_VARIABLE_KINDS, type ProcessVariableKind } from '../../core/domain/process.js';
 
 export class ElementBoundDto {
   @ApiProperty({ example: 'Zr', description: 'element symbol' })

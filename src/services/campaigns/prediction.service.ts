@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Objectives } from '../../repositories/entities/campaign.entity.js';
 import type { Composition } from '../../core/chemistry/types.js';
-import { successProbability } from '../../core/design/proposals.js';
-import type { Objective } from '../../core/rl/types.js';
+import { successProbability } from '../../core/aimatdesign/proposals.js';
+import type { Objective } from '../../core/domain/objectives.js';
 import { SurrogateBundle, type BundleJSON } from '../../core/surrogates/bundle.js';
 import { predictionOf } from '../design/strategy.js';
 import type { Prediction } from '../../repositories/entities/experiment.entity.js';

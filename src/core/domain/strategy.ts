@@ -50,7 +50,7 @@ export interface StrategySettings {
    */
   startCurriculum: number;
   /**
-   * Trust region (src/core/design/trust-region.ts): agent starts and proposals concentrate around
+   * Trust region (src/core/aimatdesign/trust-region.ts): agent starts and proposals concentrate around
    * the best measured alloys, in a radius that grows on success and shrinks on failure.
    */
   trustRegion: boolean;
@@ -60,7 +60,7 @@ export interface StrategySettings {
    */
   explorationShare: number;
   /**
-   * Local evidence (src/core/design/local-evidence.ts): a proposal's success probability blends
+   * Local evidence (src/core/aimatdesign/local-evidence.ts): a proposal's success probability blends
    * the surrogates' guess with the lab's answers within a few at.% of it.
    */
   localEvidence: boolean;
