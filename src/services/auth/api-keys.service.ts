@@ -94,15 +94,16 @@ export class ApiKeysService implements OnApplicationBootstrap {
     if (result.kind === 'config') this.log.log(`admin API key from ADMIN_API_KEY is active (id ${result.keyId})`);
     if (result.kind === 'bootstrap') {
       const bar = '='.repeat(96);
-      this.log.warn(
-        [
-          bar,
-          'BOOTSTRAP ADMIN API KEY (shown once, never again; store it now, then create personal keys with it):',
-          `    ${result.token}`,
-          'Use it as "Authorization: Bearer <key>" or "X-API-Key: <key>". Revoke it with DELETE /api/v1/api-keys/' + result.keyId,
-          bar,
-        ].join('\n'),
-      );
+      const notice = [
+        bar,
+        'BOOTSTRAP ADMIN API KEY (shown once, never again; store it now, then create personal keys with it):',
+        `    ${result.token}`,
+        'Use it as "Authorization: Bearer <key>" or "X-API-Key: <key>". Revoke it with DELETE /api/v1/api-keys/' + result.keyId,
+        bar,
+      ].join('\n');
+      // Shown once: a LOG_LEVEL that hides warnings (error, fatal) must not hide it, or the service is locked.
+      if (Logger.isLevelEnabled('warn')) this.log.warn(notice);
+      else process.stderr.write(`${notice}\n`);
     }
     return result;
   }
