@@ -11,11 +11,12 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DesignSpace, MeasuredAlloy } from '../src/core/chemistry/types.js';
-import { DEFAULT_STRATEGY } from '../src/core/campaign/strategy.js';
+import type { DesignSpace } from '../src/core/domain/design-space.js';
+import type { MeasuredAlloy } from '../src/core/domain/measured-alloy.js';
+import { DEFAULT_STRATEGY } from '../src/core/domain/strategy.js';
 import { compositionDistance, formatFormula, normalize } from '../src/core/chemistry/composition.js';
-import { isSuccess } from '../src/core/campaign/success.js';
-import { usesOnlyElements } from '../src/core/rl/design-space.js';
+import { isSuccess } from '../src/core/domain/success.js';
+import { usesOnlyElements } from '../src/core/domain/composition-grid.js';
 import type { Objectives } from '../src/repositories/entities/campaign.entity.js';
 import { BoStrategy } from '../src/services/design/bo-strategy.js';
 import { ELONGATION_COLUMN, numberOrNull, readPublishedCsv, rowComposition, YIELD_COLUMN } from './published-data.js';

@@ -19,9 +19,10 @@ import { ELONGATION_COLUMN, numberOrNull, readPublishedCsv, rowComposition, YIEL
 import cliProgress from 'cli-progress';
 import { RandomForestClassifier, RandomForestRegression } from 'ml-random-forest';
 import { DESCRIPTOR_NAMES, elementFractionFeatures, featurize } from '../src/core/chemistry/descriptors.js';
-import type { Composition, MeasuredAlloy } from '../src/core/chemistry/types.js';
+import type { Composition } from '../src/core/chemistry/types.js';
+import type { MeasuredAlloy } from '../src/core/domain/measured-alloy.js';
 import { baseElementOf, compositionKey } from '../src/core/chemistry/composition.js';
-import { surrogatesFromBundle } from '../src/core/design/bundle-surrogates.js';
+import { surrogatesFromBundle } from '../src/core/aimatdesign/bundle-surrogates.js';
 import { DEFAULT_ELONGATION_CONFIG, SurrogateBundle, type BundleTrainOptions } from '../src/core/surrogates/bundle.js';
 import {
   calibrateDomainUncertainty,

@@ -26,7 +26,7 @@ import { createApp } from '../src/apps/app.js';
 import { generateApiKey } from '../src/common/secrets.js';
 import { setupTf } from '../src/core/rl/tf.js';
 import { loadConfig } from '../src/config/config.js';
-import type { MeasuredAlloy } from '../src/core/chemistry/types.js';
+import type { MeasuredAlloy } from '../src/core/domain/measured-alloy.js';
 import { Random } from '../src/core/util/random.js';
 import { fitness } from '../src/services/design/genetic-strategy.js';
 import { startInfrastructure } from '../src/apps/infrastructure.js';

@@ -29,9 +29,10 @@
  *
  * The service never sees this module; it only sees what instruments report.
  */
-import type { ProcessValues } from '../src/core/campaign/process.js';
+import type { ProcessValues } from '../src/core/domain/process.js';
 import { processGlassShift } from './process-effect.js';
-import type { Composition, MeasuredAlloy } from '../src/core/chemistry/types.js';
+import type { Composition } from '../src/core/chemistry/types.js';
+import type { MeasuredAlloy } from '../src/core/domain/measured-alloy.js';
 import { Random } from '../src/core/util/random.js';
 import { compositionKey, mechanics, measuredMechanics, measurementRandom, phaseOf, type Oracle, type OracleMeasurement, type OraclePhase } from './oracle.js';
 

@@ -11,9 +11,11 @@
  *
  * The service never sees this module; it only sees what instruments report.
  */
-import type { ProcessValues } from '../src/core/campaign/process.js';
+import type { ProcessValues } from '../src/core/domain/process.js';
 import { processGlassShift } from './process-effect.js';
-import type { Composition, DesignSpace, MeasuredAlloy } from '../src/core/chemistry/types.js';
+import type { Composition } from '../src/core/chemistry/types.js';
+import type { DesignSpace } from '../src/core/domain/design-space.js';
+import type { MeasuredAlloy } from '../src/core/domain/measured-alloy.js';
 import { Random } from '../src/core/util/random.js';
 import { oracleDescriptors, ORACLE_ELEMENTS, type OracleDescriptors } from './oracle-chemistry.js';
 

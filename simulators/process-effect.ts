@@ -12,7 +12,7 @@
  *
  * Without process values the shift is 0: the oracles answer exactly as before.
  */
-import type { ProcessValues } from '../src/core/campaign/process.js';
+import type { ProcessValues } from '../src/core/domain/process.js';
 
 export const REFERENCE_DIAMETER_MM = 3;
 const DIAMETER_LOGIT_PER_DOUBLING = 0.6;

@@ -10,7 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import type { Composition, MeasuredAlloy } from '../src/core/chemistry/types.js';
+import type { Composition } from '../src/core/chemistry/types.js';
+import type { MeasuredAlloy } from '../src/core/domain/measured-alloy.js';
 
 export const YIELD_COLUMN = 'yield(MPa)';
 export const ELONGATION_COLUMN = '\u0395(%)'; // Greek capital epsilon, not a Latin E

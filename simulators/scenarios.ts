@@ -12,8 +12,10 @@
  *   mostly misses (what bench:campaign always used). `literature`: every published row of both
  *   files (7,425 alloys), as a PI importing the literature would.
  */
-import type { DesignSpace, MeasuredAlloy } from '../src/core/chemistry/types.js';
-import { isLegal, toFractions, usesOnlyElements } from '../src/core/rl/design-space.js';
+import type { DesignSpace } from '../src/core/domain/design-space.js';
+import type { MeasuredAlloy } from '../src/core/domain/measured-alloy.js';
+import { isLegal } from '../src/core/domain/design-space.js';
+import { toFractions, usesOnlyElements } from '../src/core/domain/composition-grid.js';
 import { Random } from '../src/core/util/random.js';
 import { createDataOracle } from './data-oracle.js';
 import { createOracle, DEMO_DESIGN_SPACE, DEMO_OBJECTIVES, meetsObjectives, sampleSeedAlloys, type DemoObjective, type Oracle } from './oracle.js';

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/config.js';
 import { startInfrastructure, StartupError } from './apps/infrastructure.js';
-import { createApp } from './apps/app.js';
-import { startLab } from './apps/lab-startup.js';
+import { bootstrapApi } from './apps/api.js';
+import { bootstrapWorker } from './apps/worker.js';
 import { serviceLogger } from './config/logger.js';
 import { EmbeddedPostgresError } from '../adapters/storage/embedded-postgres.js';
 import { BrokerPortInUseError } from '../adapters/mqtt/embedded-broker.js';
@@ -24,18 +24,8 @@ async function main(): Promise<void> {
   const log = new Logger('Bootstrap');
   const infra = await startInfrastructure(config, (m) => log.log(m));
   for (const line of infra.describe()) log.log(line);
-  const app = await createApp(infra, logger);
-  await startLab(app, infra);
-  // A worker opens no HTTP port (so it runs beside `npm start` as it is), unless WORKER_PORT asks for one.
-  const port = config.role === 'worker' ? config.http.workerPort : config.http.port;
-  if (port === undefined) {
-    log.log(`worker: running background jobs from ${infra.jobs.mode === 'redis' ? 'Redis (BullMQ)' : 'this process'}; no HTTP port (set WORKER_PORT for /health)`);
-  } else {
-    await app.listen(port, config.http.host);
-    const url = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
-    const pages = [...(config.swagger ? [`API docs ${url}/docs`] : []), `dashboard ${url}/dashboard`, `health ${url}/health`];
-    log.log(`listening on ${url} (${pages.join(', ')})`);
-  }
+  // One build, one entry point per role (as immich does): the API (and with `all` the worker too), or a worker alone.
+  const app = config.role === 'worker' ? await bootstrapWorker(infra, logger, (m) => log.log(m)) : await bootstrapApi(infra, logger, (m) => log.log(m));
 
   let stopping = false;
   const stop = async (signal: string) => {

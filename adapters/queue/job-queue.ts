@@ -2,8 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
-import { JobRepository } from '../../src/repositories/job.repository.js';
+import type { JobRepository } from '../../src/repositories/job.repository.js';
 import type { BackgroundJobEntity } from '../../src/repositories/entities/background-job.entity.js';
 
 /**
@@ -48,11 +47,8 @@ abstract class RecordedJobQueue implements JobQueue {
   abstract readonly mode: 'in-process' | 'redis';
   protected readonly handlers = new Map<string, JobHandler>();
 
-  protected readonly jobs: JobRepository;
-
-  constructor(dataSource: DataSource) {
-    this.jobs = new JobRepository(dataSource);
-  }
+  /** The job rows (background_job), read and written through their repository. */
+  constructor(protected readonly jobs: JobRepository) {}
 
   register(kind: string, handler: JobHandler): void {
     this.handlers.set(kind, handler);
@@ -188,8 +184,8 @@ export class BullMqJobQueue extends RecordedJobQueue {
   private readonly probe: Redis;
   private readonly log = new Logger('Jobs');
 
-  constructor(dataSource: DataSource, redisUrl: string, private readonly prefix: string, private readonly concurrency = 1) {
-    super(dataSource);
+  constructor(jobs: JobRepository, redisUrl: string, private readonly prefix: string, private readonly concurrency = 1) {
+    super(jobs);
     this.connection = redisConnection(redisUrl);
     this.probe = new Redis({ ...this.connection, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
     this.probe.on('error', () => undefined);

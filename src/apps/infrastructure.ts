@@ -4,10 +4,12 @@ import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../adapters/storage/embedded-postgres.js';
 import type { AppConfig } from '../config/config.js';
 import { openDatabase } from '../repositories/data-source.js';
-import { embeddedBrokerAuth } from '../services/auth/broker-security.js';
+import { embeddedBrokerAuth, registerServiceLogin, type ServiceCredential } from '../services/auth/broker-security.js';
+import { BrokerServiceLoginRepository } from '../repositories/broker-login.repository.js';
 import { InstrumentCredentialRepository } from '../repositories/api-key.repository.js';
 import { RejectedMessageRepository } from '../repositories/rejected-message.repository.js';
 import { BullMqJobQueue, InProcessJobQueue, type JobQueue } from '../../adapters/queue/job-queue.js';
+import { JobRepository } from '../repositories/job.repository.js';
 import type { Infrastructure } from '../services/tokens.js';
 
 /** A start-up failure with a known cause and remedy: main prints its one line, no stack. */
@@ -43,11 +45,21 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     const clientId =
       config.mqttClientId ??
       `aimd-service-${config.role}-${hostname()}-${config.role === 'worker' ? process.pid : config.http.port}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
-    const brokerAuth = config.mqtt.mode === 'embedded' && !workerOnEmbedded ? embeddedBrokerAuth(config, { credentials: new InstrumentCredentialRepository(dataSource), rejected: new RejectedMessageRepository(dataSource) }, log, clientId) : null;
+    const serviceLogins = new BrokerServiceLoginRepository(dataSource);
+    const brokerAuth =
+      config.mqtt.mode === 'embedded' && !workerOnEmbedded
+        ? embeddedBrokerAuth(config, { credentials: new InstrumentCredentialRepository(dataSource), rejected: new RejectedMessageRepository(dataSource), serviceLogins }, log, clientId)
+        : null;
+    let workerLogin: ServiceCredential | null = null;
     if (workerOnEmbedded && config.mqtt.mode === 'embedded') {
       // A worker beside `npm start` uses that process's embedded broker (it publishes dispatches
       // after an iteration); it never starts a broker of its own, which no instrument would hear.
+      // It logs in with a service login it registers in the shared database, which the API's broker
+      // accepts when it enforces credentials (MQTT_AUTH=on).
       brokerUrl = `mqtt://127.0.0.1:${config.mqtt.port}`;
+      const login = await registerServiceLogin(serviceLogins);
+      closers.push(() => login.remove());
+      workerLogin = login;
     } else if (config.mqtt.mode === 'embedded') {
       const security = brokerAuth?.security;
       try {
@@ -65,14 +77,15 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     const mqtt = await MqttConnection.connect({
       url: brokerUrl,
       clientId,
-      username: config.mqtt.mode === 'server' ? config.mqtt.username : brokerAuth?.service.username,
-      password: config.mqtt.mode === 'server' ? config.mqtt.password : brokerAuth?.service.password,
+      username: config.mqtt.mode === 'server' ? config.mqtt.username : (workerLogin ?? brokerAuth?.service)?.username,
+      password: config.mqtt.mode === 'server' ? config.mqtt.password : (workerLogin ?? brokerAuth?.service)?.password,
       connectTimeoutMs: workerOnEmbedded ? 5000 : undefined,
     }).catch((error: Error) => {
       if (!workerOnEmbedded) throw error;
       throw new StartupError(
         `a worker without MQTT_URL uses the embedded broker of the API process (npm start) at ${brokerUrl}, which did not answer (${error.message}): ` +
-          'start the API first, give the worker the same MQTT_PORT as the API (with MQTT_AUTH=on: an external broker, MQTT_URL)',
+          'start the API first, give the worker the same MQTT_PORT as the API and the same database (DATABASE_URL, or DATA_DIR and EMBEDDED_PG_PORT): ' +
+          'with MQTT_AUTH=on the API\'s broker accepts the login the worker registers there',
       );
     });
     closers.push(() => mqtt.close());
@@ -80,8 +93,8 @@ export async function startInfrastructure(config: AppConfig, log: (m: string) =>
     // Jobs
     const jobs: JobQueue =
       config.queue.mode === 'redis'
-        ? new BullMqJobQueue(dataSource, config.queue.url, config.queue.prefix)
-        : new InProcessJobQueue(dataSource);
+        ? new BullMqJobQueue(new JobRepository(dataSource), config.queue.url, config.queue.prefix)
+        : new InProcessJobQueue(new JobRepository(dataSource));
     closers.push(() => jobs.close());
 
     const database = {

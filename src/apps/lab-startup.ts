@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { DesignLoopService } from '../services/design/design-loop.service.js';
 import type { Infrastructure } from '../services/tokens.js';
 import { DispatcherService } from '../services/lab/dispatcher.service.js';
@@ -9,7 +9,7 @@ import { InstrumentGatewayService } from '../services/lab/instrument-gateway.ser
  * dispatch; workers take background jobs; `all` does both. After a restart this reconciles:
  * jobs left in the table run again, running campaigns get an iteration, deadlines are swept.
  */
-export async function startLab(app: INestApplication, infra: Infrastructure): Promise<void> {
+export async function startLab(app: INestApplicationContext, infra: Infrastructure): Promise<void> {
   // Module init first: the design loop registers its job handler and its measurement hook there.
   // Before, a restart's reconcile found no handler (logged, and lost), so a campaign whose last
   // results had all arrived before the restart waited for a result that would never come.

@@ -13,7 +13,7 @@ import { Invalid } from '../common/errors.js';
 import { sendJsonOnce } from './json-once.js';
 import { AuditService } from '../services/campaigns/audit.service.js';
 import { PageQuery } from '../common/pagination.js';
-import { CAMPAIGN_ACTIONS, type CampaignAction } from '../core/campaign/lifecycle.js';
+import { CAMPAIGN_ACTIONS, type CampaignAction } from '../core/domain/campaign-lifecycle.js';
 import {
   CampaignActionDto, CampaignListQuery, CampaignPage, CampaignView, CreateCampaignDto, ImportResultView, MeasurementListQuery,
   UpdateCampaignDto,

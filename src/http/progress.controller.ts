@@ -11,7 +11,7 @@ import { Invalid } from '../common/errors.js';
 import { sendJsonOnce } from './json-once.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
 import { ExportService, csvLine, experimentCsvColumns, experimentCsvRow, objectiveColumns } from '../services/progress/export.service.js';
-import { normaliseObjectives } from '../core/campaign/objectives.js';
+import { normaliseObjectives } from '../core/domain/objectives.js';
 import { LiveFeed } from '../services/progress/live-feed.service.js';
 import { PLOT_FORMATS, PLOT_KINDS, renderPlot, type PlotFormat, type PlotKind } from '../services/progress/plots.js';
 import { ProgressService } from '../services/progress/progress.service.js';

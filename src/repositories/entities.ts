@@ -15,6 +15,7 @@ import { MeasurementPageIndex1764200000000 } from '../../migrations/176420000000
 import { IdempotencyRequests1764300000000 } from '../../migrations/1764300000000-idempotency-requests.js';
 import { ObjectiveDirections1764400000000 } from '../../migrations/1764400000000-objective-directions.js';
 import { ProcessValues1764500000000 } from '../../migrations/1764500000000-process-values.js';
+import { BrokerServiceLogins1764610000000 } from '../../migrations/1764610000000-broker-service-logins.js';
 
 export const ENTITIES = [
   CampaignEntity, ExperimentEntity, InstrumentJobEntity, MeasurementEntity, RejectedMessageEntity,
@@ -24,4 +25,4 @@ export const ENTITIES = [
 ];
 
 /** Migrations in order; the schema changes only through these (never synchronize). */
-export const MIGRATIONS = [InitialSchema1764000000000, ApiKeys1764100000000, MeasurementPageIndex1764200000000, IdempotencyRequests1764300000000, ObjectiveDirections1764400000000, ProcessValues1764500000000];
+export const MIGRATIONS = [InitialSchema1764000000000, ApiKeys1764100000000, MeasurementPageIndex1764200000000, IdempotencyRequests1764300000000, ObjectiveDirections1764400000000, ProcessValues1764500000000, BrokerServiceLogins1764610000000];

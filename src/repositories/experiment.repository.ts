@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import type { Page } from '../common/pagination.js';
 import type { Composition } from '../core/chemistry/types.js';
-import type { ProcessValues } from '../core/campaign/process.js';
+import type { ProcessValues } from '../core/domain/process.js';
 import { ExperimentEntity, InstrumentJobEntity } from './entities/experiment.entity.js';
 import { Repository, type Tx } from './database.js';
 

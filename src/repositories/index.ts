@@ -1,6 +1,7 @@
 /** The repositories, for code that builds services without Nest (CLI scripts, benchmarks). */
 export { ApiKeyRepository, InstrumentCredentialRepository } from './api-key.repository.js';
 export { AuditRepository } from './audit.repository.js';
+export { BrokerServiceLoginRepository } from './broker-login.repository.js';
 export { CampaignRepository } from './campaign.repository.js';
 export { Database } from './database.js';
 export { ExperimentRepository } from './experiment.repository.js';

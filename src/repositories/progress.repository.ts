@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { propertySql } from '../core/campaign/success.js';
+import { propertySql } from '../core/domain/success.js';
 import { Repository } from './database.js';
 
 type Row = Record<string, any>;

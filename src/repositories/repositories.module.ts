@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiKeyRepository, InstrumentCredentialRepository } from './api-key.repository.js';
 import { AuditRepository } from './audit.repository.js';
+import { BrokerServiceLoginRepository } from './broker-login.repository.js';
 import { CampaignRepository } from './campaign.repository.js';
 import { Database } from './database.js';
 import { ExperimentRepository } from './experiment.repository.js';
@@ -17,7 +18,7 @@ import { RejectedMessageRepository } from './rejected-message.repository.js';
 const REPOSITORIES = [
   Database, ApiKeyRepository, InstrumentCredentialRepository, AuditRepository, CampaignRepository, ExperimentRepository,
   InstrumentRepository, JobRepository, MeasurementRepository, ModelRepository, RefinementRepository, RejectedMessageRepository,
-  CampaignArchiveRepository, ProgressRepository, PgKnowledgeCache,
+  CampaignArchiveRepository, ProgressRepository, PgKnowledgeCache, BrokerServiceLoginRepository,
 ];
 
 /** Every repository, once, for the whole application, on the data source the bootstrap opened. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateAgainstDesignSpace } from '../../src/core/chemistry/composition.js';
+import { validateAgainstDesignSpace } from '../../src/core/domain/design-space.js';
 import { VirtualInstrument } from '../../simulators/virtual-instrument.js';
 import { DEMO_DESIGN_SPACE } from '../../simulators/oracle.js';
 import { demoCampaign, oracle, seedRows, until } from '../support/closed-loop.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSuccess } from '../../src/core/campaign/success.js';
-import { usesOnlyElements } from '../../src/core/rl/design-space.js';
+import { isSuccess } from '../../src/core/domain/success.js';
+import { usesOnlyElements } from '../../src/core/domain/composition-grid.js';
 import { createLabOracle, HEA_DESIGN_SPACE, LAB_SPACES, publishedAlloys } from '../../simulators/scenarios.js';
 import type { VirtualInstrument } from '../../simulators/virtual-instrument.js';
 import { startRig, until } from '../support/closed-loop.js';

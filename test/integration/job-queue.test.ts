@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { openDatabase } from '../../src/repositories/data-source.js';
 import { BullMqJobQueue, InProcessJobQueue, type JobQueue } from '../../adapters/queue/job-queue.js';
 import { BackgroundJobEntity } from '../../src/repositories/entities/background-job.entity.js';
+import { JobRepository } from '../../src/repositories/job.repository.js';
 import { createTestDatabase, REDIS_URL, uniqueName } from '../support/services.js';
 
 /** The same handlers run in-process and on BullMQ (real Redis); the job rows tell the API what happened. */
@@ -16,7 +17,7 @@ describe.each(['in-process', 'redis'] as const)('background jobs (%s)', (mode) =
   beforeAll(async () => {
     db = await createTestDatabase();
     dataSource = (await openDatabase(db.url)).dataSource;
-    queue = mode === 'redis' ? new BullMqJobQueue(dataSource, REDIS_URL, uniqueName('aimdq')) : new InProcessJobQueue(dataSource);
+    queue = mode === 'redis' ? new BullMqJobQueue(new JobRepository(dataSource), REDIS_URL, uniqueName('aimdq')) : new InProcessJobQueue(new JobRepository(dataSource));
     queue.register('square', async (ctx) => {
       calls.push(`square:${ctx.input.n}:attempt${ctx.attempt}`);
       await ctx.reportProgress(0.5, 'half way');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSuccess } from '../../src/core/campaign/success.js';
+import { isSuccess } from '../../src/core/domain/success.js';
 import { createDataOracle } from '../../simulators/data-oracle.js';
 import { inSpace, publishedAlloys, ZR9_DESIGN_SPACE } from '../../simulators/scenarios.js';
 import type { VirtualInstrument } from '../../simulators/virtual-instrument.js';

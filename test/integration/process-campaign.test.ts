@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { decodeJobMessage, InstrumentTopics, type JobDispatch } from '../../adapters/mqtt/protocol.js';
-import { checkProcessValues, type ProcessVariable } from '../../src/core/campaign/process.js';
+import { checkProcessValues, type ProcessVariable } from '../../src/core/domain/process.js';
 import { processRejection, VirtualInstrument, type ProcessSupport } from '../../simulators/virtual-instrument.js';
 import { demoCampaign, oracle, seedRows, until } from '../support/closed-loop.js';
 import { api, startTestApp, uniqueName, type TestApp } from '../support/services.js';

@@ -98,8 +98,10 @@ describe('scale-out: API replicas and workers sharing PostgreSQL, Redis and Mosq
     });
     const w1 = await startTestApp({ env: { ...group, SERVICE_ROLE: 'worker', MQTT_CLIENT_ID: uniqueName('w1') }, queue: 'redis' });
     const w2 = await startTestApp({ env: { ...group, SERVICE_ROLE: 'worker', MQTT_CLIENT_ID: uniqueName('w2') }, queue: 'redis' });
-    apps.push(w1, w2);
-    const { body: c } = await api(w1.baseUrl, 'POST', '/api/v1/campaigns', zrCampaign({ name: 'locked' }));
+    // a worker serves no API routes: the campaign is made through an API process
+    const apiC = await startTestApp({ env: { ...group, SERVICE_ROLE: 'api', MQTT_CLIENT_ID: uniqueName('apiC') }, queue: 'redis' });
+    apps.push(w1, w2, apiC);
+    const { body: c } = await api(apiC.baseUrl, 'POST', '/api/v1/campaigns', zrCampaign({ name: 'locked' }));
     await w1.infra.dataSource.query(`UPDATE campaign SET status = 'running', strategy = strategy || '{"method": "slow-test"}' WHERE id = $1`, [c.id]);
     // Ten iterations asked at once, no coalescing: both workers take jobs, the lock serialises them.
     await Promise.all(Array.from({ length: 10 }, () => w1.infra.jobs.enqueue(DESIGN_JOB, { campaignId: c.id, input: { campaignId: c.id } })));

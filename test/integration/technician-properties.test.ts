@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSuccess } from '../../src/core/campaign/success.js';
-import { normaliseObjectives } from '../../src/core/campaign/objectives.js';
-import type { ProcessVariable } from '../../src/core/campaign/process.js';
+import { isSuccess } from '../../src/core/domain/success.js';
+import { normaliseObjectives } from '../../src/core/domain/objectives.js';
+import type { ProcessVariable } from '../../src/core/domain/process.js';
 import { inSpace, publishedAlloys, ZR9_DESIGN_SPACE } from '../../simulators/scenarios.js';
 import { until, zr9DesignSpaceDto } from '../support/closed-loop.js';
 import { api, startTestApp, type TestApp } from '../support/services.js';

@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { CampaignEntity } from '../../src/repositories/entities/campaign.entity.js';
 import type { AppConfig } from '../../src/config/config.js';
-import { withStrategyDefaults } from '../../src/core/campaign/strategy.js';
-import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
+import { withStrategyDefaults } from '../../src/core/domain/strategy.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
 import { AimatdesignStrategy } from '../../src/services/design/aimatdesign-strategy.js';
 import type { DesignOutcome } from '../../src/services/design/strategy.js';
 import * as services from './services.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DESCRIPTOR_NAMES, elementFractionFeatures } from '../../src/core/chemistry/descriptors.js';
-import { evaluateFeatureSet } from '../../src/core/design/bundle-refinement.js';
-import { acceptanceError } from '../../src/core/refinement/acceptance-error.js';
+import { evaluateFeatureSet } from '../../src/core/aimatdesign/bundle-refinement.js';
+import { acceptanceError } from '../../src/core/amr/acceptance-error.js';
 import { SurrogateBundle } from '../../src/core/surrogates/bundle.js';
 import { syntheticAlloys } from './surrogates-helpers.js';
 

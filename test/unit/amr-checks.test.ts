@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_AMR_CONFIG, scaledSchedule } from '../../src/core/refinement/amr.js';
-import { labDisagreement } from '../../src/core/refinement/lab-disagreement.js';
+import { DEFAULT_AMR_CONFIG, scaledSchedule } from '../../src/core/amr/amr.js';
+import { labDisagreement } from '../../src/core/amr/lab-disagreement.js';
 
 const predicted = { yieldStrengthMPa: 1800, yieldStrengthStd: 50, elongationPct: 5, elongationStd: 1 };
 

@@ -78,6 +78,27 @@ describe('embedded broker security hooks', () => {
     expect(await s.authorizePublish!('anyone', 'lab/v1/instruments/rig-2/results', MAX_PAYLOAD_BYTES)).toBe(true);
     expect(await s.authorizePublish!('anyone', 'lab/v1/instruments/rig-2/results', MAX_PAYLOAD_BYTES + 1)).toBe(false);
   });
+
+  it("a worker's service login: accepted with the service's rights when registered, refused otherwise", async () => {
+    const worker = generateServiceCredential();
+    const registered = new Map([[worker.username, mosquittoHash(worker.password)]]);
+    const refusals: BrokerRefusal[] = [];
+    const s = createBrokerSecurity({
+      topicPrefix: 'lab/v1',
+      enforce: true,
+      service,
+      verifyInstrument: async () => false,
+      verifyService: async (username, password) => registered.has(username) && verifyMosquittoHash(password, registered.get(username)!),
+      onRefused: (r) => refusals.push(r),
+    });
+    expect(await s.authenticate!('c-worker', worker.username, Buffer.from(worker.password))).toBe(true);
+    expect(await s.authorizePublish!('c-worker', 'lab/v1/instruments/rig-2/jobs', 10)).toBe(true);
+    expect(await s.authenticate!('c-w2', worker.username, Buffer.from('nope'))).toBe(false);
+    expect(await s.authenticate!('c-w3', 'aimd-service.00000000', Buffer.from(worker.password))).toBe(false);
+    expect(refusals.map((r) => r.reason)).toEqual(['unknown service login or wrong password', 'unknown service login or wrong password']);
+    // without a store of service logins (make() has none) only the process's own login is the service
+    expect(await make(true).authenticate!('c-worker', worker.username, Buffer.from(worker.password))).toBe(false);
+  });
 });
 
 describe('Mosquitto files', () => {

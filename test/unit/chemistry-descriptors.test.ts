@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CompositionError, toFractionVector } from '../../src/core/chemistry/composition.js';
+import { CompositionError } from '../../src/core/chemistry/composition.js';
+import { toFractions } from '../../src/core/domain/composition-grid.js';
 import {
   computeDescriptors,
   DESCRIPTOR_NAMES,
@@ -145,7 +146,7 @@ describe('featurizers', () => {
       const c: Composition = {};
       for (const symbol of elements) if (random.next() < 0.8) c[symbol] = random.uniform(0.5, 60);
       if (Object.keys(c).length === 0) c.Zr = 1;
-      const row = featurizer(toFractionVector(c, elements), out);
+      const row = featurizer(toFractions(c, elements), out);
       expect(row).toBe(out);
       const [expected] = featurize([c], features);
       expected.forEach((value, i) => expect(row[i]).toBeCloseTo(value, 10));
@@ -163,7 +164,7 @@ describe('featurizers', () => {
   it('is fast enough for the RL hot path', () => {
     const names = [...DESCRIPTOR_NAMES, ...elementFractionFeatures(ELEMENT_SYMBOLS)];
     const featurizer = makeFeaturizer(names, ELEMENT_SYMBOLS);
-    const x = toFractionVector({ Zr: 62, Cu: 15.5, Ni: 12.5, Al: 10 }, ELEMENT_SYMBOLS);
+    const x = toFractions({ Zr: 62, Cu: 15.5, Ni: 12.5, Al: 10 }, ELEMENT_SYMBOLS);
     const out = new Float64Array(names.length);
     const calls = 50_000;
     const start = performance.now();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RulesKnowledgeProvider } from '../../src/core/knowledge/rules-provider.js';
-import { AutomaticModelRefinement, type RetrainResult } from '../../src/core/refinement/amr.js';
+import { AutomaticModelRefinement, type RetrainResult } from '../../src/core/amr/amr.js';
 import type { StepResult } from '../../src/core/rl/environment.js';
-import type { StepObservation } from '../../src/core/rl/trainer.js';
+import type { StepObservation } from '../../src/core/amr/amr.js';
 import { Random } from '../../src/core/util/random.js';
 import { TOY_SPACE, toySurrogates } from './design-helpers.js';
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { formatFormula, roundToStep, validateAgainstDesignSpace } from '../../src/core/chemistry/composition.js';
-import type { Composition, MeasuredAlloy } from '../../src/core/chemistry/types.js';
+import { formatFormula } from '../../src/core/chemistry/composition.js';
+import { roundToStep } from '../../src/core/domain/composition-grid.js';
+import { validateAgainstDesignSpace } from '../../src/core/domain/design-space.js';
+import type { Composition } from '../../src/core/chemistry/types.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
 import { Random } from '../../src/core/util/random.js';
 import type { Objectives } from '../../src/repositories/entities/campaign.entity.js';
 import { fitness, GeneticStrategy } from '../../src/services/design/genetic-strategy.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
-import { surrogatesFromBundle } from '../../src/core/design/bundle-surrogates.js';
-import { toComposition } from '../../src/core/rl/design-space.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
+import { surrogatesFromBundle } from '../../src/core/aimatdesign/bundle-surrogates.js';
+import { toComposition } from '../../src/core/domain/composition-grid.js';
 import { SurrogateBundle } from '../../src/core/surrogates/bundle.js';
 import { Random } from '../../src/core/util/random.js';
 import { TOY_SPACE } from './design-helpers.js';

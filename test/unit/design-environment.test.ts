@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { illegalReason, isLegal, projectToLegal, randomLegalComposition, roundToGrid, toFractions } from '../../src/core/rl/design-space.js';
-import { successRates, VirtualLab, type EnvConfig } from '../../src/core/rl/environment.js';
+import { illegalReason, isLegal } from '../../src/core/domain/design-space.js';
+import { projectToLegal, randomLegalComposition } from '../../src/core/domain/state.js';
+import { roundToGrid, toFractions } from '../../src/core/domain/composition-grid.js';
+import { successRates } from '../../src/core/rl/success-rates.js';
+import { VirtualLab, type EnvConfig } from '../../src/core/rl/environment.js';
 import { computeReward, learningTarget, DEFAULT_REWARD_CONFIG, illegalPenalty, knowledgeWeightAt } from '../../src/core/rl/reward.js';
-import type { Objective, SinglePrediction } from '../../src/core/rl/types.js';
+import type { Objective } from '../../src/core/domain/objectives.js';
+import type { SinglePrediction } from '../../src/core/domain/predictions.js';
 import { Random } from '../../src/core/util/random.js';
 import { TOY_SPACE, toySurrogates } from './design-helpers.js';
 

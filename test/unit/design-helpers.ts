@@ -1,6 +1,8 @@
-import type { Composition, DesignSpace, MeasuredAlloy } from '../../src/core/chemistry/types.js';
-import { DEFAULT_STRATEGY, type StrategyMethod } from '../../src/core/campaign/strategy.js';
-import type { SurrogatePredictions, Surrogates } from '../../src/core/rl/types.js';
+import type { Composition } from '../../src/core/chemistry/types.js';
+import type { DesignSpace } from '../../src/core/domain/design-space.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
+import { DEFAULT_STRATEGY, type StrategyMethod } from '../../src/core/domain/strategy.js';
+import type { SurrogatePredictions, Surrogates } from '../../src/core/domain/predictions.js';
 import type { Objectives } from '../../src/repositories/entities/campaign.entity.js';
 import type { DesignContext } from '../../src/services/design/strategy.js';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
-import { objectiveOutcomes, isSuccess } from '../../src/core/campaign/success.js';
-import { LocalEvidence } from '../../src/core/design/local-evidence.js';
-import { proposeBatch } from '../../src/core/design/proposals.js';
-import { toFractions } from '../../src/core/rl/design-space.js';
-import type { Objective } from '../../src/core/rl/types.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
+import { objectiveOutcomes, isSuccess } from '../../src/core/domain/success.js';
+import { LocalEvidence } from '../../src/core/aimatdesign/local-evidence.js';
+import { proposeBatch } from '../../src/core/aimatdesign/proposals.js';
+import { toFractions } from '../../src/core/domain/composition-grid.js';
+import type { Objective } from '../../src/core/domain/objectives.js';
 import { Random } from '../../src/core/util/random.js';
 import { TOY_SPACE, toySurrogates } from './design-helpers.js';
 

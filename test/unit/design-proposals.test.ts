@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Composition, MeasuredAlloy } from '../../src/core/chemistry/types.js';
-import { runDesignIteration } from '../../src/core/design/design-iteration.js';
-import { proposeBatch } from '../../src/core/design/proposals.js';
-import { distanceToAnchors } from '../../src/core/design/trust-region.js';
+import type { Composition } from '../../src/core/chemistry/types.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
+import { runDesignIteration } from '../../src/core/aimatdesign/design-iteration.js';
+import { proposeBatch } from '../../src/core/aimatdesign/proposals.js';
+import { distanceToAnchors } from '../../src/core/aimatdesign/trust-region.js';
 import { RulesKnowledgeProvider } from '../../src/core/knowledge/rules-provider.js';
 import { gridKey, roundToGrid, toFractions, validate } from './design-proposals.helpers.js';
 import { setupTf } from '../../src/core/rl/tf.js';

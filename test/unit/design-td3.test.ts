@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { VirtualLab } from '../../src/core/rl/environment.js';
 import { Td3Agent } from '../../src/core/rl/td3.js';
 import { setupTf } from '../../src/core/rl/tf.js';
-import { evaluatePolicy, trainAgent } from '../../src/core/rl/trainer.js';
+import { evaluatePolicy, trainAgent } from '../../src/core/aimatdesign/trainer.js';
 import { Random } from '../../src/core/util/random.js';
 import { TOY_SPACE, toySurrogates } from './design-helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
 import { allocBatch } from '../../src/core/rl/replay-buffer.js';
 import { TrustworthyExperiencePool } from '../../src/core/tep/trustworthy-experience-pool.js';
 import { Random } from '../../src/core/util/random.js';

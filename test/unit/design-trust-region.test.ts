@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
 import { TOY_SPACE } from './design-helpers.js';
 import {
   adaptiveExplorationShare,
@@ -8,8 +8,8 @@ import {
   sampleInRegion,
   trustRegionAnchors,
   updateTrustRegion,
-} from '../../src/core/design/trust-region.js';
-import { isLegal } from '../../src/core/rl/design-space.js';
+} from '../../src/core/aimatdesign/trust-region.js';
+import { isLegal } from '../../src/core/domain/design-space.js';
 import { Random } from '../../src/core/util/random.js';
 
 const SPACE = TOY_SPACE; // Zr Cu Al Ni

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { withStrategyDefaults, type StrategySettings } from '../../src/core/campaign/strategy.js';
+import { withStrategyDefaults, type StrategySettings } from '../../src/core/domain/strategy.js';
 import type { Td3Checkpoint } from '../../src/core/rl/td3.js';
 import { AimatdesignStrategy } from '../../src/services/design/aimatdesign-strategy.js';
 import type { DesignOutcome } from '../../src/services/design/strategy.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { hypervolume2d, hypervolumeNd, objectiveFront, paretoFrontNd } from '../../src/core/campaign/analytics.js';
+import { hypervolume2d, hypervolumeNd, objectiveFront, paretoFrontNd } from '../../src/core/analytics/analytics.js';
 import {
   designTargets, meetsTarget, normaliseObjectives, objectiveProblems, probabilityMet, propertyValue, targetImprovement, targetRatio,
   type ObjectiveTarget,
-} from '../../src/core/campaign/objectives.js';
-import { isSuccess, missedObjectives, successScore } from '../../src/core/campaign/success.js';
+} from '../../src/core/domain/objectives.js';
+import { isSuccess, missedObjectives, successScore } from '../../src/core/domain/success.js';
 import { computeReward } from '../../src/core/rl/reward.js';
 
 const at = (property: string, direction: ObjectiveTarget['direction'], rest: Partial<ObjectiveTarget> = {}): ObjectiveTarget => ({ property, direction, weight: 1, ...rest });

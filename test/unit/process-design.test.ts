@@ -1,10 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkProcessValues, encodeProcess, type ProcessVariable } from '../../src/core/campaign/process.js';
-import type { DesignSpace, MeasuredAlloy } from '../../src/core/chemistry/types.js';
-import { runDesignIteration } from '../../src/core/design/design-iteration.js';
-import { fitProcessCorrection, withProcessInputs } from '../../src/core/design/process-surrogates.js';
+import { checkProcessValues, encodeProcess, type ProcessVariable } from '../../src/core/domain/process.js';
+import type { DesignSpace } from '../../src/core/domain/design-space.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
+import { runDesignIteration } from '../../src/core/aimatdesign/design-iteration.js';
+import { fitProcessCorrection, withProcessInputs } from '../../src/core/aimatdesign/process-surrogates.js';
 import { RulesKnowledgeProvider } from '../../src/core/knowledge/rules-provider.js';
-import { compositionPart, isLegal, processOfState, roundStateToGrid, stateDim, toFractions, toState } from '../../src/core/rl/design-space.js';
+import { compositionPart, processOfState, roundStateToGrid, stateDim, toState } from '../../src/core/domain/state.js';
+import { isLegal } from '../../src/core/domain/design-space.js';
+import { toFractions } from '../../src/core/domain/composition-grid.js';
 import { VirtualLab } from '../../src/core/rl/environment.js';
 import { setupTf } from '../../src/core/rl/tf.js';
 import { TrustworthyExperiencePool } from '../../src/core/tep/trustworthy-experience-pool.js';

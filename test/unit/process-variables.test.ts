@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkDesignSpace } from '../../src/core/campaign/design-space.js';
+import { checkDesignSpace } from '../../src/core/domain/design-space.js';
 import {
   checkProcessValues, checkProcessVariables, decodeProcess, encodeProcess, normaliseProcessVariables, processDefault, processFeatureNames, processFeatures,
   processKey, randomProcess, withProcessDefaults, type ProcessVariable,
-} from '../../src/core/campaign/process.js';
-import type { DesignSpace } from '../../src/core/chemistry/types.js';
+} from '../../src/core/domain/process.js';
+import type { DesignSpace } from '../../src/core/domain/design-space.js';
 import { Random } from '../../src/core/util/random.js';
 
 const DIAMETER: ProcessVariable = { name: 'castingDiameterMm', kind: 'continuous', min: 1, max: 5, step: 0.5, unit: 'mm' };

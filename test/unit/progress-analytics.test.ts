@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   bestSoFar, estimateTimeToBudget, hypervolume2d, paretoFront, qualityMetrics, successRates, trainingPoints, type MeasuredExperiment,
-} from '../../src/core/campaign/analytics.js';
-import type { SuccessObjectives } from '../../src/core/campaign/success.js';
+} from '../../src/core/analytics/analytics.js';
+import type { SuccessObjectives } from '../../src/core/domain/success.js';
 
 const pts = [
   { id: 'A', x: 2000, y: 5 },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSuccess, missedObjectives, successSql, type SuccessObjectives } from '../../src/core/campaign/success.js';
+import { isSuccess, missedObjectives, successSql, type SuccessObjectives } from '../../src/core/domain/success.js';
 
 const both: SuccessObjectives = {
   requireGlass: true,

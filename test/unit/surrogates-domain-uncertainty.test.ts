@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DESCRIPTOR_NAMES, elementFractionFeatures } from '../../src/core/chemistry/descriptors.js';
-import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
-import { surrogatesFromBundle } from '../../src/core/design/bundle-surrogates.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
+import { surrogatesFromBundle } from '../../src/core/aimatdesign/bundle-surrogates.js';
 import { SurrogateBundle } from '../../src/core/surrogates/bundle.js';
 import {
   calibrateDomainUncertainty,
@@ -13,7 +13,7 @@ import {
   withDomainUncertainty,
   type DomainCalibration,
 } from '../../src/core/surrogates/domain-uncertainty.js';
-import type { Surrogates } from '../../src/core/rl/types.js';
+import type { Surrogates } from '../../src/core/domain/predictions.js';
 import { Random } from '../../src/core/util/random.js';
 
 /** Zr-Cu-Al-Ni alloys; yield a smooth function of the fractions plus noise of sd 40 MPa. */

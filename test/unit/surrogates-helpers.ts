@@ -1,4 +1,4 @@
-import type { MeasuredAlloy } from '../../src/core/chemistry/types.js';
+import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
 import { Random } from '../../src/core/util/random.js';
 
 /** Synthetic Zr-Cu-Al-Ni alloys: glass when Zr is moderate and Al present, properties smooth in the fractions. */

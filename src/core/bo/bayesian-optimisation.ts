@@ -16,11 +16,14 @@
  * Deterministic for a given seed. Predictions reported for each proposal are the models' own
  * (before any fantasy); the acquisition at the pick is in `acquisition`.
  */
-import type { Composition, DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
-import type { SuccessProperty } from '../campaign/success.js';
-import { takenGridKeys, toComposition, toFractions, usesOnlyElements } from '../rl/design-space.js';
+import type { Composition } from '../chemistry/types.js';
+import type { DesignSpace } from '../domain/design-space.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
+import type { SuccessProperty } from '../domain/success.js';
+import { takenGridKeys } from '../domain/state.js';
+import { toComposition, toFractions, usesOnlyElements } from '../domain/composition-grid.js';
 import { Random } from '../util/random.js';
-import { directionOf, orientedBounds, propertyValue, type ObjectiveTarget } from '../campaign/objectives.js';
+import { directionOf, orientedBounds, propertyValue, type ObjectiveTarget } from '../domain/objectives.js';
 import { glassObjective, SuccessAcquisition, ThresholdModel, type FantasyMode, type ObjectiveModel } from './acquisition.js';
 import { selectBatch } from './batch-selection.js';
 import { CandidatePool } from './candidates.js';
@@ -59,7 +62,7 @@ export const DEFAULT_BO_OPTIONS: BoOptions = {
   gp: {},
 };
 
-/** The campaign's objectives, with the design's bounds (campaign/objectives.ts designTargets). */
+/** The campaign's objectives, with the design's bounds (domain/objectives.ts designTargets). */
 export interface BoObjectives {
   requireGlass: boolean;
   targets: readonly ObjectiveTarget[];

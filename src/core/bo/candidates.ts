@@ -4,8 +4,10 @@
  * promising alloys. Only legal compositions of the space enter the pool, each once, and none
  * that is measured or pending (compared on the grid).
  */
-import type { DesignSpace } from '../chemistry/types.js';
-import { gridKey, isLegal, PRESENCE_EPS, randomLegalComposition, roundToGrid } from '../rl/design-space.js';
+import type { DesignSpace } from '../domain/design-space.js';
+import { gridKey, PRESENCE_EPS, roundToGrid } from '../domain/composition-grid.js';
+import { isLegal } from '../domain/design-space.js';
+import { randomLegalComposition } from '../domain/state.js';
 import type { Random } from '../util/random.js';
 
 export class CandidatePool {

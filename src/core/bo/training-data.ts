@@ -9,8 +9,9 @@
  * equals), so a cap on the number of
  * training alloys keeps the neighbourhood of the best alloys when the literature is imported.
  */
-import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
-import { shareInElements } from '../rl/design-space.js';
+import type { Composition } from '../chemistry/types.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
+import { shareInElements } from '../domain/composition-grid.js';
 
 /** Fractions over `elements` (of the whole alloy) followed by the share outside them. */
 export function boInput(c: Composition, elements: readonly string[]): Float64Array {

@@ -1,9 +1,9 @@
 /**
- * Compositions: parsing and formatting chemical formulas, normalisation to at.%, rounding to a
- * composition grid, design-space checks, distances and fraction vectors.
+ * Compositions: parsing and formatting chemical formulas, normalisation to at.%, distances and
+ * fraction vectors. The composition grid and the design-space rules are in src/core/domain.
  */
 import { describeUnknownElement, isKnownElement } from './elements.js';
-import type { Composition, DesignSpace } from './types.js';
+import type { Composition } from './types.js';
 
 export class CompositionError extends Error {
   constructor(
@@ -176,7 +176,8 @@ export function compositionKey(c: Composition): string {
     .join('');
 }
 
-function trimZeros(fixed: string): string {
+/** A fixed-point number without trailing zeros ('12.50' -> '12.5', '3.00' -> '3'). */
+export function trimZeros(fixed: string): string {
   return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
 }
 
@@ -194,146 +195,6 @@ export function normalize(c: Composition): Composition {
   const result: Composition = {};
   for (const [symbol, amount] of Object.entries(c)) if (amount > 0) result[symbol] = (amount / total) * 100;
   return result;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rounding to the composition grid
-
-/** Tolerance for "is an integer number of steps", in units of step. */
-const GRID_TOLERANCE = 1e-6;
-
-/**
- * Rounds a composition to multiples of `step` at.% so that the amounts sum to exactly 100
- * (exactly in grid units; as numbers up to floating-point representation). Largest-remainder
- * method: every element gets the floor of its number of steps, the steps still missing go to the
- * largest remainders; ties go to the larger amount, then alphabetically. Elements that round to
- * zero are dropped. 100 must be a whole number of steps.
- */
-export function roundToStep(c: Composition, step: number): Composition {
-  const totalUnits = gridUnitsIn100(step);
-  const entries = Object.entries(normalize(c)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const exact = entries.map(([, amount]) => amount / step);
-  // The small epsilon keeps 0.3 / 0.1 = 2.9999999999999996 from flooring to 2.
-  const units = exact.map((x) => Math.floor(x + 1e-9));
-  const missing = totalUnits - units.reduce((s, u) => s + u, 0);
-  const order = entries
-    .map((_, i) => i)
-    .sort((i, j) => {
-      const byRemainder = exact[j] - units[j] - (exact[i] - units[i]);
-      if (Math.abs(byRemainder) > 1e-12) return byRemainder;
-      if (exact[i] !== exact[j]) return exact[j] - exact[i];
-      return i - j; // entries are sorted by symbol
-    });
-  for (let k = 0; k < missing; k++) units[order[k]]++;
-  const decimals = decimalsOf(step);
-  const result: Composition = {};
-  entries.forEach(([symbol], i) => {
-    if (units[i] > 0) result[symbol] = roundTo(units[i] * step, decimals + 2);
-  });
-  return result;
-}
-
-function gridUnitsIn100(step: number): number {
-  if (!(step > 0 && step <= 100)) throw new CompositionError(`Grid step must be in (0, 100] at.%, got ${step}`);
-  const units = Math.round(100 / step);
-  if (Math.abs(units * step - 100) > GRID_TOLERANCE * step) {
-    throw new CompositionError(`Grid step ${step} at.% does not divide 100`);
-  }
-  return units;
-}
-
-function decimalsOf(x: number): number {
-  for (let d = 0; d < 12; d++) if (Math.abs(roundTo(x, d) - x) < 1e-12) return d;
-  return 12;
-}
-
-function roundTo(x: number, decimals: number): number {
-  const f = 10 ** decimals;
-  return Math.round(x * f) / f;
-}
-
-function isOnGrid(amount: number, step: number): boolean {
-  const units = amount / step;
-  return Math.abs(units - Math.round(units)) <= GRID_TOLERANCE;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Design space
-
-/** Allowed deviation of the total from 100 at.%. */
-export const SUM_TOLERANCE = 0.05;
-
-/**
- * Every way `c` (at.%) breaks the design space, as human-readable sentences; empty when it fits.
- * Checks: amounts valid, sum 100 within 0.05, elements allowed, per-element bounds (an allowed
- * element that is absent counts as 0 at.%, so a positive minimum makes it required), amounts
- * on the step grid, number of elements, and the base element having the largest amount
- * (a tie with another element is accepted).
- */
-export function validateAgainstDesignSpace(c: Composition, space: DesignSpace): string[] {
-  const violations: string[] = [];
-  const present = Object.entries(c).filter(([, amount]) => amount !== 0);
-  for (const [symbol, amount] of present) {
-    if (!Number.isFinite(amount) || amount < 0) violations.push(`${symbol} has an invalid amount (${amount})`);
-  }
-  const valid = present.filter(([, amount]) => Number.isFinite(amount) && amount > 0);
-  if (valid.length === 0) {
-    violations.push('The composition is empty');
-    return violations;
-  }
-
-  const total = valid.reduce((s, [, amount]) => s + amount, 0);
-  if (Math.abs(total - 100) > SUM_TOLERANCE) {
-    violations.push(`Amounts sum to ${fmt(total)} at.%, not 100 (tolerance ${SUM_TOLERANCE})`);
-  }
-
-  const allowed = new Set(space.elements);
-  for (const [symbol, amount] of valid) {
-    if (!allowed.has(symbol)) violations.push(`${symbol} (${fmt(amount)} at.%) is not in the design space`);
-  }
-
-  for (const symbol of space.elements) {
-    const bounds = space.bounds[symbol];
-    if (!bounds) continue;
-    const amount = c[symbol] ?? 0;
-    if (!(amount > 0) && bounds.min > 0) {
-      violations.push(`${symbol} is absent but must be at least ${fmt(bounds.min)} at.%`);
-    } else if (amount > 0 && amount < bounds.min - 1e-9) {
-      violations.push(`${symbol} is ${fmt(amount)} at.%, below its minimum of ${fmt(bounds.min)} at.%`);
-    } else if (amount > bounds.max + 1e-9) {
-      violations.push(`${symbol} is ${fmt(amount)} at.%, above its maximum of ${fmt(bounds.max)} at.%`);
-    }
-  }
-
-  for (const [symbol, amount] of valid) {
-    if (!isOnGrid(amount, space.step)) {
-      violations.push(`${symbol} is ${fmt(amount)} at.%, not a multiple of the ${fmt(space.step)} at.% step`);
-    }
-  }
-
-  if (valid.length < space.minElements) {
-    violations.push(`${valid.length} elements, fewer than the minimum of ${space.minElements}`);
-  }
-  if (valid.length > space.maxElements) {
-    violations.push(`${valid.length} elements, more than the maximum of ${space.maxElements}`);
-  }
-
-  if (space.baseElement) {
-    const base = space.baseElement;
-    const baseAmount = c[base] ?? 0;
-    const larger = valid.filter(([symbol, amount]) => symbol !== base && amount > baseAmount);
-    if (!(baseAmount > 0)) {
-      violations.push(`Base element ${base} is absent`);
-    } else if (larger.length > 0) {
-      const names = larger.map(([symbol, amount]) => `${symbol} (${fmt(amount)} at.%)`).join(', ');
-      violations.push(`Base element ${base} (${fmt(baseAmount)} at.%) is not the largest: ${names}`);
-    }
-  }
-  return violations;
-}
-
-function fmt(x: number): string {
-  return Number.isFinite(x) ? trimZeros(x.toFixed(4)) : String(x);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,39 +221,6 @@ export function compositionDistance(a: Composition, b: Composition, metric: Dist
   for (const symbol of Object.keys(b)) if (!(symbol in a)) visit(b[symbol]);
   if (metric === 'Linf') return max;
   return metric === 'L2' ? Math.sqrt(sum) : sum;
-}
-
-/**
- * Atomic fractions (summing to 1) in the order of `elements`. Throws if `c` has a positive
- * amount of an element outside `elements`, since that amount would silently vanish.
- */
-export function toFractionVector(c: Composition, elements: readonly string[]): Float64Array {
-  const normalized = normalize(c);
-  const position = new Map(elements.map((symbol, i) => [symbol, i]));
-  const vector = new Float64Array(elements.length);
-  for (const [symbol, amount] of Object.entries(normalized)) {
-    const i = position.get(symbol);
-    if (i === undefined) throw new CompositionError(`${symbol} is not one of the vector's elements (${elements.join(', ')})`);
-    vector[i] = amount / 100;
-  }
-  return vector;
-}
-
-/**
- * The composition (at.%, normalised) of a fraction vector over `elements`. Entries within 1e-12
- * of zero (round-off from vector arithmetic) count as zero; other negative entries throw.
- */
-export function fromFractionVector(v: ArrayLike<number>, elements: readonly string[]): Composition {
-  if (v.length !== elements.length) {
-    throw new CompositionError(`Vector has ${v.length} entries but ${elements.length} elements were given`);
-  }
-  const amounts: Composition = {};
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (Math.abs(x) <= 1e-12) continue;
-    amounts[elements[i]] = x;
-  }
-  return normalize(amounts);
 }
 
 /** The element with the largest amount (alphabetically first on a tie). */

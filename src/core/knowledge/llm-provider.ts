@@ -9,7 +9,8 @@
  */
 import { FAMILY_PROFILES, type AlloyFamily } from './families.js';
 import { z } from 'zod';
-import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
+import type { Composition } from '../chemistry/types.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
 import { compositionKey } from '../chemistry/composition.js';
 import { RulesKnowledgeProvider } from './rules-provider.js';
 import { FAMILY_RULES, RULES, type FeatureSelection, type FeatureSelectionRequest, type KnowledgeCandidate, type KnowledgeProvider, type KnowledgeScore } from './types.js';

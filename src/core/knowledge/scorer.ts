@@ -4,8 +4,8 @@
  * memoised by grid composition and limited to `maxNewPerCall` new compositions per step; the
  * rest get the rules' score until the provider has answered for them.
  */
-import { gridKey, toComposition } from '../rl/design-space.js';
-import type { KnowledgeScorer } from '../rl/types.js';
+import { gridKey, toComposition } from '../domain/composition-grid.js';
+import type { KnowledgeScorer } from './types.js';
 import { RulesKnowledgeProvider } from './rules-provider.js';
 import type { KnowledgeProvider } from './types.js';
 

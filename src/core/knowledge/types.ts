@@ -4,7 +4,7 @@
  */
 import type { AlloyFamily } from './families.js';
 import type { Composition } from '../chemistry/types.js';
-import type { SinglePrediction } from '../rl/types.js';
+import type { SinglePrediction } from '../domain/predictions.js';
 
 export interface KnowledgeCandidate {
   /** at.% */
@@ -79,3 +79,6 @@ export const FAMILY_RULES: Readonly<Record<AlloyFamily, readonly RuleId[]>> = {
 };
 
 export type RuleId = keyof typeof RULES;
+
+/** Knowledge scores in [-1, 1] for a batch of states; may be async (LLM behind a cache). */
+export type KnowledgeScorer = (states: readonly Float64Array[]) => Float64Array | Promise<Float64Array>;

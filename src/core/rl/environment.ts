@@ -15,12 +15,17 @@
  * variable's grid when a proposal is made). Starts from measured alloys carry their process
  * (defaults when unknown); other starts draw the process at random.
  */
-import type { DesignSpace } from '../chemistry/types.js';
+import type { DesignSpace } from '../domain/design-space.js';
 import type { Random } from '../util/random.js';
-import { PRESENCE_EPS, compositionPart, elementSetKey, gridKey, isLegal, projectToLegal, randomLegalComposition, stateDim, toState, withRandomProcess } from './design-space.js';
+import { PRESENCE_EPS, gridKey } from '../domain/composition-grid.js';
+import { compositionPart, projectToLegal, randomLegalComposition, stateDim, toState, withRandomProcess } from '../domain/state.js';
+import { elementSetKey, isLegal } from '../domain/design-space.js';
 import { computeReward, DEFAULT_REWARD_CONFIG, learningTarget, type RewardConfig, type RewardOutcome } from './reward.js';
-import type { KnowledgeScorer, Objective, SinglePrediction, SurrogatePredictions, Surrogates } from './types.js';
-import { predictionAt } from './types.js';
+import type { KnowledgeScorer } from '../knowledge/types.js';
+import type { Objective } from '../domain/objectives.js';
+import type { SinglePrediction, SurrogatePredictions, Surrogates } from '../domain/predictions.js';
+import { emptyStats, type EnvStats } from './success-rates.js';
+import { predictionAt } from '../domain/predictions.js';
 
 export interface EnvConfig {
   /** Number of environments stepping together. */
@@ -92,57 +97,6 @@ export const DEFAULT_ENV_CONFIG: EnvConfig = {
   reward: DEFAULT_REWARD_CONFIG,
 };
 
-/** Running counts behind the paper's success rates. */
-export interface EnvStats {
-  steps: number;
-  legal: number;
-  classified: number;
-  /** Per objective: classified steps whose prediction reached the threshold. */
-  met: number[];
-  episodes: number;
-  /** Episodes in which some step met every threshold (factor 1). */
-  episodesAllMet: number;
-  /** Episodes ended by reaching doneFactor x every threshold. */
-  episodesDone: number;
-  /**
-   * The paper's done_record (authors' Trainer.train): a success is a step that reaches
-   * doneFactor x every threshold at a composition not found before; a failure is a step into an
-   * illegal or non-glass composition. SR_done = successes / (successes + failures).
-   */
-  doneSuccesses: number;
-  doneFailures: number;
-  predictions: number;
-}
-
-export function emptyStats(objectives: number): EnvStats {
-  return { steps: 0, legal: 0, classified: 0, met: new Array(objectives).fill(0), episodes: 0, episodesAllMet: 0, episodesDone: 0, doneSuccesses: 0, doneFailures: 0, predictions: 0 };
-}
-
-export interface SuccessRates {
-  /** Legal steps / steps. */
-  srLegal: number;
-  /** P(glass) >= 0.5 / legal steps. */
-  srCls: number;
-  /** Per objective: prediction >= threshold / classified steps. */
-  sr80: number[];
-  /** The paper's SR_done: successful ends / all ends (see EnvStats.doneSuccesses). */
-  srDone: number;
-  /** Share of episodes (of maxSteps or ended earlier) in which some step met every threshold. */
-  srEpisodes: number;
-}
-
-/** The paper's success rates from the counts. */
-export function successRates(s: EnvStats): SuccessRates {
-  const ends = s.doneSuccesses + s.doneFailures;
-  return {
-    srLegal: s.steps ? s.legal / s.steps : 0,
-    srCls: s.legal ? s.classified / s.legal : 0,
-    sr80: s.met.map((m) => (s.classified ? m / s.classified : 0)),
-    srDone: ends ? s.doneSuccesses / ends : 0,
-    srEpisodes: s.episodes ? s.episodesAllMet / s.episodes : 0,
-  };
-}
-
 export interface StepResult {
   /** States before the step (copies), effective normalised actions (a / actionStep), rewards, next states. */
   states: Float64Array[];
@@ -171,7 +125,7 @@ export interface VirtualLabOptions {
   /** Start states from measured alloys (fraction vectors over space.elements; illegal ones are skipped). */
   measuredStarts?: readonly Float64Array[];
   /**
-   * Trust region (src/core/design/trust-region.ts): with probability `share` an episode starts
+   * Trust region (src/core/aimatdesign/trust-region.ts): with probability `share` an episode starts
    * from `sample()` (a composition near the best measured alloys); null from it falls through.
    */
   regionStarts?: { share: number; sample: () => Float64Array | null };

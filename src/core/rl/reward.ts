@@ -6,7 +6,7 @@
  *   otherwise           -> p - 0.5
  *                          + sum_k 0.1 w_k tanh((y_k(s') - y_k(s)) / max(threshold_k, y_k(s)))
  *                          + sum_k 0.2 w_k [y_k(s') >= threshold_k]
- *                          (per target direction: campaign/objectives.ts targetImprovement and
+ *                          (per target direction: domain/objectives.ts targetImprovement and
  *                          meetsTarget; "at least" is the paper's form, a target whose property no
  *                          model predicts yet adds nothing and counts as met)
  *                          (+ 0.2 novelty bonus the first time a done composition is found)
@@ -14,9 +14,10 @@
  *   done when every objective reaches doneFactor * threshold: 1 by default, as the issue asks
  *   ("done when every objective is met"); the authors' code uses 1.2 (bench:design --done-factor).
  */
-import { meetsTarget, meetsWithFactor, targetImprovement } from '../campaign/objectives.js';
-import type { Objective, SinglePrediction } from './types.js';
-import { singleProperty } from './types.js';
+import { meetsTarget, meetsWithFactor, targetImprovement } from '../domain/objectives.js';
+import type { Objective } from '../domain/objectives.js';
+import type { SinglePrediction } from '../domain/predictions.js';
+import { singleProperty } from '../domain/predictions.js';
 
 export interface RewardConfig {
   /** P(glass) below this ends the episode (paper: 0.5). */

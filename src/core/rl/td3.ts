@@ -15,7 +15,7 @@
  * from the seeded Random, and every noise sample too, so seeded runs are reproducible.
  */
 import type { Random } from '../util/random.js';
-import { PRESENCE_EPS } from './design-space.js';
+import { PRESENCE_EPS } from '../domain/composition-grid.js';
 import type { TransitionBatch } from './replay-buffer.js';
 import { tf } from './tf.js';
 

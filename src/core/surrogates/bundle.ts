@@ -6,7 +6,8 @@
  */
 import { featurize } from '../chemistry/descriptors.js';
 import { baseElementOf, compositionKey } from '../chemistry/composition.js';
-import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
+import type { Composition } from '../chemistry/types.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
 import { Random } from '../util/random.js';
 import { BlendedRegressor, blendPredictions, chooseBlendWeight, type BlendedRegressorJSON } from './blended-regressor.js';
 import { crossValidate, foldSplits, kFold, stratifiedKFold, summarize, type CrossValidationResult } from './cross-validation.js';

@@ -17,8 +17,9 @@
  * Distance: Euclidean over every element, in at.%. A design state is a fraction vector over the
  * campaign's elements; a reference alloy's elements outside the campaign count in full.
  */
-import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
-import type { SurrogatePredictions, Surrogates } from '../rl/types.js';
+import type { Composition } from '../chemistry/types.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
+import type { SurrogatePredictions, Surrogates } from '../domain/predictions.js';
 import { SurrogateBundle, type BundleCrossValidation, type BundleTrainOptions, type ModelCrossValidation } from './bundle.js';
 
 /** Two-sided normal quantiles of the reported intervals. */

@@ -3,15 +3,16 @@
  * ΔTx, modulus, free-named properties), each trained on the alloys where that property is
  * measured, on the same composition features as the bundle's regressors. A property with fewer
  * than `minRows` values gets no model: the design leaves it unsteered (its prediction is NaN,
- * see campaign/objectives.ts probabilityMet) until the lab measures it.
+ * see domain/objectives.ts probabilityMet) until the lab measures it.
  *
  * Non-negative properties are fitted on log1p (Dmax spans 0.1-70 mm), others as they are.
  */
 import { makeFeaturizer, featurize } from '../chemistry/descriptors.js';
-import type { Composition, MeasuredAlloy } from '../chemistry/types.js';
+import type { Composition } from '../chemistry/types.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
 import type { BundleJSON } from './bundle.js';
-import { propertyValue } from '../campaign/objectives.js';
-import type { PropertyColumns, SurrogatePredictions, Surrogates } from '../rl/types.js';
+import { propertyValue } from '../domain/objectives.js';
+import type { PropertyColumns, SurrogatePredictions, Surrogates } from '../domain/predictions.js';
 import { crossValidate, kFold } from './cross-validation.js';
 import { DEFAULT_EDRVFL_CONFIG, EdRVFLRegressor, type EdRVFLJSON } from './edrvfl.js';
 import { regressionMetrics } from './metrics.js';

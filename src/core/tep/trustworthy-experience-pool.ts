@@ -8,14 +8,18 @@
  * share of every training batch (paper: 5 %) is drawn from the pool, anchoring the critic to
  * reality. The pool grows as measurements arrive (`add`).
  */
-import type { DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
+import type { DesignSpace } from '../domain/design-space.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
 import type { Random } from '../util/random.js';
-import { compositionPart, elementSetKey, isLegal, stateDim, toFractions, toState, usesOnlyElements } from '../rl/design-space.js';
+import { compositionPart, stateDim, toState } from '../domain/state.js';
+import { elementSetKey, isLegal } from '../domain/design-space.js';
+import { toFractions, usesOnlyElements } from '../domain/composition-grid.js';
 import { computeReward, DEFAULT_REWARD_CONFIG, learningTarget, type RewardConfig } from '../rl/reward.js';
 import { ReplayBuffer, type Transition, type TransitionBatch } from '../rl/replay-buffer.js';
-import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
-import { predictionAt } from '../rl/types.js';
-import { propertyValue } from '../campaign/objectives.js';
+import type { Objective } from '../domain/objectives.js';
+import type { SinglePrediction, Surrogates } from '../domain/predictions.js';
+import { predictionAt } from '../domain/predictions.js';
+import { propertyValue } from '../domain/objectives.js';
 
 export interface TepConfig {
   /** Largest per-element fraction difference for a pair to count as one step (paper: 0.05). */

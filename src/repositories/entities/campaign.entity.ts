@@ -1,12 +1,12 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
-import type { DesignSpace } from '../../core/chemistry/types.js';
-import type { Objectives } from '../../core/campaign/objectives.js';
+import type { DesignSpace } from '../../core/domain/design-space.js';
+import type { Objectives } from '../../core/domain/objectives.js';
 
 export const CAMPAIGN_STATUSES = ['draft', 'running', 'paused', 'completed', 'aborted'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
-/** The objectives' one definition lives in the core (src/core/campaign/objectives.ts). */
-export type { ObjectiveTarget, Objectives } from '../../core/campaign/objectives.js';
+/** The objectives' one definition lives in the core (src/core/domain/objectives.ts). */
+export type { ObjectiveTarget, Objectives } from '../../core/domain/objectives.js';
 
 @Entity('campaign')
 export class CampaignEntity {

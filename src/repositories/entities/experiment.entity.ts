@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
 import type { Composition } from '../../core/chemistry/types.js';
-import type { ProcessValues } from '../../core/campaign/process.js';
+import type { ProcessValues } from '../../core/domain/process.js';
 
 export const EXPERIMENT_STATUSES = [
   'proposed', 'approved', 'queued', 'dispatched', 'accepted', 'running', 'measured',

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { Composition } from '../../core/chemistry/types.js';
-import type { ProcessValues } from '../../core/campaign/process.js';
+import type { ProcessValues } from '../../core/domain/process.js';
 
 export const MEASUREMENT_SOURCES = ['seed', 'instrument', 'technician'] as const;
 export type MeasurementSource = (typeof MEASUREMENT_SOURCES)[number];

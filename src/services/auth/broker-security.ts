@@ -3,7 +3,9 @@
  * An instrument logs in with username = its id and the password issued by
  * `POST /api/v1/instruments/:id/credentials`; it may publish only its own status, events and
  * results, and subscribe only to its own jobs topic. The service's own client logs in with a
- * credential generated at start (kept in memory) and may do everything. Payloads above the
+ * credential generated at start (kept in memory) and may do everything; so may a worker beside it,
+ * with a login of its own that it registered in the shared database (only its hash is stored,
+ * `broker_service_login`). Payloads above the
  * protocol's MAX_PAYLOAD_BYTES are refused whatever the enforcement switch says.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,8 +13,9 @@ import type { BrokerSecurity } from '../../../adapters/mqtt/embedded-broker.js';
 import { InstrumentTopics, isValidInstrumentId, MAX_PAYLOAD_BYTES } from '../../../adapters/mqtt/protocol.js';
 import type { InstrumentCredentialRepository } from '../../repositories/api-key.repository.js';
 import type { RejectedMessageRepository } from '../../repositories/rejected-message.repository.js';
+import type { BrokerServiceLoginRepository } from '../../repositories/broker-login.repository.js';
 import { verifyInstrumentPassword } from './instrument-credentials.service.js';
-import { generatePassword, safeEqual } from '../../common/secrets.js';
+import { generatePassword, mosquittoHash, safeEqual, verifyMosquittoHash } from '../../common/secrets.js';
 
 export type BrokerIdentity = { kind: 'service' } | { kind: 'instrument'; instrumentId: string };
 
@@ -21,9 +24,16 @@ export interface ServiceCredential {
   password: string;
 }
 
+const SERVICE_USERNAME_PREFIX = 'aimd-service.';
+
 /** The service's own broker login, new at every start. The `.` keeps it apart from instrument ids. */
 export function generateServiceCredential(): ServiceCredential {
-  return { username: `aimd-service.${randomBytes(4).toString('hex')}`, password: generatePassword() };
+  return { username: `${SERVICE_USERNAME_PREFIX}${randomBytes(4).toString('hex')}`, password: generatePassword() };
+}
+
+/** A username of the service's own logins (never an instrument id). */
+export function isServiceUsername(username: string): boolean {
+  return username.startsWith(SERVICE_USERNAME_PREFIX);
 }
 
 /** The topics an instrument may publish: its own status (and last will), events and results. */
@@ -53,6 +63,8 @@ export interface BrokerSecurityOptions {
   serviceClientId?: string;
   /** Is this the instrument's current password? (looks up the stored hash) */
   verifyInstrument(instrumentId: string, password: string): Promise<boolean>;
+  /** Is this a service login another process of the service (a worker) registered? Absent: none is. */
+  verifyService?(username: string, password: string): Promise<boolean>;
   maxPayloadBytes?: number;
   onRefused?(refusal: BrokerRefusal): void;
 }
@@ -100,6 +112,11 @@ export function createBrokerSecurity(options: BrokerSecurityOptions): Instrument
       if (options.serviceClientId !== undefined && clientId === options.serviceClientId) {
         return refused({ clientId, who: username, action: 'connect', reason: "the service's own client id (a takeover would disconnect the service)" });
       }
+      if (isServiceUsername(username)) {
+        if (!(await options.verifyService?.(username, secret))) return refused({ clientId, who: username, action: 'connect', reason: 'unknown service login or wrong password' });
+        identities.set(clientId, { kind: 'service' });
+        return true;
+      }
       if (!isValidInstrumentId(username) || !(await options.verifyInstrument(username, secret))) {
         return refused({ clientId, who: username, action: 'connect', reason: 'unknown instrument or wrong password' });
       }
@@ -132,7 +149,7 @@ export const RECORDED_REFUSALS_PER_CLIENT = 20;
  */
 export function embeddedBrokerAuth(
   config: { mqtt: { topicPrefix: string }; security: { mqttAuth: boolean } },
-  stores: { credentials: InstrumentCredentialRepository; rejected: RejectedMessageRepository },
+  stores: { credentials: InstrumentCredentialRepository; rejected: RejectedMessageRepository; serviceLogins: BrokerServiceLoginRepository },
   log: (message: string) => void,
   serviceClientId?: string,
 ): { security: InstrumentAwareSecurity; service: ServiceCredential } {
@@ -146,6 +163,10 @@ export function embeddedBrokerAuth(
     service,
     serviceClientId,
     verifyInstrument: (instrumentId, password) => verifyInstrumentPassword(stores.credentials, instrumentId, password),
+    verifyService: async (username, password) => {
+      const hash = await stores.serviceLogins.passwordHash(username);
+      return hash !== null && verifyMosquittoHash(password, hash);
+    },
     onRefused: (r) => {
       log(`mqtt: refused ${r.action}${r.topic ? ` ${r.topic}` : ''} from client ${r.clientId}${r.who ? ` (${r.who})` : ''}: ${r.reason}`);
       if (r.action !== 'publish') return;
@@ -168,4 +189,15 @@ export function embeddedBrokerAuth(
     },
   });
   return { security, service };
+}
+
+/**
+ * A worker's login on the API's embedded broker: a new service credential, its hash registered in
+ * the shared database for the API's broker to accept (whether or not that broker enforces
+ * MQTT_AUTH; without it the login is simply not checked). `remove` takes it out again at shutdown.
+ */
+export async function registerServiceLogin(logins: BrokerServiceLoginRepository): Promise<ServiceCredential & { remove(): Promise<void> }> {
+  const credential = generateServiceCredential();
+  await logins.add(credential.username, mosquittoHash(credential.password));
+  return { ...credential, remove: () => logins.remove(credential.username) };
 }

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -9,15 +10,19 @@ import {
   KNOWLEDGE_PROVIDERS,
   STRATEGY_METHODS,
   STRATEGY_SETTING_DESCRIPTIONS,
+  STRATEGY_SETTING_RANGES,
+  type NumericStrategySetting,
+  type SettingRange,
   type KnowledgeProviderKind,
   type StrategyMethod,
   type StrategySettings,
-} from '../../core/campaign/strategy.js';
+} from '../../core/domain/strategy.js';
+import { CAMPAIGN_LIMITS } from '../../core/domain/campaign.js';
 import { ALLOY_FAMILIES, type AlloyFamily } from '../../core/knowledge/families.js';
-import { MAX_OBJECTIVES, MEASURED_PROPERTIES, OBJECTIVE_DIRECTIONS, PROPERTY_NAME_PATTERN, type ObjectiveDirection } from '../../core/campaign/objectives.js';
+import { MAX_OBJECTIVES, MEASURED_PROPERTIES, OBJECTIVE_DIRECTIONS, PROPERTY_NAME_PATTERN, type ObjectiveDirection } from '../../core/domain/objectives.js';
 import { PageQuery } from '../../common/pagination.js';
 import { CAMPAIGN_STATUSES } from '../../repositories/entities/campaign.entity.js';
-import { MAX_CATEGORICAL_VALUES, MAX_PROCESS_VARIABLES, PROCESS_NAME_PATTERN, PROCESS_VARIABLE_KINDS, type ProcessVariableKind } from '../../core/campaign/process.js';
+import { MAX_CATEGORICAL_VALUES, MAX_PROCESS_VARIABLES, PROCESS_NAME_PATTERN, PROCESS_VARIABLE_KINDS, type ProcessVariableKind } from '../../core/domain/process.js';
 
 export class ElementBoundDto {
   @ApiProperty({ example: 'Zr', description: 'element symbol' })
@@ -155,31 +160,48 @@ function strategySetting(key: keyof StrategySettings, extra: Record<string, unkn
   return { default: DEFAULT_STRATEGY[key], description: STRATEGY_SETTING_DESCRIPTIONS[key], ...extra };
 }
 
+/** A numeric strategy setting: its OpenAPI entry (default, description, range) and its checks, all from the core's tables. */
+function StrategyNumber(key: NumericStrategySetting): PropertyDecorator {
+  const r: SettingRange = STRATEGY_SETTING_RANGES[key];
+  return applyDecorators(
+    ApiPropertyOptional(strategySetting(key, { minimum: r.min, maximum: r.max, ...(r.integer ? { type: 'integer' } : {}) })),
+    IsOptional(),
+    r.integer ? IsInt() : IsNumber(),
+    Min(r.min),
+    Max(r.max),
+  );
+}
+
+/** A campaign number (budget, batch size, seed): its checks from the core's CAMPAIGN_LIMITS. */
+function CampaignNumber(key: keyof typeof CAMPAIGN_LIMITS, optional: boolean): PropertyDecorator {
+  const r: SettingRange = CAMPAIGN_LIMITS[key];
+  return applyDecorators(...(optional ? [IsOptional()] : []), IsInt(), Min(r.min), Max(r.max));
+}
+
 export class StrategyDto {
   @ApiPropertyOptional(strategySetting('method', { enum: STRATEGY_METHODS })) @IsOptional() @IsIn(STRATEGY_METHODS)
   method?: StrategyMethod;
-  @ApiPropertyOptional(strategySetting('episodesPerIteration')) @IsOptional() @IsInt() @Min(1) @Max(100000)
+  @StrategyNumber('episodesPerIteration')
   episodesPerIteration?: number;
-  @ApiPropertyOptional(strategySetting('refreshEpisodes')) @IsOptional() @IsInt() @Min(1) @Max(100000)
+  @StrategyNumber('refreshEpisodes')
   refreshEpisodes?: number;
-  @ApiPropertyOptional(strategySetting('stepsPerEpisode')) @IsOptional() @IsInt() @Min(1) @Max(10000)
+  @StrategyNumber('stepsPerEpisode')
   stepsPerEpisode?: number;
-  @ApiPropertyOptional(strategySetting('actionStep')) @IsOptional() @IsNumber() @Min(0.001) @Max(0.5)
+  @StrategyNumber('actionStep')
   actionStep?: number;
-  @ApiPropertyOptional(strategySetting('tepShare')) @IsOptional() @IsNumber() @Min(0) @Max(1)
+  @StrategyNumber('tepShare')
   tepShare?: number;
   @ApiPropertyOptional(strategySetting('knowledgeProvider', { enum: KNOWLEDGE_PROVIDERS })) @IsOptional() @IsIn(KNOWLEDGE_PROVIDERS)
   knowledgeProvider?: KnowledgeProviderKind;
-  @ApiPropertyOptional(strategySetting('knowledgeWeight')) @IsOptional() @IsNumber() @Min(0) @Max(10)
+  @StrategyNumber('knowledgeWeight')
   knowledgeWeight?: number;
   @ApiPropertyOptional(strategySetting('amrEnabled')) @IsOptional() @IsBoolean()
   amrEnabled?: boolean;
-  @ApiPropertyOptional(strategySetting('amrCorrelationThreshold')) @IsOptional() @IsNumber() @Min(-1) @Max(1)
+  @StrategyNumber('amrCorrelationThreshold')
   amrCorrelationThreshold?: number;
-  @ApiPropertyOptional(strategySetting('amrDisagreementShare'))
-  @IsOptional() @IsNumber() @Min(0) @Max(1)
+  @StrategyNumber('amrDisagreementShare')
   amrDisagreementShare?: number;
-  @ApiPropertyOptional(strategySetting('minProposalDistance')) @IsOptional() @IsNumber() @Min(0) @Max(200)
+  @StrategyNumber('minProposalDistance')
   minProposalDistance?: number;
   @ApiPropertyOptional(strategySetting('successEndsEpisode'))
   @IsOptional()
@@ -189,21 +211,13 @@ export class StrategyDto {
   @IsOptional()
   @IsBoolean()
   safetyLayer?: boolean;
-  @ApiPropertyOptional(strategySetting('startCurriculum'))
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @StrategyNumber('startCurriculum')
   startCurriculum?: number;
   @ApiPropertyOptional(strategySetting('trustRegion'))
   @IsOptional()
   @IsBoolean()
   trustRegion?: boolean;
-  @ApiPropertyOptional(strategySetting('explorationShare'))
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @StrategyNumber('explorationShare')
   explorationShare?: number;
   @ApiPropertyOptional(strategySetting('localEvidence'))
   @IsOptional()
@@ -231,14 +245,14 @@ export class CreateCampaignDto {
   @ApiProperty({ type: ObjectivesDto }) @IsDefined() @IsObject() @ValidateNested() @Type(() => ObjectivesDto)
   objectives: ObjectivesDto;
 
-  @ApiProperty({ example: 96, description: 'maximum number of experiments' }) @IsInt() @Min(1) @Max(100000)
+  @ApiProperty({ example: 96, description: 'maximum number of experiments' }) @CampaignNumber('budget', false)
   budget: number;
 
-  @ApiProperty({ example: 8 }) @IsInt() @Min(1) @Max(1000)
+  @ApiProperty({ example: 8 }) @CampaignNumber('batchSize', false)
   batchSize: number;
 
   @ApiPropertyOptional({ example: 42, description: 'random seed (same seed, same proposals); random when omitted' })
-  @IsOptional() @IsInt() @Min(0) @Max(2147483647)
+  @CampaignNumber('seed', true)
   seed?: number;
 
   @ApiPropertyOptional({ type: StrategyDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => StrategyDto)
@@ -258,11 +272,11 @@ export class UpdateCampaignDto {
   designSpace?: DesignSpaceDto;
   @ApiPropertyOptional({ type: ObjectivesDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => ObjectivesDto)
   objectives?: ObjectivesDto;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(100000)
+  @ApiPropertyOptional() @CampaignNumber('budget', true)
   budget?: number;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(1000)
+  @ApiPropertyOptional() @CampaignNumber('batchSize', true)
   batchSize?: number;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(2147483647)
+  @ApiPropertyOptional() @CampaignNumber('seed', true)
   seed?: number;
   @ApiPropertyOptional({ type: StrategyDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => StrategyDto)
   strategy?: StrategyDto;

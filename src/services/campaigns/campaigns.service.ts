@@ -5,25 +5,25 @@ import { AuditService } from './audit.service.js';
 import { Invalid, IllegalTransition, NotFound } from '../../common/errors.js';
 import { claimIdempotencyKey, requestHash } from '../../repositories/idempotency.js';
 import type { Page } from '../../common/pagination.js';
-import { validateAgainstDesignSpace } from '../../core/chemistry/composition.js';
+import { validateAgainstDesignSpace } from '../../core/domain/design-space.js';
 import { ELEMENT_SYMBOLS } from '../../core/chemistry/elements.js';
-import type { DesignSpace } from '../../core/chemistry/types.js';
-import { checkDesignSpace } from '../../core/campaign/design-space.js';
-import { NOT_COUNTED } from '../../core/campaign/experiment-lifecycle.js';
-import { allowedActions, campaignTransition, type CampaignAction } from '../../core/campaign/lifecycle.js';
-import { withStrategyDefaults } from '../../core/campaign/strategy.js';
+import type { DesignSpace } from '../../core/domain/design-space.js';
+import { campaignProblems, type CampaignSpec } from '../../core/domain/campaign.js';
+import { NOT_COUNTED } from '../../core/domain/experiment-lifecycle.js';
+import { allowedActions, campaignTransition, type CampaignAction } from '../../core/domain/campaign-lifecycle.js';
+import { withStrategyDefaults } from '../../core/domain/strategy.js';
 import type { MeasurementEntity } from '../../repositories/entities/measurement.entity.js';
 import { ImportFormatError, parseSeedData, type RowProblem } from './seed-import.js';
 import { APP_CONFIG } from '../tokens.js';
 import type { AppConfig } from '../../config/config.js';
 import { CampaignEntity, type Objectives } from '../../repositories/entities/campaign.entity.js';
-import { normaliseObjectives, objectiveProblems } from '../../core/campaign/objectives.js';
+import { normaliseObjectives } from '../../core/domain/objectives.js';
 import { CampaignRepository } from '../../repositories/campaign.repository.js';
 import { Database, type Tx } from '../../repositories/database.js';
 import { ExperimentRepository } from '../../repositories/experiment.repository.js';
 import { MeasurementRepository, type NewMeasurement } from '../../repositories/measurement.repository.js';
 import { RejectedMessageRepository } from '../../repositories/rejected-message.repository.js';
-import { normaliseProcessVariables } from '../../core/campaign/process.js';
+import { normaliseProcessVariables } from '../../core/domain/process.js';
 import { CampaignEvents } from './campaign-events.js';
 import type {
   CampaignListQuery, CampaignView, CreateCampaignDto, DesignSpaceDto, ProcessVariableDto, ImportResultView, MeasurementListQuery, ObjectivesDto,
@@ -67,19 +67,22 @@ export class CampaignsService {
   }
 
   async create(dto: CreateCampaignDto, actor: string): Promise<CampaignView> {
-    const designSpace = toDesignSpace(dto.designSpace);
-    this.validate(designSpace, dto.objectives, dto.budget, dto.batchSize);
+    const spec: CampaignSpec = {
+      designSpace: toDesignSpace(dto.designSpace),
+      objectives: toObjectives(dto.objectives),
+      budget: dto.budget,
+      batchSize: dto.batchSize,
+      seed: dto.seed ?? randomInt(0, 2 ** 31 - 1),
+      strategy: withStrategyDefaults(dto.strategy),
+    };
+    this.validate(spec);
     const saved = await this.db.transaction(async (manager) => {
       const row = await this.campaigns.save(manager, {
         name: dto.name.trim(),
         description: dto.description ?? '',
         status: 'draft',
-        designSpace,
-        objectives: toObjectives(dto.objectives),
-        budget: dto.budget,
-        batchSize: dto.batchSize,
-        seed: dto.seed ?? randomInt(0, 2 ** 31 - 1),
-        strategy: withStrategyDefaults(dto.strategy) as unknown as Record<string, unknown>,
+        ...spec,
+        strategy: spec.strategy as unknown as Record<string, unknown>,
         approvalRequired: dto.approvalRequired ?? false,
         createdBy: actor,
       });
@@ -138,7 +141,9 @@ export class CampaignsService {
       const objectives = dto.objectives ? toObjectives(dto.objectives) : campaign.objectives;
       const budget = dto.budget ?? campaign.budget;
       const batchSize = dto.batchSize ?? campaign.batchSize;
-      this.validate(designSpace, objectives, budget, batchSize);
+      const seed = dto.seed ?? campaign.seed;
+      const strategy = dto.strategy ? { ...campaign.strategy, ...stripUndefined(dto.strategy) } : campaign.strategy;
+      this.validate({ designSpace, objectives: normaliseObjectives(objectives), budget, batchSize, seed, strategy: withStrategyDefaults(strategy) });
       if (live && dto.budget !== undefined) {
         const used = await this.experiments.countCounted(id, NOT_COUNTED, manager);
         if (budget < used) throw new Invalid(`budget ${budget} is below the ${used} experiments already proposed or measured`);
@@ -151,8 +156,8 @@ export class CampaignsService {
         objectives,
         budget,
         batchSize,
-        seed: dto.seed ?? campaign.seed,
-        strategy: dto.strategy ? { ...campaign.strategy, ...stripUndefined(dto.strategy) } : campaign.strategy,
+        seed,
+        strategy,
         approvalRequired: dto.approvalRequired ?? campaign.approvalRequired,
       });
       const row = await this.campaigns.save(manager, campaign);
@@ -330,10 +335,8 @@ export class CampaignsService {
     return campaign;
   }
 
-  private validate(space: DesignSpace, objectives: ObjectivesDto | Objectives, budget: number, batchSize: number): void {
-    const problems = checkDesignSpace(space, KNOWN_ELEMENTS);
-    problems.push(...objectiveProblems(normaliseObjectives(objectives)));
-    if (batchSize > budget) problems.push(`batchSize ${batchSize} exceeds the budget of ${budget} experiments`);
+  private validate(spec: CampaignSpec): void {
+    const problems = campaignProblems(spec, KNOWN_ELEMENTS);
     if (problems.length > 0) throw new Invalid(`invalid campaign: ${problems.join('; ')}`, problems);
   }
 

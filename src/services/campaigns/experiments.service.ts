@@ -3,17 +3,19 @@ import { AuditService } from './audit.service.js';
 import { CampaignEvents } from './campaign-events.js';
 import { IllegalTransition, Invalid, NotFound } from '../../common/errors.js';
 import type { Page } from '../../common/pagination.js';
-import { formatFormula, normalize, roundToStep, validateAgainstDesignSpace } from '../../core/chemistry/composition.js';
+import { formatFormula, normalize } from '../../core/chemistry/composition.js';
+import { roundToStep } from '../../core/domain/composition-grid.js';
+import { validateAgainstDesignSpace } from '../../core/domain/design-space.js';
 import type { Composition } from '../../core/chemistry/types.js';
-import { NOT_COUNTED, OPEN_STATES, transitionProblem, type ExperimentState } from '../../core/campaign/experiment-lifecycle.js';
-import type { DesignSpace } from '../../core/chemistry/types.js';
+import { NOT_COUNTED, OPEN_STATES, transitionProblem, type ExperimentState } from '../../core/domain/experiment-lifecycle.js';
+import type { DesignSpace } from '../../core/domain/design-space.js';
 import type { CampaignEntity } from '../../repositories/entities/campaign.entity.js';
 import { CampaignRepository } from '../../repositories/campaign.repository.js';
 import { Database, type Tx } from '../../repositories/database.js';
 import { ExperimentRepository } from '../../repositories/experiment.repository.js';
 import { PredictionService, type ModelRef, type PredictionWithIntervals } from './prediction.service.js';
 import type { ExperimentEntity, InstrumentJobEntity, Prediction } from '../../repositories/entities/experiment.entity.js';
-import { checkProcessValues, withProcessDefaults, type ProcessValues } from '../../core/campaign/process.js';
+import { checkProcessValues, withProcessDefaults, type ProcessValues } from '../../core/domain/process.js';
 
 export interface TransitionOptions {
   cause: string;

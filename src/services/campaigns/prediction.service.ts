@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Objectives } from '../../repositories/entities/campaign.entity.js';
 import type { Composition } from '../../core/chemistry/types.js';
-import { successProbability } from '../../core/design/proposals.js';
-import type { Objective } from '../../core/rl/types.js';
+import { successProbability } from '../../core/aimatdesign/proposals.js';
+import { COLUMN_PROPERTIES, objectiveProperties, type Objective } from '../../core/domain/objectives.js';
 import { SurrogateBundle } from '../../core/surrogates/bundle.js';
 import { MIN_PROPERTY_ROWS, PropertyRegressors, type SurrogatesArtifact } from '../../core/surrogates/property-regressors.js';
-import { COLUMN_PROPERTIES, objectiveProperties } from '../../core/campaign/objectives.js';
 import { predictionOf } from '../design/strategy.js';
 import type { Prediction } from '../../repositories/entities/experiment.entity.js';
 import { Z95 } from '../../core/util/normal.js';

@@ -1,4 +1,4 @@
-import { designTargets } from '../../core/campaign/objectives.js';
+import { designTargets } from '../../core/domain/objectives.js';
 import { formatFormula } from '../../core/chemistry/composition.js';
 import { proposeBoBatch, type BoOptions } from '../../core/bo/bayesian-optimisation.js';
 import { predictionOf, type DesignContext, type DesignOutcome, type DesignStrategy } from './strategy.js';

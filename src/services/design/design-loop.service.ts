@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { AppConfig } from '../../config/config.js';
-import type { MeasuredAlloy } from '../../core/chemistry/types.js';
-import { isInFlight, NOT_COUNTED, OPEN_STATES, type ExperimentState } from '../../core/campaign/experiment-lifecycle.js';
-import { withStrategyDefaults } from '../../core/campaign/strategy.js';
-import { labDisagreement } from '../../core/refinement/lab-disagreement.js';
+import type { MeasuredAlloy } from '../../core/domain/measured-alloy.js';
+import { isInFlight, NOT_COUNTED, OPEN_STATES, type ExperimentState } from '../../core/domain/experiment-lifecycle.js';
+import { withStrategyDefaults } from '../../core/domain/strategy.js';
+import { labDisagreement } from '../../core/amr/lab-disagreement.js';
 import { hashString } from '../../core/util/random.js';
 import type { CampaignEntity } from '../../repositories/entities/campaign.entity.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';

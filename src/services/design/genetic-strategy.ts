@@ -1,10 +1,14 @@
 import { formatFormula } from '../../core/chemistry/composition.js';
-import { successScore } from '../../core/campaign/success.js';
-import type { Composition, DesignSpace, MeasuredAlloy } from '../../core/chemistry/types.js';
-import { gridKey, isLegal, randomLegalComposition, roundToGrid, takenGridKeys, toComposition, toFractions, usesOnlyElements } from '../../core/rl/design-space.js';
+import { successScore } from '../../core/domain/success.js';
+import type { Composition } from '../../core/chemistry/types.js';
+import type { DesignSpace } from '../../core/domain/design-space.js';
+import type { MeasuredAlloy } from '../../core/domain/measured-alloy.js';
+import { gridKey, roundToGrid, toComposition, toFractions, usesOnlyElements } from '../../core/domain/composition-grid.js';
+import { isLegal } from '../../core/domain/design-space.js';
+import { randomLegalComposition, takenGridKeys } from '../../core/domain/state.js';
 import { Random } from '../../core/util/random.js';
 import type { Objectives } from '../../repositories/entities/campaign.entity.js';
-import { randomProcess, snapContinuous, withProcessDefaults, type ProcessValues, type ProcessVariable } from '../../core/campaign/process.js';
+import { randomProcess, snapContinuous, withProcessDefaults, type ProcessValues, type ProcessVariable } from '../../core/domain/process.js';
 import type { DesignContext, DesignOutcome, DesignStrategy } from './strategy.js';
 
 /**
@@ -60,7 +64,7 @@ export const DEFAULT_GENETIC_OPTIONS: GeneticOptions = {
   processMutation: 0.3,
 };
 
-/** The genetic algorithm's fitness: the campaign's success score (src/core/campaign/success.ts). */
+/** The genetic algorithm's fitness: the campaign's success score (src/core/domain/success.ts). */
 export const fitness: (alloy: MeasuredAlloy, objectives: Objectives) => number = successScore;
 
 export class GeneticStrategy implements DesignStrategy {

@@ -1,8 +1,9 @@
 import { formatFormula } from '../../core/chemistry/composition.js';
 import type { Composition } from '../../core/chemistry/types.js';
-import { randomLegalComposition, toComposition } from '../../core/rl/design-space.js';
+import { randomLegalComposition } from '../../core/domain/state.js';
+import { toComposition } from '../../core/domain/composition-grid.js';
 import { Random } from '../../core/util/random.js';
-import { randomProcess, type ProcessValues } from '../../core/campaign/process.js';
+import { randomProcess, type ProcessValues } from '../../core/domain/process.js';
 import type { DesignContext, DesignOutcome, DesignStrategy } from './strategy.js';
 
 /**

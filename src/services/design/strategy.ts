@@ -1,9 +1,11 @@
-import type { Composition, DesignSpace, MeasuredAlloy } from '../../core/chemistry/types.js';
-import type { StrategySettings } from '../../core/campaign/strategy.js';
-import type { RefinementCheck } from '../../core/refinement/amr.js';
+import type { Composition } from '../../core/chemistry/types.js';
+import type { DesignSpace } from '../../core/domain/design-space.js';
+import type { MeasuredAlloy } from '../../core/domain/measured-alloy.js';
+import type { StrategySettings } from '../../core/domain/strategy.js';
+import type { RefinementCheck } from '../../core/amr/amr.js';
 import type { Objectives } from '../../repositories/entities/campaign.entity.js';
 import type { Prediction } from '../../repositories/entities/experiment.entity.js';
-import type { ProcessValues } from '../../core/campaign/process.js';
+import type { ProcessValues } from '../../core/domain/process.js';
 
 /** What one design iteration gets to see: the campaign, its data, what is still pending. */
 export interface DesignContext {
@@ -48,6 +50,7 @@ export interface ModelVersionRecord {
   trigger: string;
 }
 
+/** One Automatic Model Refinement trigger, accepted or not, as a design iteration records it (the progress report shows it too). */
 export interface RefinementRecord {
   reason: string;
   correlationBefore: number | null;

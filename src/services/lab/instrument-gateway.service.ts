@@ -179,11 +179,10 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     const valid: { instrumentId: string; job: InstrumentJobEntity; msg: ResultMessage }[] = [];
     const firstInBatch = new Map<string, string>(); // job id -> the measurementId of its first result in this batch
     for (const d of decoded) {
-      const job = byId.get(d.msg.jobId);
-      if (!job) await this.reject(true, d.topic, d.payload, `unknown job ${d.msg.jobId}`, d.instrumentId);
-      else if (job.instrumentId !== d.instrumentId) {
-        await this.reject(true, d.topic, d.payload, `job ${d.msg.jobId} was dispatched to ${job.instrumentId}, not ${d.instrumentId}`, d.instrumentId, job.campaignId);
-      } else {
+      const owned = ownership(d.msg.jobId, byId.get(d.msg.jobId), d.instrumentId);
+      if ('reason' in owned) await this.reject(true, d.topic, d.payload, owned.reason, d.instrumentId, owned.campaignId);
+      else {
+        const { job } = owned;
         const earlier = firstInBatch.get(job.jobId);
         const second = earlier !== undefined && earlier !== d.msg.measurementId ? secondResult(job.jobId, earlier, d.msg.measurementId) : await this.secondResultProblem(job, d.msg);
         if (second) await this.reject(true, d.topic, d.payload, second, d.instrumentId, job.campaignId);
@@ -264,9 +263,13 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
         authorize({ campaignId: null, instrumentId });
         return this.onStatus(instrumentId, message);
       case 'events':
-        return this.onEvent(record, topic, payload, instrumentId, message, authorize);
-      case 'results':
-        return this.onResult(record, topic, payload, instrumentId, message, authorize);
+      case 'results': {
+        const owned = await this.ownedJob(record, topic, payload, instrumentId, message.jobId, authorize);
+        if ('outcome' in owned) return owned.outcome;
+        return channel === 'events'
+          ? this.onEvent(instrumentId, message, owned.job)
+          : this.onResult(record, topic, payload, instrumentId, message, owned.job);
+      }
       case 'jobs':
         return { ok: true, detail: 'jobs topic is the service\'s own output' };
     }
@@ -356,21 +359,14 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
   private async ownedJob(
     record: boolean, topic: string, payload: Buffer, instrumentId: string, jobId: string, authorize: NonNullable<HandleOptions['authorize']>,
   ): Promise<{ job: InstrumentJobEntity } | { outcome: HandleOutcome }> {
-    const job = await this.findJob(jobId);
-    if (!job) return { outcome: await this.reject(record, topic, payload, `unknown job ${jobId}`, instrumentId) };
-    if (job.instrumentId !== instrumentId) {
-      return { outcome: await this.reject(record, topic, payload, `job ${jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, instrumentId, job.campaignId) };
-    }
-    authorize({ campaignId: job.campaignId, instrumentId });
-    return { job };
+    const owned = ownership(jobId, await this.findJob(jobId), instrumentId);
+    if ('reason' in owned) return { outcome: await this.reject(record, topic, payload, owned.reason, instrumentId, owned.campaignId) };
+    authorize({ campaignId: owned.job.campaignId, instrumentId });
+    return owned;
   }
 
-  private async onEvent(
-    record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: InstrumentEvent, authorize: NonNullable<HandleOptions['authorize']>,
-  ): Promise<HandleOutcome> {
-    const owned = await this.ownedJob(record, topic, payload, instrumentId, msg.jobId, authorize);
-    if ('outcome' in owned) return owned.outcome;
-    const { job } = owned;
+  /** An event on a job the sender owns (checked by ownedJob). */
+  private async onEvent(instrumentId: string, msg: InstrumentEvent, job: InstrumentJobEntity): Promise<HandleOutcome> {
     let detail = msg.type;
     let capacityFreed = false;
     await this.db.transaction(async (m) => {
@@ -426,12 +422,10 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     return { ok: true, detail };
   }
 
+  /** A result for a job the sender owns (checked by ownedJob). */
   private async onResult(
-    record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: ResultMessage, authorize: NonNullable<HandleOptions['authorize']>,
+    record: boolean, topic: string, payload: Buffer, instrumentId: string, msg: ResultMessage, job: InstrumentJobEntity,
   ): Promise<HandleOutcome> {
-    const owned = await this.ownedJob(record, topic, payload, instrumentId, msg.jobId, authorize);
-    if ('outcome' in owned) return owned.outcome;
-    const { job } = owned;
     const second = await this.secondResultProblem(job, msg);
     if (second) return this.reject(record, topic, payload, second, instrumentId, job.campaignId);
     const experiment = await this.rows.findById(job.experimentId);
@@ -447,6 +441,18 @@ export class InstrumentGatewayService implements BeforeApplicationShutdown, OnAp
     this.dispatcher.request();
     return { ok: true, detail: `stored measurement ${outcome.measurement.id}${outcome.flags.length ? ` (${outcome.flags.join(', ')})` : ''}` };
   }
+}
+
+/**
+ * Only the instrument a job was dispatched to may report on it: the job when the sender owns it,
+ * else why not (with the campaign, when the job exists, for the rejected-message store).
+ */
+function ownership(
+  jobId: string, job: InstrumentJobEntity | null | undefined, instrumentId: string,
+): { job: InstrumentJobEntity } | { reason: string; campaignId: string | null } {
+  if (!job) return { reason: `unknown job ${jobId}`, campaignId: null };
+  if (job.instrumentId !== instrumentId) return { reason: `job ${jobId} was dispatched to ${job.instrumentId}, not ${instrumentId}`, campaignId: job.campaignId };
+  return { job };
 }
 
 function secondResult(jobId: string, first: string, second: string): string {

@@ -16,8 +16,8 @@ import { RejectedStore } from './lab-messages.service.js';
 import { PHASES, type MeasurementEntity, type Phase } from '../../repositories/entities/measurement.entity.js';
 import type { CorrectionDto, ResultEntryDto } from './result-entry.dto.js';
 import { PHYSICAL_RANGES } from '../campaigns/seed-import.js';
-import { acceptedProperties, measuredProperties, normaliseObjectives, reportedPropertyProblems, type Objectives } from '../../core/campaign/objectives.js';
-import { checkProcessValues, withProcessDefaults, type ProcessValues, type ProcessVariable } from '../../core/campaign/process.js';
+import { acceptedProperties, measuredProperties, normaliseObjectives, reportedPropertyProblems, type Objectives } from '../../core/domain/objectives.js';
+import { checkProcessValues, withProcessDefaults, type ProcessValues, type ProcessVariable } from '../../core/domain/process.js';
 import { CampaignRepository } from '../../repositories/campaign.repository.js';
 import type { CampaignEntity } from '../../repositories/entities/campaign.entity.js';
 

@@ -8,10 +8,10 @@ import { Database } from '../../repositories/database.js';
 import { AuditService } from '../campaigns/audit.service.js';
 import { CreateCampaignDto } from '../campaigns/campaign.dto.js';
 import type { Objectives } from '../../repositories/entities/campaign.entity.js';
-import { propertyValue } from '../../core/campaign/objectives.js';
+import { propertyValue } from '../../core/domain/objectives.js';
 import { CampaignsService, fromDesignSpace } from '../campaigns/campaigns.service.js';
 import { Invalid } from '../../common/errors.js';
-import { isSuccess } from '../../core/campaign/success.js';
+import { isSuccess } from '../../core/domain/success.js';
 import { compositionColumns, documentRowProblems, IN_FLIGHT_EXPERIMENT_STATUSES, OPEN_JOB_STATUSES } from './campaign-document.js';
 
 const CHUNK = 2000;

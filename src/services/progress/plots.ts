@@ -3,7 +3,7 @@
  * (GET /api/v1/campaigns/{id}/progress), rendered headless by Vega to SVG and by resvg to PNG.
  * No NestJS here: the demo and reports can call renderPlot directly.
  */
-import { MEASURED_PROPERTIES } from '../../core/campaign/objectives.js';
+import { MEASURED_PROPERTIES } from '../../core/domain/objectives.js';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';

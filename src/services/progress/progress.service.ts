@@ -4,9 +4,9 @@ import { NotFound } from '../../common/errors.js';
 import {
   bestSoFar, estimateTimeToBudget, flattenMetrics, hypervolume2d, paretoFront, qualityMetrics, successRates, trainingPoints, trainingRates, amrChecks,
   objectiveFront, type MeasuredExperiment,
-} from '../../core/campaign/analytics.js';
-import { type SuccessProperty } from '../../core/campaign/success.js';
-import { normaliseObjectives, preferredSign } from '../../core/campaign/objectives.js';
+} from '../../core/analytics/analytics.js';
+import { type SuccessProperty } from '../../core/domain/success.js';
+import { normaliseObjectives, preferredSign } from '../../core/domain/objectives.js';
 import type { CampaignEntity } from '../../repositories/entities/campaign.entity.js';
 import { CampaignRepository } from '../../repositories/campaign.repository.js';
 import { ProgressRepository } from '../../repositories/progress.repository.js';
@@ -38,7 +38,7 @@ interface MeasuredRow {
 /**
  * Campaign analytics. Counts, seed baselines, the seed Pareto front (a skyline query) and
  * instrument usage are aggregated in PostgreSQL; the campaign's measured experiments (one row
- * each, bounded by the budget) go through the pure functions of core/campaign/analytics.
+ * each, bounded by the budget) go through the pure functions of core/analytics/analytics.ts.
  */
 const STALE_MS = 2000;
 

@@ -2,12 +2,13 @@
  * The shape of GET /api/v1/campaigns/{id}/progress. Plain types (no NestJS) so plots and the
  * demo can use them without the service.
  */
-import type { BestSoFarPoint, PaceEstimate, Rate } from '../../core/campaign/analytics.js';
-import type { RefinementCheck } from '../../core/refinement/amr.js';
-import type { SuccessRates } from '../../core/rl/environment.js';
-import type { TrainingCurvePoint } from '../../core/rl/training-curve.js';
-import type { SuccessObjectives, SuccessProperty } from '../../core/campaign/success.js';
-import type { ObjectiveDirection } from '../../core/campaign/objectives.js';
+import type { BestSoFarPoint, PaceEstimate, Rate } from '../../core/analytics/analytics.js';
+import type { RefinementCheck } from '../../core/amr/amr.js';
+import type { SuccessRates } from '../../core/rl/success-rates.js';
+import type { TrainingCurvePoint } from '../../core/aimatdesign/training-curve.js';
+import type { SuccessObjectives, SuccessProperty } from '../../core/domain/success.js';
+import type { ObjectiveDirection } from '../../core/domain/objectives.js';
+import type { RefinementRecord } from '../design/strategy.js';
 
 export interface ParetoPoint {
   experimentId: string | null;
@@ -122,18 +123,10 @@ export interface ProgressReport {
     /** AMR's checks in this iteration, fired or not (the lab check, then those during training). */
     amrChecks: RefinementCheck[];
   }>;
-  refinement: Array<{
+  /** The AMR refinement events (what a design iteration recorded), without their metrics. */
+  refinement: Array<Omit<RefinementRecord, 'metricsBefore' | 'metricsAfter'> & {
     id: string;
     iteration: number;
-    reason: string;
-    accepted: boolean;
-    correlationBefore: number | null;
-    correlationAfter: number | null;
-    variance: number | null;
-    featuresBefore: string[];
-    featuresChosen: string[];
-    rationale: string;
-    provider: string;
     modelVersionId: string | null;
     createdAt: string;
   }>;

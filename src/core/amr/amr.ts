@@ -9,8 +9,28 @@
  */
 import { makeFeaturizer, type Featurizer } from '../chemistry/descriptors.js';
 import type { KnowledgeProvider } from '../knowledge/types.js';
-import type { RefinementHook, StepObservation } from '../rl/trainer.js';
-import type { Surrogates } from '../rl/types.js';
+import type { StepResult } from '../rl/environment.js';
+import type { Surrogates } from '../domain/predictions.js';
+
+/** What the trainer tells a refinement monitor after each vector step. */
+export interface StepObservation {
+  progress: number;
+  envSteps: number;
+  /** Environment steps of the whole run (a monitor scales its schedule to it). */
+  totalSteps?: number;
+  result: StepResult;
+  /** Q1(s, a) for every env of this step (null before learning starts or for the random policy). */
+  qValues: Float64Array | null;
+}
+
+/** A refinement monitor (AMR): observes rollouts, may return new surrogates to use. */
+export interface RefinementHook {
+  observe(o: StepObservation): void;
+  /** Called after observe; returns replacement surrogates when a refinement was accepted. */
+  maybeRefine(o: StepObservation): Promise<Surrogates | null>;
+  /** Every check the monitor made, fired or not (AMR's RefinementCheck). */
+  readonly checks?: readonly RefinementCheck[];
+}
 import { pearson } from '../surrogates/metrics.js';
 
 export interface AmrConfig {

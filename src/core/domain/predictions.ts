@@ -1,16 +1,7 @@
 /**
- * Ports the RL core needs from the rest of the system. The environment works in fraction space
- * over the campaign's elements (Float64Array, sum 1); the surrogates are bound to those elements.
+ * What the surrogates predict, and the port the agent and the design read them through: batches
+ * over fraction vectors of the campaign's elements (Float64Array, sum 1).
  */
-import type { ObjectiveTarget } from '../campaign/objectives.js';
-
-export type { PropertyName } from '../campaign/objectives.js';
-
-/**
- * One design target (src/core/campaign/objectives.ts): the campaign's target with its bounds as
- * the design sees them (designTargets); glass formation is required on top when the campaign asks.
- */
-export type Objective = ObjectiveTarget;
 
 /** Mean and spread of one property for a batch of states. */
 export interface PropertyColumns {
@@ -33,9 +24,6 @@ export interface SurrogatePredictions {
 export interface Surrogates {
   predictFractions(states: readonly Float64Array[]): SurrogatePredictions;
 }
-
-/** Knowledge scores in [-1, 1] for a batch of states; may be async (LLM behind a cache). */
-export type KnowledgeScorer = (states: readonly Float64Array[]) => Float64Array | Promise<Float64Array>;
 
 /** Slice of a columnar prediction (for one state). */
 export function predictionAt(p: SurrogatePredictions, i: number): SinglePrediction {

@@ -7,8 +7,8 @@
  * SR_done (successful ends / all ends).
  */
 import { pearson } from '../surrogates/metrics.js';
-import type { RefinementCheck } from '../refinement/amr.js';
-import type { EnvStats, SuccessRates } from './environment.js';
+import type { RefinementCheck } from '../amr/amr.js';
+import type { EnvStats, SuccessRates } from '../rl/success-rates.js';
 
 export interface TrainingCurvePoint {
   /** Episodes completed up to the end of this stretch of training. */

@@ -5,7 +5,7 @@
  * success (and a small uncertainty bonus), and pick a diverse batch (minimum composition distance
  * from each other and from pending experiments).
  *
- * With a trust region (src/core/design/trust-region.ts) the rollouts start near the best measured
+ * With a trust region (src/core/aimatdesign/trust-region.ts) the rollouts start near the best measured
  * alloys, compositions sampled in the region join the candidates, and the batch takes all but
  * the exploration share from inside the region (filling from the other side when one runs short).
  *
@@ -13,16 +13,20 @@
  * composition with process values; measured and pending compositions are not proposed again
  * under any process.
  */
-import type { Composition, DesignSpace } from '../chemistry/types.js';
+import type { Composition } from '../chemistry/types.js';
+import type { DesignSpace } from '../domain/design-space.js';
 import type { KnowledgeProvider } from '../knowledge/types.js';
-import type { ProcessValues } from '../campaign/process.js';
-import { compositionPart, gridKey, isLegal, processOfState, roundStateToGrid, roundToGrid, toComposition, toFractions, usesOnlyElements, withRandomProcess } from '../rl/design-space.js';
+import type { ProcessValues } from '../domain/process.js';
+import { compositionPart, processOfState, roundStateToGrid, withRandomProcess } from '../domain/state.js';
+import { gridKey, roundToGrid, toComposition, toFractions, usesOnlyElements } from '../domain/composition-grid.js';
+import { isLegal } from '../domain/design-space.js';
 import { VirtualLab, type EnvConfig } from '../rl/environment.js';
 import type { Td3Agent } from '../rl/td3.js';
-import type { Objective, SinglePrediction, Surrogates } from '../rl/types.js';
-import { predictionAt, singleProperty, singlePropertyStd } from '../rl/types.js';
-import { probabilityMet, targetScale } from '../campaign/objectives.js';
-import { DEFAULT_STRATEGY } from '../campaign/strategy.js';
+import type { Objective } from '../domain/objectives.js';
+import type { SinglePrediction, Surrogates } from '../domain/predictions.js';
+import { predictionAt, singleProperty, singlePropertyStd } from '../domain/predictions.js';
+import { probabilityMet, targetScale } from '../domain/objectives.js';
+import { DEFAULT_STRATEGY } from '../domain/strategy.js';
 import type { Random } from '../util/random.js';
 import type { LocalEvidence } from './local-evidence.js';
 import { distanceToAnchors, sampleInRegion, type ActiveTrustRegion } from './trust-region.js';
@@ -73,7 +77,7 @@ export interface Proposal {
   rank: number;
 }
 
-/** The model's probability of each factor of success: [glass, then each objective's P(target met)] (campaign/objectives.ts probabilityMet). */
+/** The model's probability of each factor of success: [glass, then each objective's P(target met)] (domain/objectives.ts probabilityMet). */
 export function successFactors(p: SinglePrediction, objectives: readonly Objective[]): number[] {
   return [p.pGlass, ...objectives.map((o) => probabilityMet(o, singleProperty(p, o.property), singlePropertyStd(p, o.property)))];
 }

@@ -4,16 +4,20 @@
  * (ranked by predicted success, corrected by the lab's answers nearby: local-evidence.ts).
  * Pure orchestration; the caller persists the checkpoint, events and proposals.
  */
-import type { Composition, DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
+import type { Composition } from '../chemistry/types.js';
+import type { DesignSpace } from '../domain/design-space.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
 import { makeKnowledgeScorer } from '../knowledge/scorer.js';
 import type { KnowledgeProvider } from '../knowledge/types.js';
-import { AutomaticModelRefinement, type RefinementEvent, type RetrainResult } from '../refinement/amr.js';
-import { stateDim, toFractions, toState, usesOnlyElements } from '../rl/design-space.js';
+import { AutomaticModelRefinement, type RefinementEvent, type RetrainResult } from '../amr/amr.js';
+import { stateDim, toState } from '../domain/state.js';
+import { toFractions, usesOnlyElements } from '../domain/composition-grid.js';
 import { VirtualLab } from '../rl/environment.js';
 import { Td3Agent, type Td3Checkpoint } from '../rl/td3.js';
 import { setupTf } from '../rl/tf.js';
-import { trainAgent, type TrainReport } from '../rl/trainer.js';
-import type { Objective, Surrogates } from '../rl/types.js';
+import { trainAgent, type TrainReport } from './trainer.js';
+import type { Objective } from '../domain/objectives.js';
+import type { Surrogates } from '../domain/predictions.js';
 import { TrustworthyExperiencePool } from '../tep/trustworthy-experience-pool.js';
 import { Random } from '../util/random.js';
 import { resolveDesignConfig, type DesignConfigOverrides } from './config.js';

@@ -7,13 +7,13 @@
  */
 import type { Random } from '../util/random.js';
 import type { TrustworthyExperiencePool } from '../tep/trustworthy-experience-pool.js';
-import { successRates, type EnvStats, type SuccessRates, type StepResult, type VirtualLab } from './environment.js';
-import { PrioritizedReplayBuffer, ReplayBuffer, allocBatch, type PrioritizedReplayConfig } from './replay-buffer.js';
-import { knowledgeWeightAt, DEFAULT_KNOWLEDGE_SCHEDULE, type KnowledgeSchedule } from './reward.js';
-import { DEFAULT_EXPLORATION, ExplorationNoise, type ExplorationConfig, type Td3Agent } from './td3.js';
+import { successRates, type EnvStats, type SuccessRates } from '../rl/success-rates.js';
+import { type StepResult, type VirtualLab } from '../rl/environment.js';
+import { PrioritizedReplayBuffer, ReplayBuffer, allocBatch, type PrioritizedReplayConfig } from '../rl/replay-buffer.js';
+import { knowledgeWeightAt, DEFAULT_KNOWLEDGE_SCHEDULE, type KnowledgeSchedule } from '../rl/reward.js';
+import { DEFAULT_EXPLORATION, ExplorationNoise, type ExplorationConfig, type Td3Agent } from '../rl/td3.js';
 import { TrainingCurveRecorder, type TrainingCurvePoint } from './training-curve.js';
-import type { RefinementCheck } from '../refinement/amr.js';
-import type { Surrogates } from './types.js';
+import type { RefinementCheck, RefinementHook, StepObservation } from '../amr/amr.js';
 
 export interface TrainConfig {
   /** Surrogate-evaluated environment steps (paper budget: 1000 episodes x 128 = 128,000). */
@@ -47,26 +47,6 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   knowledge: DEFAULT_KNOWLEDGE_SCHEDULE,
   randomPolicy: false,
 };
-
-/** What the trainer tells a refinement monitor after each vector step. */
-export interface StepObservation {
-  progress: number;
-  envSteps: number;
-  /** Environment steps of the whole run (a monitor scales its schedule to it). */
-  totalSteps?: number;
-  result: StepResult;
-  /** Q1(s, a) for every env of this step (null before learning starts or for the random policy). */
-  qValues: Float64Array | null;
-}
-
-/** A refinement monitor (AMR): observes rollouts, may return new surrogates to use. */
-export interface RefinementHook {
-  observe(o: StepObservation): void;
-  /** Called after observe; returns replacement surrogates when a refinement was accepted. */
-  maybeRefine(o: StepObservation): Promise<Surrogates | null>;
-  /** Every check the monitor made, fired or not (AMR's RefinementCheck). */
-  readonly checks?: readonly RefinementCheck[];
-}
 
 export interface TrainReport {
   stats: EnvStats;

@@ -16,11 +16,12 @@
  * Plain TypeScript (no NestJS, no I/O).
  */
 import { cholesky, solveLower, solveUpperTransposed } from '../bo/cholesky.js';
-import { propertyValue } from '../campaign/objectives.js';
-import { processFeatureNames, processFeatures, withProcessDefaults, decodeProcess, type ProcessVariable } from '../campaign/process.js';
-import type { DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
-import { toFractions, usesOnlyElements } from '../rl/design-space.js';
-import type { SurrogatePredictions, Surrogates } from '../rl/types.js';
+import { propertyValue } from '../domain/objectives.js';
+import { processFeatureNames, processFeatures, withProcessDefaults, decodeProcess, type ProcessVariable } from '../domain/process.js';
+import type { DesignSpace } from '../domain/design-space.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
+import { toFractions, usesOnlyElements } from '../domain/composition-grid.js';
+import type { SurrogatePredictions, Surrogates } from '../domain/predictions.js';
 
 /** Ridge penalty of the correction's weights (the features are in [0, 1]). */
 export const PROCESS_RIDGE = 1;

@@ -4,12 +4,12 @@
  * series. The progress API feeds them rows it aggregated in SQL; the unit tests feed them
  * hand-computed cases.
  */
-import type { RefinementCheck } from '../refinement/amr.js';
-import type { SuccessRates } from '../rl/environment.js';
-import type { TrainingCurvePoint } from '../rl/training-curve.js';
+import type { RefinementCheck } from '../amr/amr.js';
+import type { SuccessRates } from '../rl/success-rates.js';
+import type { TrainingCurvePoint } from '../aimatdesign/training-curve.js';
 import { QUALITY_METRICS, type SurrogateCvMetrics } from './model-metrics.js';
-import { orientedBounds, preferredSign, propertyValue, targetGap, targetScale, type TargetBounds } from './objectives.js';
-import { isSuccess, type MeasuredValues, type SuccessObjectives, type SuccessProperty } from './success.js';
+import { orientedBounds, preferredSign, propertyValue, targetGap, targetScale, type TargetBounds } from '../domain/objectives.js';
+import { isSuccess, type MeasuredValues, type SuccessObjectives, type SuccessProperty } from '../domain/success.js';
 
 export interface Point2 {
   x: number;

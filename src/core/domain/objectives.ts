@@ -377,3 +377,9 @@ export function objectiveProperties(objectives: Objectives | readonly ObjectiveT
   const targets = Array.isArray(objectives) ? objectives : (objectives as Objectives).targets;
   return targets.map((t: ObjectiveTarget) => t.property);
 }
+
+/**
+ * One design target (this file): the campaign's target with its bounds as
+ * the design sees them (designTargets); glass formation is required on top when the campaign asks.
+ */
+export type Objective = ObjectiveTarget;

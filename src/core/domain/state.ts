@@ -1,9 +1,12 @@
 /**
- * The campaign's design space in fraction space: a composition is a Float64Array over the
- * campaign's elements (in `space.elements` order) summing to 1. Bounds in the DesignSpace are at.%.
+ * The agent's state in a campaign's design space: a composition's fractions over the campaign's
+ * elements, then its process values; sampling and projecting legal states. The grid and the
+ * legality rules are in composition-grid.ts and design-space.ts.
  */
-import type { Composition, DesignSpace } from '../chemistry/types.js';
-import { decodeProcess, encodeProcess, randomProcess, withProcessDefaults, type ProcessValues } from '../campaign/process.js';
+import type { Composition } from '../chemistry/types.js';
+import { gridKey, PRESENCE_EPS, roundToGrid, toFractions, usesOnlyElements } from './composition-grid.js';
+import { boundOf, isLegal, type DesignSpace } from './design-space.js';
+import { decodeProcess, encodeProcess, randomProcess, withProcessDefaults, type ProcessValues } from './process.js';
 import type { Random } from '../util/random.js';
 
 // ---- Agent states with process variables (issue 16) -------------------------------------------
@@ -54,126 +57,6 @@ export function roundStateToGrid(x: Float64Array, space: DesignSpace): Float64Ar
   return toState(g, space, processOfState(x, space));
 }
 
-/** Below this a fraction counts as absent. */
-export const PRESENCE_EPS = 1e-9;
-const SUM_TOL = 1e-6;
-
-export function toFractions(c: Composition, elements: readonly string[]): Float64Array {
-  const x = new Float64Array(elements.length);
-  let total = 0;
-  for (const v of Object.values(c)) total += v;
-  if (total <= 0) return x;
-  elements.forEach((el, i) => (x[i] = (c[el] ?? 0) / total));
-  return x;
-}
-
-/** Fractions -> composition in at.% (absent elements omitted). */
-export function toComposition(x: ArrayLike<number>, elements: readonly string[], decimals = 6): Composition {
-  const c: Composition = {};
-  const f = 10 ** decimals;
-  for (let i = 0; i < elements.length; i++) {
-    if (x[i] > PRESENCE_EPS) c[elements[i]] = Math.round(x[i] * 100 * f) / f;
-  }
-  return c;
-}
-
-/** Share (0-1) of a composition made of the campaign's elements (0 for an empty composition). */
-export function shareInElements(c: Composition, elements: readonly string[]): number {
-  let total = 0;
-  let inside = 0;
-  for (const [el, v] of Object.entries(c)) {
-    if (!(v > 0)) continue;
-    total += v;
-    if (elements.includes(el)) inside += v;
-  }
-  return total > 0 ? inside / total : 0;
-}
-
-/** True when every element outside the campaign's list is absent (the alloy fits the space's elements). */
-export function usesOnlyElements(c: Composition, elements: readonly string[]): boolean {
-  return Object.entries(c).every(([el, v]) => v <= PRESENCE_EPS || elements.includes(el));
-}
-
-function boundOf(space: DesignSpace, el: string): { min: number; max: number } {
-  const b = space.bounds[el];
-  return { min: (b?.min ?? 0) / 100, max: (b?.max ?? 100) / 100 };
-}
-
-/** Why x is not a legal composition of the space, or null when it is. */
-export function illegalReason(x: ArrayLike<number>, space: DesignSpace): string | null {
-  let sum = 0;
-  let count = 0;
-  let largest = -1;
-  let largestIdx = -1;
-  for (let i = 0; i < space.elements.length; i++) {
-    const v = x[i];
-    if (!Number.isFinite(v)) return 'non-finite fraction';
-    if (v < -PRESENCE_EPS) return `negative fraction of ${space.elements[i]}`;
-    sum += v;
-    const { min, max } = boundOf(space, space.elements[i]);
-    if (v > PRESENCE_EPS) {
-      count++;
-      if (v < min - 1e-9 || v > max + 1e-9) return `${space.elements[i]} outside [${min * 100}, ${max * 100}] at.%`;
-      if (v > largest) {
-        largest = v;
-        largestIdx = i;
-      }
-    } else if (min > 0) {
-      return `${space.elements[i]} required (min ${min * 100} at.%)`;
-    }
-  }
-  if (Math.abs(sum - 1) > SUM_TOL) return `fractions sum to ${sum}`;
-  if (count < space.minElements || count > space.maxElements)
-    return `${count} elements, allowed ${space.minElements}..${space.maxElements}`;
-  if (space.baseElement) {
-    const b = space.elements.indexOf(space.baseElement);
-    if (b < 0 || x[b] + 1e-12 < largest) return `${space.baseElement} must be the largest fraction (is ${space.elements[largestIdx]})`;
-  }
-  return null;
-}
-
-/** Which elements are present, as a string ('1101...'): the element set of a composition. */
-export function elementSetKey(x: ArrayLike<number>): string {
-  let key = '';
-  for (let i = 0; i < x.length; i++) key += x[i] > PRESENCE_EPS ? '1' : '0';
-  return key;
-}
-
-export function isLegal(x: ArrayLike<number>, space: DesignSpace): boolean {
-  return illegalReason(x, space) === null;
-}
-
-/**
- * Round to the campaign's grid (step in at.%) keeping the sum exactly 1: largest-remainder
- * rounding of integer grid counts. Elements rounded to zero disappear.
- */
-export function roundToGrid(x: ArrayLike<number>, stepAtPct: number): Float64Array {
-  const units = Math.round(100 / stepAtPct);
-  const n = x.length;
-  const counts = new Array<number>(n);
-  const rema: { i: number; r: number }[] = [];
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const v = Math.max(0, x[i]) * units;
-    counts[i] = Math.floor(v + 1e-9);
-    total += counts[i];
-    rema.push({ i, r: v - counts[i] });
-  }
-  rema.sort((a, b) => b.r - a.r || a.i - b.i);
-  for (let k = 0; total < units && k < rema.length; k++, total++) counts[rema[k].i]++;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = counts[i] / units;
-  return out;
-}
-
-/** A stable key for a composition on the grid (used to drop duplicates / measured / pending). */
-export function gridKey(x: ArrayLike<number>, stepAtPct: number): string {
-  const units = Math.round(100 / stepAtPct);
-  const parts: number[] = [];
-  for (let i = 0; i < x.length; i++) parts.push(Math.round(x[i] * units));
-  return parts.join(',');
-}
-
 /**
  * Grid keys of the compositions that use only the space's elements, each as given and rounded to
  * the grid (as-made compositions lie off the grid): the measured and pending compositions a
@@ -188,16 +71,6 @@ export function takenGridKeys(compositions: Iterable<Composition>, space: Design
     keys.add(gridKey(roundToGrid(x, space.step), space.step));
   }
   return keys;
-}
-
-/** Euclidean distance in at.% between two fraction vectors. */
-export function fractionDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] - b[i]) * 100;
-    s += d * d;
-  }
-  return Math.sqrt(s);
 }
 
 /**

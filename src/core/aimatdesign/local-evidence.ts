@@ -14,9 +14,10 @@
  * how far a measurement speaks. Far from every measurement p' = p. The product of the blended
  * factors is the proposal's success probability.
  */
-import type { DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
-import { objectiveOutcomes, type SuccessObjectives } from '../campaign/success.js';
-import { toFractions, usesOnlyElements } from '../rl/design-space.js';
+import type { DesignSpace } from '../domain/design-space.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
+import { objectiveOutcomes, type SuccessObjectives } from '../domain/success.js';
+import { toFractions, usesOnlyElements } from '../domain/composition-grid.js';
 
 export interface LocalEvidenceConfig {
   /** Kernel bandwidth h, at.% (0 = no local evidence). */

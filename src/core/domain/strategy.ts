@@ -50,7 +50,7 @@ export interface StrategySettings {
    */
   startCurriculum: number;
   /**
-   * Trust region (src/core/design/trust-region.ts): agent starts and proposals concentrate around
+   * Trust region (src/core/aimatdesign/trust-region.ts): agent starts and proposals concentrate around
    * the best measured alloys, in a radius that grows on success and shrinks on failure.
    */
   trustRegion: boolean;
@@ -60,7 +60,7 @@ export interface StrategySettings {
    */
   explorationShare: number;
   /**
-   * Local evidence (src/core/design/local-evidence.ts): a proposal's success probability blends
+   * Local evidence (src/core/aimatdesign/local-evidence.ts): a proposal's success probability blends
    * the surrogates' guess with the lab's answers within a few at.% of it.
    */
   localEvidence: boolean;
@@ -110,6 +110,54 @@ export const STRATEGY_SETTING_DESCRIPTIONS: Record<keyof StrategySettings, strin
   localEvidence: "local evidence: a proposal's success probability blends the surrogates' guess with the lab's answers within a few at.% of it",
 };
 
+/** The settings given, the defaults for the rest (a key given as undefined, as a parsed DTO leaves it, counts as not given). */
 export function withStrategyDefaults(partial: Partial<StrategySettings> | undefined): StrategySettings {
-  return { ...DEFAULT_STRATEGY, ...(partial ?? {}) };
+  const given = Object.fromEntries(Object.entries(partial ?? {}).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_STRATEGY, ...given };
+}
+
+/** The allowed range of a numeric setting; whole numbers only where `integer`. */
+export interface SettingRange {
+  min: number;
+  max: number;
+  integer?: boolean;
+}
+
+/** The range of each numeric strategy setting: the one table the API's DTO and strategyProblems read. */
+export const STRATEGY_SETTING_RANGES = {
+  episodesPerIteration: { min: 1, max: 100000, integer: true },
+  refreshEpisodes: { min: 1, max: 100000, integer: true },
+  stepsPerEpisode: { min: 1, max: 10000, integer: true },
+  actionStep: { min: 0.001, max: 0.5 },
+  tepShare: { min: 0, max: 1 },
+  knowledgeWeight: { min: 0, max: 10 },
+  amrCorrelationThreshold: { min: -1, max: 1 },
+  amrDisagreementShare: { min: 0, max: 1 },
+  minProposalDistance: { min: 0, max: 200 },
+  startCurriculum: { min: 0, max: 1 },
+  explorationShare: { min: 0, max: 1 },
+} as const satisfies { [K in keyof StrategySettings]?: SettingRange };
+
+export type NumericStrategySetting = keyof typeof STRATEGY_SETTING_RANGES;
+
+/** Every way a number breaks its range, in words; empty when it fits. */
+export function rangeProblems(name: string, value: unknown, range: SettingRange): string[] {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return [`${name} must be a finite number (got ${String(value)})`];
+  if (range.integer && !Number.isInteger(value)) return [`${name} must be a whole number (got ${value})`];
+  if (value < range.min || value > range.max) return [`${name} must be in ${range.min}..${range.max} (got ${value})`];
+  return [];
+}
+
+/** Every way a full set of strategy settings is not valid, in words; empty when it is. */
+export function strategyProblems(s: StrategySettings): string[] {
+  const problems: string[] = [];
+  if (!(STRATEGY_METHODS as readonly string[]).includes(s.method)) problems.push(`method must be one of ${STRATEGY_METHODS.join(', ')} (got ${String(s.method)})`);
+  if (!(KNOWLEDGE_PROVIDERS as readonly string[]).includes(s.knowledgeProvider)) {
+    problems.push(`knowledgeProvider must be one of ${KNOWLEDGE_PROVIDERS.join(', ')} (got ${String(s.knowledgeProvider)})`);
+  }
+  for (const [key, range] of Object.entries(STRATEGY_SETTING_RANGES) as [NumericStrategySetting, SettingRange][]) problems.push(...rangeProblems(key, s[key], range));
+  for (const key of Object.keys(DEFAULT_STRATEGY) as (keyof StrategySettings)[]) {
+    if (typeof DEFAULT_STRATEGY[key] === 'boolean' && typeof s[key] !== 'boolean') problems.push(`${key} must be true or false (got ${String(s[key])})`);
+  }
+  return problems;
 }

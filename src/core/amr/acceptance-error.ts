@@ -10,7 +10,7 @@
  * without a defined AUC (one class only in a fold) counts as chance (0.5); a property without
  * spread (or values) is divided by 1.
  */
-import type { MeasuredAlloy } from '../chemistry/types.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
 import type { BundleCrossValidation } from '../surrogates/bundle.js';
 
 /** The cross-validated metrics behind the acceptance error, as a model version records them. */

@@ -19,14 +19,36 @@
  *
  * Plain TypeScript (no NestJS, no I/O).
  */
-import type { CategoricalProcessVariable, ContinuousProcessVariable, ProcessValue, ProcessValues, ProcessVariable } from '../chemistry/types.js';
 import type { Random } from '../util/random.js';
 
 export const PROCESS_VARIABLE_KINDS = ['continuous', 'categorical'] as const;
 export type ProcessVariableKind = (typeof PROCESS_VARIABLE_KINDS)[number];
 
-// The types live beside DesignSpace (chemistry/types.ts), which holds a campaign's process variables.
-export type { CategoricalProcessVariable, ContinuousProcessVariable, ProcessValue, ProcessValues, ProcessVariable } from '../chemistry/types.js';
+/**
+ * The process variable types (issue 16).
+ */
+export interface ContinuousProcessVariable {
+  name: string;
+  kind: 'continuous';
+  min: number;
+  max: number;
+  /** Grid step of the values (in the unit); proposals lie on min + k * step. */
+  step: number;
+  unit: string;
+  default?: number;
+}
+
+export interface CategoricalProcessVariable {
+  name: string;
+  kind: 'categorical';
+  values: string[];
+  default?: string;
+}
+
+export type ProcessVariable = ContinuousProcessVariable | CategoricalProcessVariable;
+export type ProcessValue = number | string;
+/** Process values by variable name. */
+export type ProcessValues = Record<string, ProcessValue>;
 
 export const PROCESS_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 export const MAX_PROCESS_VARIABLES = 8;

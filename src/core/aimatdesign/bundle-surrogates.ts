@@ -4,7 +4,7 @@
  * the chemistry's fast featurizer, then one batch prediction.
  */
 import { makeFeaturizer } from '../chemistry/descriptors.js';
-import type { SurrogatePredictions, Surrogates } from '../rl/types.js';
+import type { SurrogatePredictions, Surrogates } from '../domain/predictions.js';
 
 export interface BundleLike {
   readonly featureNames: readonly string[];

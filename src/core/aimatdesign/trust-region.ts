@@ -17,10 +17,12 @@
  * gets more of each batch spent in the region; one where the outside does as well gets more outside.
  * The state is carried from one design iteration to the next (the loop persists it with the agent).
  */
-import type { DesignSpace, MeasuredAlloy } from '../chemistry/types.js';
-import { DEFAULT_STRATEGY } from '../campaign/strategy.js';
-import { isSuccess, successScore, type SuccessObjectives } from '../campaign/success.js';
-import { isLegal, PRESENCE_EPS, roundToGrid, toFractions, usesOnlyElements } from '../rl/design-space.js';
+import type { DesignSpace } from '../domain/design-space.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
+import { DEFAULT_STRATEGY } from '../domain/strategy.js';
+import { isSuccess, successScore, type SuccessObjectives } from '../domain/success.js';
+import { isLegal } from '../domain/design-space.js';
+import { PRESENCE_EPS, roundToGrid, toFractions, usesOnlyElements } from '../domain/composition-grid.js';
 import type { Random } from '../util/random.js';
 
 export interface TrustRegionConfig {

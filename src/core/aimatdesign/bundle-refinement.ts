@@ -1,12 +1,12 @@
 /**
  * AMR's retrain function for the real surrogate bundle (the design benchmark's): retrain with the
  * given features and score the candidate by cross-validation with AMR's acceptance error
- * (src/core/refinement/acceptance-error.ts, the design service's criterion too), so AMR keeps it
+ * (src/core/amr/acceptance-error.ts, the design service's criterion too), so AMR keeps it
  * only if the error does not get worse.
  */
-import type { MeasuredAlloy } from '../chemistry/types.js';
-import { acceptanceError } from '../refinement/acceptance-error.js';
-import type { RetrainResult } from '../refinement/amr.js';
+import type { MeasuredAlloy } from '../domain/measured-alloy.js';
+import { acceptanceError } from '../amr/acceptance-error.js';
+import type { RetrainResult } from '../amr/amr.js';
 import { SurrogateBundle } from '../surrogates/bundle.js';
 import { surrogatesFromBundle } from './bundle-surrogates.js';
 

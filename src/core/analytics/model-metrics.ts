@@ -3,10 +3,10 @@
  * (model_version.metrics) and the progress report reads them: classifier ROC AUC and accuracy,
  * R², RMSE and MAE of the two property regressors, the combined CV error AMR compares, the folds.
  */
-import type { CrossValidatedMetrics } from '../refinement/acceptance-error.js';
+import type { CrossValidatedMetrics } from '../amr/acceptance-error.js';
 
 export interface SurrogateCvMetrics extends CrossValidatedMetrics {
-  /** AMR's acceptance error (src/core/refinement/acceptance-error.ts), lower is better. */
+  /** AMR's acceptance error (src/core/amr/acceptance-error.ts), lower is better. */
   cvError: number;
   folds: number;
 }

@@ -1,8 +1,8 @@
 /** One typed configuration of a design iteration, with the paper's defaults where it has them. */
-import { DEFAULT_AMR_CONFIG, type AmrConfig } from '../refinement/amr.js';
+import { DEFAULT_AMR_CONFIG, type AmrConfig } from '../amr/amr.js';
 import { DEFAULT_ENV_CONFIG, type EnvConfig } from '../rl/environment.js';
 import { DEFAULT_TD3_CONFIG, type Td3Config } from '../rl/td3.js';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../rl/trainer.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './trainer.js';
 import { DEFAULT_TEP_CONFIG, type TepConfig } from '../tep/trustworthy-experience-pool.js';
 import { DEFAULT_LOCAL_EVIDENCE_CONFIG, type LocalEvidenceConfig } from './local-evidence.js';
 import { DEFAULT_PROPOSAL_CONFIG, type ProposalConfig } from './proposals.js';
