@@ -9,6 +9,7 @@ import { roundToStep } from '../../src/core/domain/composition-grid.js';
 import { validateAgainstDesignSpace } from '../../src/core/domain/design-space.js';
 import type { Composition } from '../../src/core/chemistry/types.js';
 import type { DesignSpace } from '../../src/core/domain/design-space.js';
+import { checkProcessValues, type ProcessVariable } from '../../src/core/domain/process.js';
 import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
 import { DEFAULT_STRATEGY } from '../../src/core/domain/strategy.js';
 import { isSuccess } from '../../src/core/domain/success.js';
@@ -196,5 +197,32 @@ describe('compositions proposed before', () => {
       expect(again.proposals.length, method).toBeGreaterThan(0);
       for (const p of again.proposals) expect(before.has(formatFormula(p.composition)), `${method} repeated ${formatFormula(p.composition)}`).toBe(false);
     }
+  });
+
+  it('chooses process values too: legal, learned from the measured alloys, seeded', () => {
+    const process: ProcessVariable[] = [
+      { name: 'castingDiameterMm', kind: 'continuous', min: 1, max: 5, step: 1, unit: 'mm' },
+      { name: 'coolingMethod', kind: 'categorical', values: ['copper-mould', 'suction', 'water-quench'] },
+    ];
+    const withProcess: DesignSpace = { ...space, process };
+    // Glass forms only with suction casting (the composition rule as before): the seed's alloys were made every way.
+    const rng = new Random(9);
+    const measured = seeds.map((a) => {
+      const made = { castingDiameterMm: 1 + rng.int(5), coolingMethod: process[1].kind === 'categorical' ? process[1].values[rng.int(3)] : '' };
+      return { ...a, process: made, isGlass: a.isGlass === true && made.coolingMethod === 'suction' };
+    });
+    const run = (seed: number) => proposeBoBatch({ ...input(measured, [], 6, seed), space: withProcess });
+    const result = run(42);
+    expect(result.proposals).toHaveLength(6);
+    for (const p of result.proposals) {
+      expect(checkProcessValues(p.process!, process)).toEqual([]);
+      expect(Object.keys(p.process!).sort()).toEqual(['castingDiameterMm', 'coolingMethod']);
+      // The glass model learned the process effect: every pick is cast by suction, not the default copper mould.
+      expect(p.process!.coolingMethod).toBe('suction');
+    }
+    expect(new Set(result.proposals.map((p) => p.process!.castingDiameterMm)).size).toBeGreaterThan(1);
+    // The distance rule compares compositions: no composition twice in a batch.
+    expect(new Set(result.proposals.map((p) => key(p.composition))).size).toBe(6);
+    expectSeedReproducible((seed) => run(seed).proposals.flatMap((p) => [...Array.from(p.fractions), p.process!.castingDiameterMm as number, process[1].kind === 'categorical' ? process[1].values.indexOf(p.process!.coolingMethod as string) : -1]));
   });
 });

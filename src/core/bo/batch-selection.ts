@@ -25,7 +25,8 @@ export function l1AtPct(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 export function selectBatch(
   acquisition: SuccessAcquisition,
-  options: { count: number; minDistance: number; pending: readonly Float64Array[] },
+  /** dims: the leading coordinates the distance rule compares (the composition's; left out: all). */
+  options: { count: number; minDistance: number; pending: readonly Float64Array[]; dims?: number },
 ): BatchPick[] {
   const candidates = acquisition.candidates;
   for (const p of options.pending) acquisition.condition(p);
@@ -38,7 +39,8 @@ export function selectBatch(
       .filter((i) => !taken[i])
       .sort((a, b) => values[b] - values[a] || a - b);
     if (order.length === 0) break;
-    let pick = order.find((i) => keepAway.every((q) => l1AtPct(candidates[i], q) >= options.minDistance - 1e-9));
+    const part = (x: Float64Array) => (options.dims === undefined ? x : x.subarray(0, options.dims));
+    let pick = order.find((i) => keepAway.every((q) => l1AtPct(part(candidates[i]), part(q)) >= options.minDistance - 1e-9));
     const relaxed = pick === undefined;
     if (pick === undefined) pick = order[0];
     taken[pick] = 1;
