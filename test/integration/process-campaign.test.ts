@@ -196,6 +196,33 @@ describe('a campaign with process variables over MQTT', () => {
     await until('rig offline', async () => ((await api(t.baseUrl, 'GET', '/api/v1/instruments')).body as { id: string; state: string }[]).find((x) => x.id === wide.id)?.state === 'offline');
   }, 200_000);
 
+  it('bo designs the process too: its GP models take the process, its proposals carry process values the lab makes and reports', async () => {
+    const wide = rig('wide-rig-3', { processSupport: WIDE, maxConcurrentJobs: 4 });
+    await wide.start();
+    const fields = demoCampaign({ name: 'process campaign (bo)', budget: 8, batchSize: 4, seed: 6, strategy: { method: 'bo' } });
+    const created = await api(t.baseUrl, 'POST', '/api/v1/campaigns', { ...fields, designSpace: { ...(fields.designSpace as object), process: PROCESS } });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/measurements/import`, seedRows(40))).status).toBe(201);
+    expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/start`)).status).toBe(200);
+    await until('campaign completed', async () => (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}`)).body.status === 'completed', 120_000);
+    const experiments: Record<string, any>[] = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/experiments?limit=100`)).body.items;
+    expect(experiments).toHaveLength(8);
+    const measured: Record<string, any>[] = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/measurements?source=instrument&limit=100`)).body.items;
+    for (const e of experiments) {
+      expect(e.prediction.successProbability).toBeGreaterThanOrEqual(0); // bo's models predicted it
+      expect(checkProcessValues(e.process, PROCESS)).toEqual([]);
+      expect(Object.keys(e.process).sort()).toEqual(['castingDiameterMm', 'coolingMethod']);
+      for (const d of dispatches.filter((x) => x.message.experimentId === e.id)) expect(d.message.process).toEqual(e.process);
+      expect(measured.find((m) => m.experimentId === e.id)!.process).toEqual(e.process);
+    }
+    // Not the defaults every time (bo chose them): the seed data was all made with the defaults.
+    expect(experiments.filter((e) => e.process.castingDiameterMm !== 3 || e.process.coolingMethod !== 'copper-mould').length).toBeGreaterThan(0);
+    expect(new Set(experiments.map((e) => JSON.stringify(e.process))).size).toBeGreaterThan(1);
+    await wide.stop();
+    await until('rig offline', async () => ((await api(t.baseUrl, 'GET', '/api/v1/instruments')).body as { id: string; state: string }[]).find((x) => x.id === wide.id)?.state === 'offline');
+  }, 200_000);
+
   it('a strict protocol-1.0 instrument completes a campaign without process variables (its dispatches carry no process field)', async () => {
     const v1 = rig('v1-rig', { protocol: '1.0', maxConcurrentJobs: 4 });
     await v1.start();

@@ -20,7 +20,9 @@
  * Every candidate composition comes with process values (CandidatePool): random ones draw them,
  * local moves around a measured alloy keep its process, and the refinement adds `processMoves`
  * per refined candidate (its composition with one variable drawn anew). The distance rule compares
- * compositions only. A space without process variables is unchanged (same inputs, same draws).
+ * compositions only; a `processExploration` share of each batch goes to processes no measured
+ * alloy was made with (while the pool has any). A space without process variables is unchanged
+ * (same inputs, same draws, same picks).
  *
  * Deterministic for a given seed. Predictions reported for each proposal are the models' own
  * (before any fantasy); the acquisition at the pick is in `acquisition`.
@@ -39,7 +41,7 @@ import { CandidatePool } from './candidates.js';
 import { DEFAULT_GP_FIT, type GpFitOptions } from './gaussian-process.js';
 import { GlassClassifier } from './glass-classifier.js';
 import { boInput, boInputFromFractions, labelled, relevantAlloys } from './training-data.js';
-import { processFeatures, withProcessDefaults, type ProcessValues } from '../domain/process.js';
+import { processFeatures, processKey, withProcessDefaults, type ProcessValues } from '../domain/process.js';
 
 export interface BoOptions {
   maxOutside: number;
@@ -60,6 +62,12 @@ export interface BoOptions {
    * one) or another category (a one-hot pair) moves the input as far as this fraction of one element.
    */
   processScale: number;
+  /**
+   * Share of each batch (rounded up) taken among candidates whose process no measured alloy was
+   * made with, while there are any: P(success) alone keeps to the process of the data (seed data
+   * is all made with the defaults), so the models would never learn what the process does.
+   */
+  processExploration: number;
   fantasy: FantasyMode;
   gp: Partial<GpFitOptions>;
 }
@@ -77,6 +85,7 @@ export const DEFAULT_BO_OPTIONS: BoOptions = {
   maxMoveSteps: 4,
   processMoves: 8,
   processScale: 0.1,
+  processExploration: 0.25,
   fantasy: 'miss',
   gp: {},
 };
@@ -216,7 +225,12 @@ export function proposeBoBatch(input: BoInput): BoResult {
     yield: acquisition.describe(1, i),
     elongation: acquisition.describe(2, i),
   }));
-  const picks = selectBatch(acquisition, { count: input.count, minDistance: input.minDistance, pending, dims: elements.length + 1 });
+  let reserve: { eligible: Uint8Array; count: number } | undefined;
+  if (variables.length > 0) {
+    const made = new Set(input.measured.map((a) => processKey(a.process, variables)));
+    reserve = { eligible: Uint8Array.from(finalPool, (c) => (made.has(processKey(c.process, variables)) ? 0 : 1)), count: Math.ceil(o.processExploration * input.count) };
+  }
+  const picks = selectBatch(acquisition, { count: input.count, minDistance: input.minDistance, pending, dims: elements.length + 1, reserve });
   const proposals: BoProposal[] = picks.map((p) => ({
     composition: toComposition(finalPool[p.index].x, elements, 4),
     ...(finalPool[p.index].process ? { process: finalPool[p.index].process! } : {}),
@@ -246,6 +260,7 @@ export function proposeBoBatch(input: BoInput): BoResult {
       candidates: { first: firstPool.length, final: finalPool.length },
       pending: pending.length,
       relaxedDistance: picks.filter((p) => p.relaxed).length,
+      ...(reserve ? { processExploration: picks.filter((p) => reserve.eligible[p.index]).length } : {}),
       seconds: { fit: (fitted - started) / 1000, pool: (pooled - fitted) / 1000, select: (done - pooled) / 1000, total: (done - started) / 1000 },
     },
   };
