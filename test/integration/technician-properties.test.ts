@@ -185,6 +185,16 @@ describe('technicians enter further properties and process values', () => {
     const seed = publishedAlloys()
       .filter((a) => inSpace(a, ZR9_DESIGN_SPACE) && a.isGlass !== null)
       .map((a) => ({ composition: a.composition, phase: a.isGlass ? 'amorphous' : 'crystalline', yieldStrengthMPa: a.yieldStrengthMPa, elongationPct: a.elongationPct, ...a.extra }));
+    // Seed data with a free-named objective property: a column of its name is kept like Dmax; a value that is no number rejects its row.
+    const hardnessSeed = await api(
+      t.baseUrl, 'POST', `/api/v1/campaigns/${id}/measurements/import`,
+      'composition,phase,yieldStrengthMPa,elongationPct,hardnessHV\nZr60Cu30Al10,amorphous,1700,2,580\nZr55Cu35Al10,amorphous,1650,2,hard\n',
+    );
+    expect(hardnessSeed.status).toBe(201);
+    expect(hardnessSeed.body).toMatchObject({ kept: 1, rejected: 1, problems: [{ row: 2, reason: 'hardnessHV "hard" is not a finite number' }] });
+    const seeded = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/measurements?source=seed`)).body.items as Record<string, any>[];
+    expect(seeded.map((m) => [m.formula, m.extra])).toEqual([['Zr60Cu30Al10', { hardnessHV: 580 }]]);
+    expect((await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/progress`)).body.bestSoFar.find((b: { property: string }) => b.property === 'hardnessHV').seedBest).toBe(580);
     expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/measurements/import`, seed)).status).toBe(201);
     const before = await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/predict`, { compositions: [COMPOSITIONS[0]] });
     expect(before.status).toBe(409);
@@ -196,8 +206,8 @@ describe('technicians enter further properties and process values', () => {
       return res.status === 200 ? res.body : null;
     }, 240_000);
     const model = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/progress`)).body.modelQuality.find((m: { id: string }) => m.id === predicted.model.id);
-    // Hardness is measured on the six technician entries (and nowhere in the seed): it has a model now.
-    expect(model.dataCounts.hardnessHV).toBe(6);
+    // Hardness is measured on the six technician entries and one seed alloy: it has a model now.
+    expect(model.dataCounts.hardnessHV).toBe(7);
     expect(model.dataCounts.dmaxMm).toBeGreaterThan(10);
     expect(model.dataCounts.fractureToughnessMPam).toBeUndefined();
     expect(predicted.properties).toEqual({
