@@ -232,6 +232,12 @@ describe('compositions proposed before', () => {
     expect(new Set(result.proposals.map((p) => p.process!.castingDiameterMm)).size).toBeGreaterThan(1);
     // The distance rule compares compositions: no composition twice in a batch.
     expect(new Set(result.proposals.map((p) => key(p.composition))).size).toBe(6);
+    // Pending experiments are conditioned on with their own process (left out: the defaults).
+    const near = exploit.proposals[0];
+    const pendingAt = (pendingProcess?: (typeof near.process)[]) =>
+      proposeBoBatch({ ...input(measured, [near.composition], 6, 42), space: withProcess, pendingProcess: pendingProcess as never }).proposals.map((p) => [key(p.composition), p.process]);
+    expect(pendingAt([{ castingDiameterMm: 3, coolingMethod: 'copper-mould' }])).toEqual(pendingAt());
+    expect(pendingAt([near.process])).not.toEqual(pendingAt());
     expectSeedReproducible((seed) => run(seed).proposals.flatMap((p) => [...Array.from(p.fractions), p.process!.castingDiameterMm as number, process[1].kind === 'categorical' ? process[1].values.indexOf(p.process!.coolingMethod as string) : -1]));
   });
 });

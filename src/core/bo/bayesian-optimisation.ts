@@ -15,8 +15,8 @@
  *
  * Process variables (domain/process.ts): the models' input is the composition's followed by the
  * process features (processFeatures: a continuous value scaled to [0, 1], a one-hot per category),
- * weighted by `processScale` (measured alloys without process values read as the defaults, and so
- * do pending experiments, whose process the input does not carry).
+ * weighted by `processScale` (measured alloys and pending experiments without process values read
+ * as the defaults).
  * Every candidate composition comes with process values (CandidatePool): random ones draw them,
  * local moves around a measured alloy keep its process, and the refinement adds `processMoves`
  * per refined candidate (its composition with one variable drawn anew). The distance rule compares
@@ -101,6 +101,8 @@ export interface BoInput {
   objectives: BoObjectives;
   measured: readonly MeasuredAlloy[];
   pending: readonly Composition[];
+  /** The process values of each pending experiment (aligned with `pending`; left out or null: the defaults). */
+  pendingProcess?: readonly (ProcessValues | null)[];
   /** Compositions proposed before (any state): excluded, not fantasised. */
   proposed?: readonly Composition[];
   count: number;
@@ -196,7 +198,7 @@ export function proposeBoBatch(input: BoInput): BoResult {
   pool.addRandom(o.randomCandidates, rng);
   const firstPool = rng.shuffle(pool.points.map((x, i) => ({ x, process: pool.processes[i] })));
   const inputOf = (c: { x: Float64Array; process: ProcessValues | null }) => withProcess(boInputFromFractions(c.x), c.process);
-  const pending = input.pending.map((c) => withProcess(boInput(c, elements), null));
+  const pending = input.pending.map((c, i) => withProcess(boInput(c, elements), input.pendingProcess?.[i] ?? null));
   const anyModel = models.some((m) => m.gp !== null);
 
   // 4. Refine around the best candidates (given the pending experiments).

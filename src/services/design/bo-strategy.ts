@@ -27,6 +27,7 @@ export class BoStrategy implements DesignStrategy {
       objectives: { requireGlass: ctx.objectives.requireGlass, targets: designTargets(ctx.objectives, ctx.measured) },
       measured: ctx.measured,
       pending: ctx.pending,
+      pendingProcess: ctx.pendingProcess,
       proposed: ctx.proposed,
       count: ctx.count,
       minDistance: ctx.strategy.minProposalDistance,
