@@ -15,6 +15,9 @@ import { securityHeaders } from '../http/security-headers.js';
 import { documentAccessPolicy } from '../http/swagger.js';
 import { completeDocument } from '../http/openapi.js';
 import { Database } from '../repositories/database.js';
+
+/** The one route whose body may exceed MAX_BODY_BYTES (POST, a campaign document from export/campaign.json). */
+const CAMPAIGN_IMPORT_PATH = '/api/v1/campaigns/import';
 import type { Infrastructure } from '../services/tokens.js';
 
 /**
@@ -35,7 +38,11 @@ export async function createApiApp(infra: Infrastructure, logger?: LoggerService
   app.use(bodyTimeout(infra.config.http.bodyTimeoutMs)); // a slow body is a 408 after HTTP_BODY_TIMEOUT_MS
   app.use(keyBeforeBody()); // auth: no key, no body parsing
   app.use(unsupportedMediaTypeGuard()); // a body of a type we cannot read is a 415, never ignored
-  app.use(express.json({ limit, type: ['application/json', 'application/*+json'], verify: checkJsonBody })); // UTF-8, depth and width before parsing
+  const json = (bytes: number) => express.json({ limit: bytes, type: ['application/json', 'application/*+json'], verify: checkJsonBody });
+  // A campaign document with its artifacts (models, agent weights) is tens of MB: the import route alone takes IMPORT_MAX_BODY_BYTES.
+  const importLimit = infra.config.http.importMaxBodyBytes;
+  app.use(CAMPAIGN_IMPORT_PATH, json(importLimit), bodyErrorHandler(importLimit, 'IMPORT_MAX_BODY_BYTES'));
+  app.use(json(limit)); // UTF-8, depth and width before parsing (a body parsed above is not read again)
   app.use(express.text({ limit, type: ['text/csv', 'text/plain'], verify: strictUtf8 }));
   app.use(bodyErrorHandler(limit)); // auth: a body over the limit is a JSON 413, unreadable JSON a JSON 400
   app.use(jsonDepthGuard()); // deeply nested JSON is a 400, not a stack overflow in validation

@@ -76,6 +76,8 @@ const schema = z.object({
   DESIGN_THREAD: bool.default(true),
   /** Largest accepted JSON/CSV request body. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  /** POST /api/v1/campaigns/import only: a campaign document with its models and agent weights is tens of MB. */
+  IMPORT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
   IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(100_000),
   /** A request whose body has not fully arrived this long after its headers is cut off (408). */
   HTTP_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
@@ -111,7 +113,7 @@ export const ENV_VARIABLES = Object.keys(schema.shape) as (keyof Env)[];
 
 export interface AppConfig {
   env: Env['NODE_ENV'];
-  http: { host: string; port: number; maxBodyBytes: number; workerPort?: number; bodyTimeoutMs: number; maxConnections: number };
+  http: { host: string; port: number; maxBodyBytes: number; importMaxBodyBytes: number; workerPort?: number; bodyTimeoutMs: number; maxConnections: number };
   log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
   role: Env['SERVICE_ROLE'];
   database: { mode: 'server'; url: string; poolSize: number } | { mode: 'embedded'; dataDir: string; port: number; poolSize: number };
@@ -172,7 +174,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES, workerPort: e.WORKER_PORT, bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS, maxConnections: e.HTTP_MAX_CONNECTIONS },
+    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_BYTES, importMaxBodyBytes: e.IMPORT_MAX_BODY_BYTES, workerPort: e.WORKER_PORT, bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS, maxConnections: e.HTTP_MAX_CONNECTIONS },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     role: e.SERVICE_ROLE,
     database: e.DATABASE_URL

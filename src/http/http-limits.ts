@@ -3,11 +3,11 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../services/tokens.js';
 
-function tooLarge(res: Response, what: string, limitBytes: number): void {
+function tooLarge(res: Response, what: string, limitBytes: number, setting = 'MAX_BODY_BYTES'): void {
   res.status(413).json({
     statusCode: 413,
     error: 'Payload Too Large',
-    message: `${what} is larger than the limit of ${limitBytes} bytes (MAX_BODY_BYTES)`,
+    message: `${what} is larger than the limit of ${limitBytes} bytes (${setting})`,
     limitBytes,
   });
 }
@@ -16,9 +16,9 @@ function tooLarge(res: Response, what: string, limitBytes: number): void {
  * After the body parsers: a body over MAX_BODY_BYTES becomes a JSON 413 (not Express's HTML page),
  * and an unreadable JSON body a JSON 400.
  */
-export function bodyErrorHandler(limitBytes: number): ErrorRequestHandler {
+export function bodyErrorHandler(limitBytes: number, setting = 'MAX_BODY_BYTES'): ErrorRequestHandler {
   return (err: { type?: string; status?: number; message?: string } | undefined, _req, res, next) => {
-    if (err?.type === 'entity.too.large' || err?.status === 413) return tooLarge(res, 'the request body', limitBytes);
+    if (err?.type === 'entity.too.large' || err?.status === 413) return tooLarge(res, 'the request body', limitBytes, setting);
     if (err?.type === 'encoding.invalid' || err?.type === 'shape.invalid') return res.status(400).json({ statusCode: 400, error: 'Bad Request', message: err.message });
     if (err?.type === 'entity.parse.failed') {
       return res.status(400).json({ statusCode: 400, error: 'Bad Request', message: `the body is not valid JSON: ${err.message ?? ''}`.trim() });

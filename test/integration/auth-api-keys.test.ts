@@ -5,6 +5,7 @@ import { ApiKeysService } from '../../src/services/auth/api-keys.service.js';
 import { generateApiKey, hashApiKey } from '../../src/common/secrets.js';
 import { loadConfig } from '../../src/config/config.js';
 import { startInfrastructure } from '../../src/apps/infrastructure.js';
+import { startService } from '../support/processes.js';
 import { api, createTestDatabase, MOSQUITTO_URL, startTestApp, TEST_ADMIN_API_KEY, uniqueName, zrCampaign, type TestApp } from '../support/services.js';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -158,6 +159,22 @@ describe('bootstrap admin key', () => {
     }
   });
 
+  it('is printed even when LOG_LEVEL=error hides warnings (the service process itself, a fresh database)', async () => {
+    const db = await createTestDatabase();
+    const service = await startService({ DATABASE_URL: db.url, MQTT_URL: MOSQUITTO_URL, MQTT_TOPIC_PREFIX: `${uniqueName('aimdtest')}/v1`, LOG_LEVEL: 'error' });
+    try {
+      const banner = /BOOTSTRAP ADMIN API KEY[^\n]*\n\s*(aimd_[a-z0-9]{12}_[A-Za-z0-9_-]+)/.exec(service.output());
+      expect(banner, service.output()).not.toBeNull();
+      const me = await fetch(`${service.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${banner![1]}` } });
+      expect(me.status).toBe(200);
+      expect(await me.json()).toMatchObject({ role: 'admin', name: 'bootstrap-admin' });
+      expect(service.output()).not.toMatch(/listening on/); // LOG_LEVEL=error still hides the ordinary log lines
+    } finally {
+      await service.stop();
+      await db.drop();
+    }
+  });
+
   it('ADMIN_API_KEY must be a well-formed key', () => {
     expect(() => loadConfig({ ADMIN_API_KEY: 'password123' })).toThrow(/ADMIN_API_KEY="password123": must look like aimd_/);
     expect(loadConfig({ ADMIN_API_KEY: TEST_ADMIN_API_KEY }).security.adminApiKey).toBe(TEST_ADMIN_API_KEY);
@@ -170,7 +187,7 @@ describe('bootstrap admin key', () => {
 describe('limits: rate per key (429), body and upload size (413)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '6', MAX_BODY_BYTES: '2048' } });
+    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '6', MAX_BODY_BYTES: '2048', IMPORT_MAX_BODY_BYTES: '8192' } });
   });
   afterAll(async () => {
     await t?.close();
@@ -188,6 +205,28 @@ describe('limits: rate per key (429), body and upload size (413)', () => {
     expect(limited.body.message).toContain('rate limit of 6 requests per minute');
     expect((await api(t.baseUrl, 'GET', '/api/v1/me')).status).toBe(200); // the admin key has its own bucket
     expect((await api(t.baseUrl, 'GET', '/health', undefined, { authorization: '' })).status).toBe(200); // public routes are not counted
+  });
+
+  it('gives the campaign import its own body limit (IMPORT_MAX_BODY_BYTES): larger than MAX_BODY_BYTES, and a 413 naming it above that', async () => {
+    const post = (bytes: number) =>
+      fetch(`${t.baseUrl}/api/v1/campaigns/import`, {
+        method: 'POST',
+        headers: { ...bearer(TEST_ADMIN_API_KEY), 'content-type': 'application/json' },
+        body: JSON.stringify({ format: 'aimatdesign-campaign', version: 1, padding: 'x'.repeat(bytes) }),
+      });
+    const within = await post(6000); // over MAX_BODY_BYTES (2048), within the import's 8192: read, then refused as a document
+    expect(within.status).toBe(400);
+    expect(JSON.stringify(await within.json())).not.toContain('larger than the limit');
+    const over = await post(9000);
+    expect(over.status).toBe(413);
+    expect(await over.json()).toMatchObject({ statusCode: 413, message: 'the request body is larger than the limit of 8192 bytes (IMPORT_MAX_BODY_BYTES)', limitBytes: 8192 });
+    // Every other route keeps MAX_BODY_BYTES.
+    const other = await fetch(`${t.baseUrl}/api/v1/campaigns`, {
+      method: 'POST',
+      headers: { ...bearer(TEST_ADMIN_API_KEY), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(6000) }),
+    });
+    expect(other.status).toBe(413);
   });
 
   it('answers 413 in JSON for a body or an upload over MAX_BODY_BYTES, and 400 in JSON for broken JSON', async () => {

@@ -94,17 +94,24 @@ export class ApiKeysService implements OnApplicationBootstrap {
     if (result.kind === 'config') this.log.log(`admin API key from ADMIN_API_KEY is active (id ${result.keyId})`);
     if (result.kind === 'bootstrap') {
       const bar = '='.repeat(96);
-      this.log.warn(
-        [
-          bar,
-          'BOOTSTRAP ADMIN API KEY (shown once, never again; store it now, then create personal keys with it):',
-          `    ${result.token}`,
-          'Use it as "Authorization: Bearer <key>" or "X-API-Key: <key>". Revoke it with DELETE /api/v1/api-keys/' + result.keyId,
-          bar,
-        ].join('\n'),
-      );
+      const notice = [
+        bar,
+        'BOOTSTRAP ADMIN API KEY (shown once, never again; store it now, then create personal keys with it):',
+        `    ${result.token}`,
+        'Use it as "Authorization: Bearer <key>" or "X-API-Key: <key>". Revoke it with DELETE /api/v1/api-keys/' + result.keyId,
+        bar,
+      ].join('\n');
+      // Shown once: a LOG_LEVEL that hides warnings (error, fatal) must not hide it, or the service is locked.
+      if (Logger.isLevelEnabled('warn')) this.log.warn(notice);
+      else process.stderr.write(`${notice}\n`);
     }
     return result;
+  }
+
+  /** The calling key as GET /me shows it: with the names and states of the campaigns it is limited to. */
+  async me(k: Principal) {
+    const campaigns = k.campaignIds === null ? null : await this.campaigns.summaries(k.campaignIds);
+    return { id: k.keyId, name: k.name, role: k.role, campaignIds: k.campaignIds, campaigns, expiresAt: k.expiresAt?.toISOString() ?? null };
   }
 
   async authenticate(token: string): Promise<AuthResult> {
