@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import type { Composition } from '../../src/core/chemistry/types.js';
+import { MAX_REPORTED_PROPERTIES } from '../../src/core/domain/objectives.js';
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_TOPIC_PREFIX = 'aimd/v1';
@@ -260,7 +261,7 @@ const propertyValues = z
     z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'property names are 1-64 letters, digits or _, starting with a letter'),
     z.number({ error: (issue) => `expected a finite number or null, got ${show(issue.input)}` }).nullable(),
   )
-  .refine((r) => Object.keys(r).length <= 32, 'at most 32 properties')
+  .refine((r) => Object.keys(r).length <= MAX_REPORTED_PROPERTIES, `at most ${MAX_REPORTED_PROPERTIES} properties`)
   .refine((r) => !('yieldStrengthMPa' in r || 'elongationPct' in r), 'yieldStrengthMPa and elongationPct have their own fields');
 
 /**

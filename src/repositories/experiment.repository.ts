@@ -78,9 +78,9 @@ export class ExperimentRepository extends Repository {
     return rows.map((r) => r.composition);
   }
 
-  async compositionsIn(campaignId: string, states: readonly string[]): Promise<Composition[]> {
-    const rows: { composition: Composition }[] = await this.dataSource.query(`SELECT composition FROM experiment WHERE campaign_id = $1 AND status = ANY($2)`, [campaignId, states]);
-    return rows.map((r) => r.composition);
+  /** Compositions and process values of the campaign's experiments in these states. */
+  async compositionsIn(campaignId: string, states: readonly string[]): Promise<{ composition: Composition; process: ProcessValues | null }[]> {
+    return this.dataSource.query(`SELECT composition, process FROM experiment WHERE campaign_id = $1 AND status = ANY($2)`, [campaignId, states]);
   }
 
   findById(id: string, tx?: Tx): Promise<ExperimentEntity | null> {
