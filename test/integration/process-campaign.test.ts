@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { decodeJobMessage, InstrumentTopics, type JobDispatch } from '../../adapters/mqtt/protocol.js';
-import { checkProcessValues, type ProcessVariable } from '../../src/core/domain/process.js';
-import { processRejection, VirtualInstrument, type ProcessSupport } from '../../simulators/virtual-instrument.js';
+import { checkProcessValues, processRejection, type ProcessSupport, type ProcessVariable } from '../../src/core/domain/process.js';
+import { VirtualInstrument } from '../../simulators/virtual-instrument.js';
 import { demoCampaign, oracle, seedRows, until } from '../support/closed-loop.js';
 import { api, startTestApp, uniqueName, type TestApp } from '../support/services.js';
 
@@ -167,6 +167,46 @@ describe('a campaign with process variables over MQTT', () => {
       const list: { id: string; state: string }[] = (await api(t.baseUrl, 'GET', '/api/v1/instruments')).body;
       return [narrow.id, wide.id, strict.id].every((rid) => list.find((x) => x.id === rid)?.state === 'offline');
     });
+  }, 200_000);
+
+  it('protocol 1.3: an instrument that states what it can make is sent only jobs it can make (no rejections)', async () => {
+    const narrow = rig('narrow-13', { protocol: '1.3', processSupport: NARROW, maxConcurrentJobs: 8 });
+    const wide = rig('wide-13', { protocol: '1.3', processSupport: WIDE, maxConcurrentJobs: 2 });
+    await narrow.start();
+    await wide.start();
+    const registered = await until('the rigs online with their process support', async () => {
+      const list: { id: string; state: string; capabilities: { process?: unknown } }[] = (await api(t.baseUrl, 'GET', '/api/v1/instruments')).body;
+      const n = list.find((x) => x.id === narrow.id);
+      return n?.state === 'online' && list.find((x) => x.id === wide.id)?.state === 'online' ? n : null;
+    });
+    expect(registered.capabilities.process).toEqual(NARROW);
+    const fields = demoCampaign({ name: 'process campaign 1.3', budget: 12, batchSize: 4, seed: 8, strategy: { method: 'genetic' } });
+    const created = await api(t.baseUrl, 'POST', '/api/v1/campaigns', { ...fields, designSpace: { ...(fields.designSpace as object), process: PROCESS } });
+    const id = created.body.id as string;
+    expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/measurements/import`, seedRows(30))).status).toBe(201);
+    expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/start`)).status).toBe(200);
+    await until('campaign completed', async () => (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}`)).body.status === 'completed', 120_000);
+
+    const experiments: Record<string, any>[] = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/experiments?limit=100`)).body.items;
+    expect(experiments).toHaveLength(12);
+    let narrowCannot = 0;
+    for (const e of experiments) {
+      const sent = dispatches.filter((d) => d.message.experimentId === e.id);
+      // One dispatch each: nothing was rejected and sent again.
+      expect(sent).toHaveLength(1);
+      const detail = (await api(t.baseUrl, 'GET', `/api/v1/experiments/${e.id}`)).body;
+      expect(detail.jobs.filter((j: { status: string }) => j.status === 'rejected')).toEqual([]);
+      if (processRejection(e.process, NARROW)) {
+        narrowCannot++;
+        expect(sent[0].instrumentId).toBe(wide.id);
+      }
+      // Whichever rig it went to can make it.
+      expect(processRejection(e.process, sent[0].instrumentId === narrow.id ? NARROW : WIDE)).toBeNull();
+    }
+    // The seed proposes processes the narrow rig cannot make (the larger rig is not asked for them).
+    expect(narrowCannot).toBeGreaterThan(0);
+    await narrow.stop();
+    await wide.stop();
   }, 200_000);
 
   /**
