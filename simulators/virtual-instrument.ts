@@ -26,6 +26,7 @@ import {
 } from '../adapters/mqtt/protocol.js';
 import type { Composition } from '../src/core/chemistry/types.js';
 import { Random } from '../src/core/util/random.js';
+import { processRejection, type ProcessSupport } from '../src/core/domain/process.js';
 import { DEMO_DESIGN_SPACE, type Oracle } from './oracle.js';
 
 /** Probabilities per job (failure, offline) or per result (duplicate, late), in [0, 1]. */
@@ -94,36 +95,21 @@ export interface VirtualInstrumentOptions {
   sessionExpirySeconds?: number;
   log?: (entry: InstrumentLogEntry) => void;
   /**
-   * The process values it can make (protocol 1.2). Left out: any value a dispatch names. Given:
-   * per variable, the categorical values or the numeric range it can make; a dispatch naming
-   * another variable, value or a number outside the range is rejected with the reason.
+   * The process values it can make. Left out: any value a dispatch names. Given: per variable,
+   * the categorical values or the numeric range it can make; a dispatch naming another variable,
+   * value or a number outside the range is rejected with the reason. Protocol 1.3 states it in
+   * the capabilities, so the service routes such jobs to another instrument instead.
    */
   processSupport?: ProcessSupport;
   /**
    * The protocol minor version it speaks. '1.0': a station built to the 1.0 page, whose strict
    * decoder refuses a dispatch with a `process` field (unknown field, rejected with that reason)
-   * and whose results report no process. Default '1.2': it makes and reports the process.
+   * and whose results report no process. Default '1.2': it makes and reports the process. '1.3':
+   * also states its processSupport in its capabilities.
    */
-  protocol?: '1.0' | '1.2';
+  protocol?: '1.0' | '1.2' | '1.3';
 }
 
-/** What a virtual instrument can make, per process variable. */
-export type ProcessSupport = Record<string, { values?: readonly string[]; min?: number; max?: number }>;
-
-/** Why an instrument with `support` cannot make a dispatch's process values (null when it can). */
-export function processRejection(process: Readonly<Record<string, number | string>> | undefined, support: ProcessSupport | undefined): string | null {
-  if (!process || !support) return null;
-  for (const [name, value] of Object.entries(process)) {
-    const s = support[name];
-    if (!s) return `process variable ${name} is not supported (supported: ${Object.keys(support).join(', ') || 'none'})`;
-    if (typeof value === 'string') {
-      if (!s.values?.includes(value)) return `cannot honour ${name}=${value} (supported: ${s.values?.join(', ') ?? 'no categorical values'})`;
-    } else if ((s.min !== undefined && value < s.min) || (s.max !== undefined && value > s.max) || s.values) {
-      return `cannot honour ${name}=${value} (supported: ${s.values ? s.values.join(', ') : `${s.min ?? '-inf'}..${s.max ?? 'inf'}`})`;
-    }
-  }
-  return null;
-}
 
 const DEFAULT_STAGE_HOURS: Record<Stage, number> = { synthesis: 4, mechanical_test: 2 };
 
@@ -173,6 +159,8 @@ export class VirtualInstrument {
       stages: options.stages ?? [...STAGES],
       elements: options.elements ?? [...DEMO_DESIGN_SPACE.elements],
       maxConcurrentJobs: options.maxConcurrentJobs ?? 1,
+      // protocol 1.3: says what it can make, so the service sends it only jobs it can make
+      ...(options.protocol === '1.3' && options.processSupport ? { process: options.processSupport } : {}),
     };
   }
 

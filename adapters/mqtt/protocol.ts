@@ -4,7 +4,9 @@
  * `properties`, 1.2 adds `process` to `job.dispatch` (the process to use) and to results (the
  * process used). Both are optional and left out when empty, so a 1.0 instrument keeps working for
  * campaigns without process variables; one that cannot honour a dispatch's process answers
- * `job.rejected` with a reason and the job goes to another instrument.
+ * `job.rejected` with a reason and the job goes to another instrument. 1.3 adds an optional
+ * `process` to the status capabilities (what the instrument can make), so the dispatcher sends it
+ * only jobs it can make.
  *
  * The only place in the project that knows topic names and payload shapes. Decoders never throw:
  * third-party instruments send whatever they send, and the service must keep a bad message with a
@@ -16,6 +18,8 @@
  */
 import { z } from 'zod';
 import type { Composition } from '../../src/core/chemistry/types.js';
+import type { ProcessSupport } from '../../src/core/domain/process.js';
+import { MAX_REPORTED_PROPERTIES } from '../../src/core/domain/objectives.js';
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_TOPIC_PREFIX = 'aimd/v1';
@@ -260,7 +264,7 @@ const propertyValues = z
     z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'property names are 1-64 letters, digits or _, starting with a letter'),
     z.number({ error: (issue) => `expected a finite number or null, got ${show(issue.input)}` }).nullable(),
   )
-  .refine((r) => Object.keys(r).length <= 32, 'at most 32 properties')
+  .refine((r) => Object.keys(r).length <= MAX_REPORTED_PROPERTIES, `at most ${MAX_REPORTED_PROPERTIES} properties`)
   .refine((r) => !('yieldStrengthMPa' in r || 'elongationPct' in r), 'yieldStrengthMPa and elongationPct have their own fields');
 
 /**
@@ -269,14 +273,37 @@ const propertyValues = z
  * printable characters, at most 16 entries. In `job.dispatch`: the process to use; in a result:
  * the process actually used.
  */
+const processName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'process variable names are 1-64 letters, digits or _, starting with a letter');
+const processCategory = z.string().regex(/^[\x21-\x7e]([\x20-\x7e]{0,62}[\x21-\x7e])?$/, 'must be 1-64 printable characters');
 const processValues = z
   .record(
-    z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'process variable names are 1-64 letters, digits or _, starting with a letter'),
-    z.union([z.number().refine(Number.isFinite, 'must be finite'), z.string().regex(/^[\x21-\x7e]([\x20-\x7e]{0,62}[\x21-\x7e])?$/, 'must be 1-64 printable characters')], {
+    processName,
+    z.union([z.number().refine(Number.isFinite, 'must be finite'), processCategory], {
       error: (issue) => `expected a number or a string, got ${show(issue.input)}`,
     }),
   )
   .refine((r) => Object.keys(r).length <= 16, 'at most 16 process values');
+
+/**
+ * What an instrument can make (protocol 1.3, optional in its capabilities): per process variable,
+ * the numeric range `{min, max}` or the categorical `{values}` it can make. An instrument that
+ * states it is sent only jobs whose process it can make (a variable it does not list, it cannot
+ * set); one that does not state it is sent any job and may reject it (1.2).
+ */
+/** The core's ProcessSupport (src/core/domain/process.ts: processRejection reads it). */
+const processSupportSchema: z.ZodType<ProcessSupport> = z
+  .record(
+    processName,
+    z.union(
+      [
+        z.strictObject({ min: z.number().refine(Number.isFinite, 'must be finite'), max: z.number().refine(Number.isFinite, 'must be finite') }).refine((r) => r.min <= r.max, 'min must be <= max'),
+        z.strictObject({ values: z.array(processCategory).min(1, 'at least one value').max(32, 'at most 32 values') }),
+      ],
+      { error: (issue) => `expected {min, max} or {values: [...]}, got ${show(issue.input)}` },
+    ),
+  )
+  .refine((r) => Object.keys(r).length <= 16, 'at most 16 process variables');
+
 
 const jsonObject = z.custom<Record<string, unknown>>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
@@ -293,6 +320,7 @@ const capabilitiesSchema = z.strictObject({
     .array(elementSymbol)
     .refine((list) => new Set(list).size === list.length, 'must not repeat an element'),
   maxConcurrentJobs: z.number().int('must be an integer').min(1, 'must be >= 1').max(1000, 'must be <= 1000'),
+  process: processSupportSchema.optional(),
 });
 
 /**

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { HealthController } from '../http/health.controller.js';
 import { DesignModule } from '../services/design/design.module.js';
+import { StatusModule } from '../services/status/status.module.js';
 
 /**
  * The worker role: the design loop's job handler (design iterations taken from the queue, their
@@ -10,6 +11,6 @@ import { DesignModule } from '../services/design/design.module.js';
 @Module({})
 export class WorkerModule {
   static withHealth(health: boolean): DynamicModule {
-    return { module: WorkerModule, imports: [DesignModule], controllers: health ? [HealthController] : [] };
+    return { module: WorkerModule, imports: [DesignModule, ...(health ? [StatusModule] : [])], controllers: health ? [HealthController] : [] };
   }
 }

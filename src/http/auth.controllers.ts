@@ -10,7 +10,6 @@ import {
 } from '../services/auth/auth.dto.js';
 import { InstrumentCredentialsService } from '../services/auth/instrument-credentials.service.js';
 import { ROLES } from '../common/policy.js';
-import { CampaignRepository } from '../repositories/campaign.repository.js';
 
 export const BEARER = 'bearer';
 export const API_KEY_HEADER = 'api-key';
@@ -61,7 +60,7 @@ export class ApiKeysController {
 @ApiSecurity(API_KEY_HEADER)
 @Controller('api/v1')
 export class MeController {
-  constructor(@Inject(CampaignRepository) private readonly campaigns: CampaignRepository) {}
+  constructor(@Inject(ApiKeysService) private readonly keys: ApiKeysService) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The calling key: name, role, the campaigns it is limited to (with their names and states), expiry' })
@@ -84,13 +83,8 @@ export class MeController {
     },
   })
   @ApiUnauthorizedResponse()
-  async me(@Req() req: AuthenticatedRequest) {
-    const k = req.apiKey!;
-    const campaigns =
-      k.campaignIds === null
-        ? null
-        : await this.campaigns.summaries(k.campaignIds);
-    return { id: k.keyId, name: k.name, role: k.role, campaignIds: k.campaignIds, campaigns, expiresAt: k.expiresAt?.toISOString() ?? null };
+  me(@Req() req: AuthenticatedRequest) {
+    return this.keys.me(req.apiKey!);
   }
 }
 

@@ -133,19 +133,31 @@ export class ExperimentsController {
   @HttpCode(200)
   @ApiOperation({
     summary: "The current surrogates' predictions for compositions",
-    description: 'P(glass), yield strength and elongation with their standard deviations and 95 % intervals, and the probability of meeting every objective, from the active model version.',
+    description:
+      'P(glass), yield strength and elongation with their standard deviations and 95 % intervals, every further property the objectives name that the active ' +
+      'model version has a regressor for (`properties`, `propertyIntervals95`), and the probability of meeting every objective (a property without a model ' +
+      'is no factor of it). `properties.withoutModel` names each objective property without a model, and why.',
   })
   @ApiOkResponse({
     schema: {
       type: 'object',
-      required: ['model', 'items'],
+      required: ['model', 'properties', 'items'],
       properties: {
         model: { type: 'object', description: 'the active model version (id, version, features)' },
+        properties: {
+          type: 'object',
+          required: ['modelled', 'withoutModel'],
+          description: "the campaign's objective properties beyond yield strength and elongation",
+          properties: {
+            modelled: { type: 'array', items: { type: 'string' }, description: 'predicted, in each item\'s prediction.properties' },
+            withoutModel: { type: 'array', items: { type: 'object', required: ['property', 'reason'], properties: { property: { type: 'string' }, reason: { type: 'string' } } } },
+          },
+        },
         items: arrayOf({
           type: 'object',
           properties: {
             composition: { type: 'object', additionalProperties: { type: 'number' }, description: 'at.% by element' },
-            prediction: { type: 'object', description: 'pGlass, yield strength and elongation with sd and 95 % interval, successProbability' },
+            prediction: { type: 'object', description: 'pGlass, yield strength and elongation with sd and 95 % interval, properties {name: {mean, std}} with propertyIntervals95, successProbability' },
           },
         }),
       },
@@ -165,7 +177,7 @@ export class ExperimentsController {
     });
     const out = await this.predictions.predict(campaign, compositions);
     if (!out) throw new IllegalTransition(`campaign ${id} has no trained surrogate model yet: it gets one with its first AIMatDesign design iteration`);
-    return { model: out.model, items: compositions.map((composition, i) => ({ composition, prediction: out.predictions[i] })) };
+    return { model: out.model, properties: out.properties, items: compositions.map((composition, i) => ({ composition, prediction: out.predictions[i] })) };
   }
 
   @Get('campaigns/:id/experiments')
@@ -182,7 +194,10 @@ export class ExperimentsController {
   @Post('campaigns/:id/results')
   @ApiOperation({
     summary: 'Technicians: bulk results as CSV',
-    description: 'Columns: experiment (number or id), phase, yieldStrengthMPa, elongationPct, optional composition ("Zr:62.4 Cu:22.6 ..."), measuredAt, idempotencyKey.',
+    description:
+      'Columns: experiment (number or id), phase, yieldStrengthMPa, elongationPct, optional composition ("Zr:62.4 Cu:22.6 ..."), measuredAt, idempotencyKey, notes, ' +
+      'and one column per further property the campaign takes (dmaxMm, tgK, txK, tlK, deltaTxK, modulusGPa, the free names its objectives name) or process variable ' +
+      '(by name; an empty cell: not measured / the experiment\'s process). Any other column is a 400 and nothing is stored; a bad value rejects its row with the reason.',
   })
   @ApiConsumes('text/csv')
   @ApiBody({ schema: { type: 'string', example: 'experiment,phase,yieldStrengthMPa,elongationPct\n1,amorphous,1720,9.5\n' } })

@@ -1,16 +1,12 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { INFRASTRUCTURE, type Infrastructure } from '../services/tokens.js';
-import { Database } from '../repositories/database.js';
+import { HealthService } from '../services/status/health.service.js';
 
 @ApiTags('health')
 @Controller()
 export class HealthController {
-  constructor(
-    @Inject(INFRASTRUCTURE) private readonly infra: Infrastructure,
-    @Inject(Database) private readonly db: Database,
-  ) {}
+  constructor(@Inject(HealthService) private readonly health: HealthService) {}
 
   @Get('health')
   @ApiOperation({ summary: 'Database, broker and queue status; 503 when any is down' })
@@ -26,22 +22,10 @@ export class HealthController {
     },
   })
   @ApiServiceUnavailableResponse({ description: 'a dependency is down; the body says which' })
-  async health(@Res({ passthrough: true }) res: Response) {
-    const database = await this.db
-      .ping()
-      .then(() => ({ ok: true, detail: this.infra.database.target }))
-      .catch((e: Error) => ({ ok: false, detail: e.message }));
-    const broker = { ok: this.infra.mqtt.connected, detail: this.infra.broker.url };
-    const queue = await this.infra.jobs.health();
-    const ok = database.ok && broker.ok && queue.ok;
-    res.status(ok ? 200 : 503);
-    return {
-      status: ok ? 'ok' : 'degraded',
-      database: { ...database, mode: this.infra.database.mode },
-      broker: { ...broker, mode: this.infra.broker.mode },
-      queue: { ...queue, mode: this.infra.jobs.mode },
-      knowledge: { mode: this.infra.config.knowledge.mode },
-      role: this.infra.config.role,
-    };
+  async report(@Res({ passthrough: true }) res: Response) {
+    const report = await this.health.report();
+    res.status(report.status === 'ok' ? 200 : 503);
+    return report;
   }
+
 }

@@ -18,6 +18,7 @@ import { MeasurementsController } from './measurements.controller.js';
 import { RejectedMessagesController } from './rejected-messages.controller.js';
 import { DashboardController, ProgressController } from './progress.controller.js';
 import { ProgressModule } from '../services/progress/progress.module.js';
+import { StatusModule } from '../services/status/status.module.js';
 
 /**
  * The HTTP API: every controller (in this order: ExperimentsController before CampaignsController,
@@ -32,7 +33,7 @@ export class HttpModule {
       // Upload limits for every FileInterceptor: one file of at most MAX_BODY_BYTES.
       imports: [
         MulterModule.register({ limits: { fileSize: infra.config.http.maxBodyBytes, files: 1, fields: 50 } }),
-        AuthModule, CampaignsModule, LabModule, ProgressModule,
+        AuthModule, CampaignsModule, LabModule, ProgressModule, StatusModule,
       ],
       controllers: [
         HealthController, ExperimentsController, CampaignsController, MeasurementsController, InstrumentsController,

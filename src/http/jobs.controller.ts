@@ -1,11 +1,10 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional, ApiTags, ApiOkResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
-import { NotFound } from '../common/errors.js';
 import { PageQuery } from '../common/pagination.js';
 import { BackgroundJobEntity, JOB_STATES } from '../repositories/entities/background-job.entity.js';
 import { entityRef, pageOf } from './openapi.js';
-import { JobRepository } from '../repositories/job.repository.js';
+import { JobsService } from '../services/status/jobs.service.js';
 
 class JobListQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
@@ -17,7 +16,7 @@ class JobListQuery extends PageQuery {
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
 export class JobsController {
-  constructor(@Inject(JobRepository) private readonly jobs: JobRepository) {}
+  constructor(@Inject(JobsService) private readonly jobs: JobsService) {}
 
   @Get()
   @ApiOperation({ summary: 'Background jobs (training, design iterations) with state, progress and errors; newest first' })
@@ -30,9 +29,7 @@ export class JobsController {
   @ApiOperation({ summary: 'One background job: state, progress, attempts, error, result' })
   @ApiOkResponse({ schema: entityRef(BackgroundJobEntity) })
   @ApiNotFoundResponse()
-  async get(@Param('id', new ParseUUIDPipe()) id: string) {
-    const job = await this.jobs.findById(id);
-    if (!job) throw new NotFound('job', id);
-    return job;
+  get(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.jobs.get(id);
   }
 }

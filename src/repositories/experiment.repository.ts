@@ -74,13 +74,13 @@ export class ExperimentRepository extends Repository {
 
   /** Every composition the campaign's experiments were proposed with, whatever their state. */
   async compositionsProposed(campaignId: string): Promise<Composition[]> {
-    const rows: { composition: Composition }[] = await this.dataSource.query(`SELECT composition FROM experiment WHERE campaign_id = $1`, [campaignId]);
+    const rows: { composition: Composition }[] = await this.dataSource.query(`SELECT composition FROM experiment WHERE campaign_id = $1 ORDER BY sequence, id`, [campaignId]);
     return rows.map((r) => r.composition);
   }
 
-  async compositionsIn(campaignId: string, states: readonly string[]): Promise<Composition[]> {
-    const rows: { composition: Composition }[] = await this.dataSource.query(`SELECT composition FROM experiment WHERE campaign_id = $1 AND status = ANY($2)`, [campaignId, states]);
-    return rows.map((r) => r.composition);
+  /** Compositions and process values of the campaign's experiments in these states, in proposal order (a seeded design sees them in the same order each run). */
+  async compositionsIn(campaignId: string, states: readonly string[]): Promise<{ composition: Composition; process: ProcessValues | null }[]> {
+    return this.dataSource.query(`SELECT composition, process FROM experiment WHERE campaign_id = $1 AND status = ANY($2) ORDER BY sequence, id`, [campaignId, states]);
   }
 
   findById(id: string, tx?: Tx): Promise<ExperimentEntity | null> {

@@ -3,7 +3,7 @@ import { isSuccess } from '../../src/core/domain/success.js';
 import { createDataOracle } from '../../simulators/data-oracle.js';
 import { inSpace, publishedAlloys, ZR9_DESIGN_SPACE } from '../../simulators/scenarios.js';
 import type { VirtualInstrument } from '../../simulators/virtual-instrument.js';
-import { startRig, until } from '../support/closed-loop.js';
+import { startRig, until, zr9DesignSpaceDto } from '../support/closed-loop.js';
 import { api, startTestApp, type TestApp } from '../support/services.js';
 
 /**
@@ -35,14 +35,14 @@ describe('a campaign on Dmax and a minimised property', () => {
       ],
     };
     const bad = await api(t.baseUrl, 'POST', '/api/v1/campaigns', {
-      name: 'bad', designSpace: designSpaceDto(), budget: 8, batchSize: 4, seed: 3,
+      name: 'bad', designSpace: zr9DesignSpaceDto(), budget: 8, batchSize: 4, seed: 3,
       objectives: { requireGlass: true, targets: [{ property: 'tlK', direction: 'atMost' }] },
     });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('direction atMost needs a finite threshold');
 
     const created = await api(t.baseUrl, 'POST', '/api/v1/campaigns', {
-      name: 'Dmax up, Tl down', designSpace: designSpaceDto(), objectives, budget: 8, batchSize: 4, seed: 3,
+      name: 'Dmax up, Tl down', designSpace: zr9DesignSpaceDto(), objectives, budget: 8, batchSize: 4, seed: 3,
       strategy: { episodesPerIteration: 2, refreshEpisodes: 1, stepsPerEpisode: 16 },
     });
     expect(created.status).toBe(201);
@@ -117,16 +117,6 @@ describe('a campaign on Dmax and a minimised property', () => {
     expect(lines).toHaveLength(8);
   }, 300_000);
 });
-
-function designSpaceDto() {
-  return {
-    elements: ZR9_DESIGN_SPACE.elements.map((symbol) => ({ symbol, ...ZR9_DESIGN_SPACE.bounds[symbol] })),
-    step: ZR9_DESIGN_SPACE.step,
-    minElements: ZR9_DESIGN_SPACE.minElements,
-    maxElements: ZR9_DESIGN_SPACE.maxElements,
-    baseElement: ZR9_DESIGN_SPACE.baseElement,
-  };
-}
 
 function normalised(o: { requireGlass: boolean; targets: Array<Record<string, unknown>> }) {
   return { requireGlass: o.requireGlass, targets: o.targets.map((t) => ({ direction: 'atLeast', ...t })) as never[] };

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttConnection } from '../../adapters/mqtt/mqtt-connection.js';
 import { decodeJobMessage, InstrumentTopics, type JobDispatch } from '../../adapters/mqtt/protocol.js';
-import { checkProcessValues, type ProcessVariable } from '../../src/core/domain/process.js';
-import { processRejection, VirtualInstrument, type ProcessSupport } from '../../simulators/virtual-instrument.js';
+import { checkProcessValues, processRejection, type ProcessSupport, type ProcessVariable } from '../../src/core/domain/process.js';
+import { VirtualInstrument } from '../../simulators/virtual-instrument.js';
 import { demoCampaign, oracle, seedRows, until } from '../support/closed-loop.js';
 import { api, startTestApp, uniqueName, type TestApp } from '../support/services.js';
 
@@ -169,13 +169,55 @@ describe('a campaign with process variables over MQTT', () => {
     });
   }, 200_000);
 
-  it('AIMatDesign designs the process too: its proposals carry process values the lab makes and reports', async () => {
-    const wide = rig('wide-rig-2', { processSupport: WIDE, maxConcurrentJobs: 4 });
+  it('protocol 1.3: an instrument that states what it can make is sent only jobs it can make (no rejections)', async () => {
+    const narrow = rig('narrow-13', { protocol: '1.3', processSupport: NARROW, maxConcurrentJobs: 8 });
+    const wide = rig('wide-13', { protocol: '1.3', processSupport: WIDE, maxConcurrentJobs: 2 });
+    await narrow.start();
     await wide.start();
-    const fields = demoCampaign({
-      name: 'process campaign (aimatdesign)', budget: 4, batchSize: 4, seed: 4,
-      strategy: { method: 'aimatdesign', episodesPerIteration: 2, refreshEpisodes: 1, stepsPerEpisode: 16 },
+    const registered = await until('the rigs online with their process support', async () => {
+      const list: { id: string; state: string; capabilities: { process?: unknown } }[] = (await api(t.baseUrl, 'GET', '/api/v1/instruments')).body;
+      const n = list.find((x) => x.id === narrow.id);
+      return n?.state === 'online' && list.find((x) => x.id === wide.id)?.state === 'online' ? n : null;
     });
+    expect(registered.capabilities.process).toEqual(NARROW);
+    const fields = demoCampaign({ name: 'process campaign 1.3', budget: 12, batchSize: 4, seed: 8, strategy: { method: 'genetic' } });
+    const created = await api(t.baseUrl, 'POST', '/api/v1/campaigns', { ...fields, designSpace: { ...(fields.designSpace as object), process: PROCESS } });
+    const id = created.body.id as string;
+    expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/measurements/import`, seedRows(30))).status).toBe(201);
+    expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/start`)).status).toBe(200);
+    await until('campaign completed', async () => (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}`)).body.status === 'completed', 120_000);
+
+    const experiments: Record<string, any>[] = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/experiments?limit=100`)).body.items;
+    expect(experiments).toHaveLength(12);
+    let narrowCannot = 0;
+    for (const e of experiments) {
+      const sent = dispatches.filter((d) => d.message.experimentId === e.id);
+      // One dispatch each: nothing was rejected and sent again.
+      expect(sent).toHaveLength(1);
+      const detail = (await api(t.baseUrl, 'GET', `/api/v1/experiments/${e.id}`)).body;
+      expect(detail.jobs.filter((j: { status: string }) => j.status === 'rejected')).toEqual([]);
+      if (processRejection(e.process, NARROW)) {
+        narrowCannot++;
+        expect(sent[0].instrumentId).toBe(wide.id);
+      }
+      // Whichever rig it went to can make it.
+      expect(processRejection(e.process, sent[0].instrumentId === narrow.id ? NARROW : WIDE)).toBeNull();
+    }
+    // The seed proposes processes the narrow rig cannot make (the larger rig is not asked for them).
+    expect(narrowCannot).toBeGreaterThan(0);
+    await narrow.stop();
+    await wide.stop();
+  }, 200_000);
+
+  /**
+   * A campaign with the process variables, proposed by `strategy`, run to its budget on a rig that
+   * makes every value: every experiment has legal values of both variables, each dispatch carried
+   * them and the result reported them. Returns the experiments.
+   */
+  async function designedProcessCampaign(rigName: string, name: string, budget: number, seed: number, strategy: Record<string, unknown>): Promise<Record<string, any>[]> {
+    const wide = rig(rigName, { processSupport: WIDE, maxConcurrentJobs: 4 });
+    await wide.start();
+    const fields = demoCampaign({ name, budget, batchSize: 4, seed, strategy });
     const created = await api(t.baseUrl, 'POST', '/api/v1/campaigns', { ...fields, designSpace: { ...(fields.designSpace as object), process: PROCESS } });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
@@ -183,10 +225,10 @@ describe('a campaign with process variables over MQTT', () => {
     expect((await api(t.baseUrl, 'POST', `/api/v1/campaigns/${id}/start`)).status).toBe(200);
     await until('campaign completed', async () => (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}`)).body.status === 'completed', 150_000);
     const experiments: Record<string, any>[] = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/experiments?limit=100`)).body.items;
-    expect(experiments).toHaveLength(4);
+    expect(experiments).toHaveLength(budget);
     const measured: Record<string, any>[] = (await api(t.baseUrl, 'GET', `/api/v1/campaigns/${id}/measurements?source=instrument&limit=100`)).body.items;
     for (const e of experiments) {
-      expect(e.prediction.successProbability).toBeGreaterThanOrEqual(0); // proposed by the trained agent, not the random fallback
+      expect(e.prediction.successProbability).toBeGreaterThanOrEqual(0); // proposed by the strategy's models, not a random fallback
       expect(checkProcessValues(e.process, PROCESS)).toEqual([]);
       expect(Object.keys(e.process).sort()).toEqual(['castingDiameterMm', 'coolingMethod']);
       for (const d of dispatches.filter((x) => x.message.experimentId === e.id)) expect(d.message.process).toEqual(e.process);
@@ -194,6 +236,18 @@ describe('a campaign with process variables over MQTT', () => {
     }
     await wide.stop();
     await until('rig offline', async () => ((await api(t.baseUrl, 'GET', '/api/v1/instruments')).body as { id: string; state: string }[]).find((x) => x.id === wide.id)?.state === 'offline');
+    return experiments;
+  }
+
+  it('AIMatDesign designs the process too: its proposals carry process values the lab makes and reports', async () => {
+    await designedProcessCampaign('wide-rig-2', 'process campaign (aimatdesign)', 4, 4, { method: 'aimatdesign', episodesPerIteration: 2, refreshEpisodes: 1, stepsPerEpisode: 16 });
+  }, 200_000);
+
+  it('bo designs the process too: its GP models take the process, its proposals carry process values the lab makes and reports', async () => {
+    const experiments = await designedProcessCampaign('wide-rig-3', 'process campaign (bo)', 8, 6, { method: 'bo' });
+    // Not the defaults every time (bo chose them): the seed data was all made with the defaults.
+    expect(experiments.filter((e) => e.process.castingDiameterMm !== 3 || e.process.coolingMethod !== 'copper-mould').length).toBeGreaterThan(0);
+    expect(new Set(experiments.map((e) => JSON.stringify(e.process))).size).toBeGreaterThan(1);
   }, 200_000);
 
   it('a strict protocol-1.0 instrument completes a campaign without process variables (its dispatches carry no process field)', async () => {

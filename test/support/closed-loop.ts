@@ -2,6 +2,7 @@ import { Random } from '../../src/core/util/random.js';
 import { VirtualInstrument, type VirtualInstrumentOptions } from '../../simulators/virtual-instrument.js';
 import { uniqueName, type TestApp } from './services.js';
 import { createOracle, DEMO_DESIGN_SPACE, demoCampaignFields, sampleSeedAlloys } from '../../simulators/oracle.js';
+import { ZR9_DESIGN_SPACE } from '../../simulators/scenarios.js';
 
 /** Shared by the closed-loop and restart tests: the demo campaign, its seed rows, polling. */
 export const oracle = createOracle(11);
@@ -15,6 +16,17 @@ export function demoCampaign(overrides: Record<string, unknown> = {}) {
     seed: 5,
     strategy: { method: 'random' },
     ...overrides,
+  };
+}
+
+/** The Zr 9-element space of the data-grounded lab (simulators/scenarios.ts) as a campaign request's designSpace. */
+export function zr9DesignSpaceDto() {
+  return {
+    elements: ZR9_DESIGN_SPACE.elements.map((symbol) => ({ symbol, ...ZR9_DESIGN_SPACE.bounds[symbol] })),
+    step: ZR9_DESIGN_SPACE.step,
+    minElements: ZR9_DESIGN_SPACE.minElements,
+    maxElements: ZR9_DESIGN_SPACE.maxElements,
+    baseElement: ZR9_DESIGN_SPACE.baseElement,
   };
 }
 

@@ -105,6 +105,9 @@ const entryMutations: Mutation[] = [
   [['measuredAt'], fc.oneof(notString.filter(notNull), fc.constantFrom('yesterday', '2026-13-01T00:00:00Z', '2026-02-30', ...SQLI))],
   [['notes'], badString(2000).filter(notNull)],
   [['composition'], fc.oneof(fc.constant([]), fc.integer(), anyString)],
+  // further properties and process values: names the campaign does not know, values that are not finite numbers or legal values
+  [['properties'], fc.oneof(fc.constant([]), fc.integer(), anyString, fc.constant({ vickers: 1 }), fc.constant({ dmaxMm: 'thick' }), fc.constant({ tgK: -1 }), fc.constant({ yieldStrengthMPa: 1 }), fc.constant({ "'; DROP TABLE measurement; --": 1 }), fc.constant({ dmaxMm: { a: 1 } }))],
+  [['process'], fc.oneof(fc.constant([]), fc.integer(), anyString, fc.constant({ coolingMethod: 'furnace' }), fc.constant({ castingDiameterMm: Number.MAX_VALUE }), fc.constant({ x: null }))],
 ];
 /** PATCH bodies: every field optional, so null (= leave as is) is not a bad value there. */
 const patchMutations: Mutation[] = campaignMutations

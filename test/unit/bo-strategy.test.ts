@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { glassObjective, SuccessAcquisition, ThresholdModel } from '../../src/core/bo/acquisition.js';
-import { proposeBoBatch, type BoInput } from '../../src/core/bo/bayesian-optimisation.js';
+import { proposeBoBatch, type BoInput, type BoOptions } from '../../src/core/bo/bayesian-optimisation.js';
 import { l1AtPct } from '../../src/core/bo/batch-selection.js';
 import { labelled, relevantAlloys } from '../../src/core/bo/training-data.js';
 import { GlassClassifier } from '../../src/core/bo/glass-classifier.js';
@@ -9,6 +9,7 @@ import { roundToStep } from '../../src/core/domain/composition-grid.js';
 import { validateAgainstDesignSpace } from '../../src/core/domain/design-space.js';
 import type { Composition } from '../../src/core/chemistry/types.js';
 import type { DesignSpace } from '../../src/core/domain/design-space.js';
+import { checkProcessValues, processKey, type ProcessVariable } from '../../src/core/domain/process.js';
 import type { MeasuredAlloy } from '../../src/core/domain/measured-alloy.js';
 import { DEFAULT_STRATEGY } from '../../src/core/domain/strategy.js';
 import { isSuccess } from '../../src/core/domain/success.js';
@@ -196,5 +197,47 @@ describe('compositions proposed before', () => {
       expect(again.proposals.length, method).toBeGreaterThan(0);
       for (const p of again.proposals) expect(before.has(formatFormula(p.composition)), `${method} repeated ${formatFormula(p.composition)}`).toBe(false);
     }
+  });
+
+  it('chooses process values too: legal, learned from the measured alloys, seeded', () => {
+    const process: ProcessVariable[] = [
+      { name: 'castingDiameterMm', kind: 'continuous', min: 1, max: 5, step: 1, unit: 'mm' },
+      { name: 'coolingMethod', kind: 'categorical', values: ['copper-mould', 'suction', 'water-quench'] },
+    ];
+    const withProcess: DesignSpace = { ...space, process };
+    // Glass forms only with suction casting (the composition rule as before): the seed's alloys were made every way but at 5 mm.
+    const rng = new Random(9);
+    const measured = seeds.map((a) => {
+      const made = { castingDiameterMm: 1 + rng.int(4), coolingMethod: process[1].kind === 'categorical' ? process[1].values[rng.int(3)] : '' };
+      return { ...a, process: made, isGlass: a.isGlass === true && made.coolingMethod === 'suction' };
+    });
+    const run = (seed: number, options: Partial<BoOptions> = {}) => proposeBoBatch({ ...input(measured, [], 6, seed), space: withProcess, options });
+    const made = new Set(measured.map((a) => processKey(a.process, process)));
+    const exploit = run(42, { processExploration: 0 });
+    expect(exploit.proposals).toHaveLength(6);
+    for (const p of exploit.proposals) {
+      expect(checkProcessValues(p.process!, process)).toEqual([]);
+      expect(Object.keys(p.process!).sort()).toEqual(['castingDiameterMm', 'coolingMethod']);
+      // The glass model learned the process effect: every pick is cast by suction.
+      expect(p.process!.coolingMethod).toBe('suction');
+    }
+    // By default a quarter of the batch (rounded up) tries processes no measured alloy was made with; the rest as before.
+    const result = run(42);
+    const novel = result.proposals.filter((p) => !made.has(processKey(p.process, process)));
+    expect(novel.length).toBeGreaterThanOrEqual(2);
+    for (const p of result.proposals.slice(-2)) expect(novel).toContain(p);
+    expect(result.summary.processExploration).toBe(novel.length);
+    for (const p of novel) expect(p.process!.castingDiameterMm).toBe(5);
+    for (const p of result.proposals.filter((q) => !novel.includes(q))) expect(p.process!.coolingMethod).toBe('suction');
+    expect(new Set(result.proposals.map((p) => p.process!.castingDiameterMm)).size).toBeGreaterThan(1);
+    // The distance rule compares compositions: no composition twice in a batch.
+    expect(new Set(result.proposals.map((p) => key(p.composition))).size).toBe(6);
+    // Pending experiments are conditioned on with their own process (left out: the defaults).
+    const near = exploit.proposals[0];
+    const pendingAt = (pendingProcess?: (typeof near.process)[]) =>
+      proposeBoBatch({ ...input(measured, [near.composition], 6, 42), space: withProcess, pendingProcess: pendingProcess as never }).proposals.map((p) => [key(p.composition), p.process]);
+    expect(pendingAt([{ castingDiameterMm: 3, coolingMethod: 'copper-mould' }])).toEqual(pendingAt());
+    expect(pendingAt([near.process])).not.toEqual(pendingAt());
+    expectSeedReproducible((seed) => run(seed).proposals.flatMap((p) => [...Array.from(p.fractions), p.process!.castingDiameterMm as number, process[1].kind === 'categorical' ? process[1].values.indexOf(p.process!.coolingMethod as string) : -1]));
   });
 });

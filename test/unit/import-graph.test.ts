@@ -125,6 +125,11 @@ describe('folder import graph', () => {
     expect(folderCycles(g)).toEqual([['a', 'b', 'c']]);
   });
 
+  it('keeps controllers thin: src/http reaches the database only through services (entities alone, for OpenAPI schemas and types)', () => {
+    const reaching = [...(folderGraph().get('src/http')?.get('src/repositories') ?? [])].filter((why) => !/\/repositories\/entities\//.test(why));
+    expect(reaching).toEqual([]);
+  });
+
   it('keeps src/core free of the shell: core imports only core', () => {
     const graph = folderGraph();
     const outward = [...graph.entries()]

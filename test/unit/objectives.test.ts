@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hypervolume2d, hypervolumeNd, objectiveFront, paretoFrontNd } from '../../src/core/analytics/analytics.js';
 import {
-  designTargets, meetsTarget, normaliseObjectives, objectiveProblems, probabilityMet, propertyValue, targetImprovement, targetRatio,
+  acceptedProperties, designTargets, measuredProperties, meetsTarget, normaliseObjectives, reportedPropertyProblems, objectiveProblems, probabilityMet, propertyValue, targetImprovement, targetRatio,
   type ObjectiveTarget,
 } from '../../src/core/domain/objectives.js';
 import { isSuccess, missedObjectives, successScore } from '../../src/core/domain/success.js';
@@ -95,4 +95,21 @@ describe('objectives for any measured property', () => {
     // oriented (Dmax, -Tl) above (2, -1200): [2,10]x[-1200,-1100] = 800, plus [2,5]x[-1100,-1000] = 300
     expect(front.hypervolume).toBeCloseTo(1100, 9);
   });
+
+  it('a result takes the known further properties and the free names the objectives name, finite and in range', () => {
+    const objectives = normaliseObjectives({ requireGlass: true, targets: [at('hardnessHV', 'atLeast', { threshold: 500 }), at('yieldStrengthMPa', 'atLeast', { threshold: 1500 })] });
+    expect(acceptedProperties(objectives)).toEqual(['dmaxMm', 'tgK', 'txK', 'tlK', 'deltaTxK', 'modulusGPa', 'hardnessHV']);
+    expect(reportedPropertyProblems({ dmaxMm: 8, hardnessHV: 612, tlK: null }, objectives)).toEqual([]);
+    expect(reportedPropertyProblems({ vickers: 1, elongationPct: 2, tgK: -1, txK: Infinity, modulusGPa: '90' }, objectives)).toEqual([
+      'property vickers is not a property of this campaign (it takes dmaxMm, tgK, txK, tlK, deltaTxK, modulusGPa, hardnessHV)',
+      'property elongationPct has its own field',
+      'property tgK -1 is outside 0-5000 K',
+      'property txK must be a finite number or null, got Infinity',
+      'property modulusGPa must be a finite number or null, got "90"',
+    ]);
+    expect(reportedPropertyProblems(Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`p${i}`, null])), objectives)[0]).toBe('at most 32 properties, got 33');
+    // What a measurement's extra keeps: the measured values only.
+    expect(measuredProperties({ dmaxMm: 8, tlK: null, txK: Number.NaN })).toEqual({ dmaxMm: 8 });
+  });
 });
+

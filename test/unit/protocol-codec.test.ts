@@ -70,6 +70,10 @@ describe('decoding: valid messages of every type', () => {
     expect(decodeStatus(json(STATUS))).toEqual({ ok: true, message: STATUS });
     for (const state of ['busy', 'error', 'offline']) expect(decodeStatus(json({ ...STATUS, state })).ok).toBe(true);
     expect(decodeStatus(json({ state: 'offline', at: '2026-11-25T10:00:00Z' })).ok).toBe(true);
+    // protocol 1.3: what it can make, per process variable
+    const process = { castingDiameterMm: { min: 1, max: 3 }, coolingMethod: { values: ['suction', 'water-quench'] } };
+    const withProcess = { ...STATUS, capabilities: { ...STATUS.capabilities, process } };
+    expect(decodeStatus(json(withProcess))).toEqual({ ok: true, message: withProcess });
   });
 
   it('job.dispatch and job.cancel', () => {
@@ -142,6 +146,9 @@ describe('decoding: status rejected with the field and constraint', () => {
     ['capacity as text', { ...STATUS, capabilities: { ...STATUS.capabilities, maxConcurrentJobs: '2' } }, /capabilities\.maxConcurrentJobs: expected number, received string/],
     ['unknown field', { ...STATUS, firmware: '1.2' }, /unknown field "firmware"/],
     ['unknown capability', { ...STATUS, capabilities: { ...STATUS.capabilities, maxJobs: 2 } }, /capabilities: unknown field "maxJobs"/],
+    ['process range upside down', { ...STATUS, capabilities: { ...STATUS.capabilities, process: { annealK: { min: 700, max: 500 } } } }, /capabilities\.process\.annealK: min must be <= max/],
+    ['process support of neither shape', { ...STATUS, capabilities: { ...STATUS.capabilities, process: { annealK: { min: 500, values: ['a'] } } } }, /capabilities\.process\.annealK: unknown field "min"/],
+    ['process values empty', { ...STATUS, capabilities: { ...STATUS.capabilities, process: { coolingMethod: { values: [] } } } }, /capabilities\.process\.coolingMethod/],
     ['missing time', without(STATUS, 'at'), /at: missing \(required\)/],
     ['time with an offset', { ...STATUS, at: '2026-11-25T11:00:00+01:00' }, /at: "2026-11-25T11:00:00\+01:00" is not UTC: use the "Z" designator/],
     ['local time', { ...STATUS, at: '2026-11-25T10:00:00' }, /is not UTC/],

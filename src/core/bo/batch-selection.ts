@@ -25,7 +25,11 @@ export function l1AtPct(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 export function selectBatch(
   acquisition: SuccessAcquisition,
-  options: { count: number; minDistance: number; pending: readonly Float64Array[] },
+  /**
+   * dims: the leading coordinates the distance rule compares (the composition's; left out: all).
+   * reserve: the batch's last `count` picks are taken among the `eligible` candidates while any is left.
+   */
+  options: { count: number; minDistance: number; pending: readonly Float64Array[]; dims?: number; reserve?: { eligible: Uint8Array; count: number } },
 ): BatchPick[] {
   const candidates = acquisition.candidates;
   for (const p of options.pending) acquisition.condition(p);
@@ -34,11 +38,14 @@ export function selectBatch(
   const keepAway: Float64Array[] = [...options.pending];
   while (picks.length < options.count) {
     const values = acquisition.values();
-    const order = Array.from({ length: candidates.length }, (_, i) => i)
+    let order = Array.from({ length: candidates.length }, (_, i) => i)
       .filter((i) => !taken[i])
       .sort((a, b) => values[b] - values[a] || a - b);
+    const reserve = options.reserve;
+    if (reserve && picks.length >= options.count - reserve.count && order.some((i) => reserve.eligible[i])) order = order.filter((i) => reserve.eligible[i]);
     if (order.length === 0) break;
-    let pick = order.find((i) => keepAway.every((q) => l1AtPct(candidates[i], q) >= options.minDistance - 1e-9));
+    const part = (x: Float64Array) => (options.dims === undefined ? x : x.subarray(0, options.dims));
+    let pick = order.find((i) => keepAway.every((q) => l1AtPct(part(candidates[i]), part(q)) >= options.minDistance - 1e-9));
     const relaxed = pick === undefined;
     if (pick === undefined) pick = order[0];
     taken[pick] = 1;

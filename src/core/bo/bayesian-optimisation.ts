@@ -13,6 +13,17 @@
  *    pending experiments; the final pool is the best `poolKeep` of the first plus these.
  * 5. Batch: selectBatch (fantasies + minimum L1 distance from pending and from each other).
  *
+ * Process variables (domain/process.ts): the models' input is the composition's followed by the
+ * process features (processFeatures: a continuous value scaled to [0, 1], a one-hot per category),
+ * weighted by `processScale` (measured alloys and pending experiments without process values read
+ * as the defaults).
+ * Every candidate composition comes with process values (CandidatePool): random ones draw them,
+ * local moves around a measured alloy keep its process, and the refinement adds `processMoves`
+ * per refined candidate (its composition with one variable drawn anew). The distance rule compares
+ * compositions only; a `processExploration` share of each batch goes to processes no measured
+ * alloy was made with (while the pool has any). A space without process variables is unchanged
+ * (same inputs, same draws, same picks).
+ *
  * Deterministic for a given seed. Predictions reported for each proposal are the models' own
  * (before any fantasy); the acquisition at the pick is in `acquisition`.
  */
@@ -30,6 +41,7 @@ import { CandidatePool } from './candidates.js';
 import { DEFAULT_GP_FIT, type GpFitOptions } from './gaussian-process.js';
 import { GlassClassifier } from './glass-classifier.js';
 import { boInput, boInputFromFractions, labelled, relevantAlloys } from './training-data.js';
+import { processFeatures, processKey, withProcessDefaults, type ProcessValues } from '../domain/process.js';
 
 export interface BoOptions {
   maxOutside: number;
@@ -43,6 +55,19 @@ export interface BoOptions {
   poolKeep: number;
   /** Largest transfer of a local move, in grid steps. */
   maxMoveSteps: number;
+  /** Process moves per refined candidate (spaces with process variables). */
+  processMoves: number;
+  /**
+   * Weight of the process features in the models' input: a variable's whole range (a continuous
+   * one) or another category (a one-hot pair) moves the input as far as this fraction of one element.
+   */
+  processScale: number;
+  /**
+   * Share of each batch (rounded up) taken among candidates whose process no measured alloy was
+   * made with, while there are any: P(success) alone keeps to the process of the data (seed data
+   * is all made with the defaults), so the models would never learn what the process does.
+   */
+  processExploration: number;
   fantasy: FantasyMode;
   gp: Partial<GpFitOptions>;
 }
@@ -58,6 +83,9 @@ export const DEFAULT_BO_OPTIONS: BoOptions = {
   movesPerRefine: 30,
   poolKeep: 600,
   maxMoveSteps: 4,
+  processMoves: 8,
+  processScale: 0.1,
+  processExploration: 0.25,
   fantasy: 'miss',
   gp: {},
 };
@@ -73,6 +101,8 @@ export interface BoInput {
   objectives: BoObjectives;
   measured: readonly MeasuredAlloy[];
   pending: readonly Composition[];
+  /** The process values of each pending experiment (aligned with `pending`; left out or null: the defaults). */
+  pendingProcess?: readonly (ProcessValues | null)[];
   /** Compositions proposed before (any state): excluded, not fantasised. */
   proposed?: readonly Composition[];
   count: number;
@@ -86,6 +116,8 @@ export interface BoInput {
 
 export interface BoProposal {
   composition: Composition;
+  /** The process values to make it with (spaces with process variables). */
+  process?: ProcessValues;
   fractions: Float64Array;
   pGlass: number;
   yieldStrengthMPa: { mean: number; std: number };
@@ -111,8 +143,20 @@ export function proposeBoBatch(input: BoInput): BoResult {
   const rng = new Random(input.seed);
   const gpOptions: Partial<GpFitOptions> = { ...DEFAULT_GP_FIT, ...o.gp, seed: rng.nextUint32() };
 
+  // Process variables: appended to every model input (encoded; missing values read as the defaults).
+  const variables = space.process ?? [];
+  const withProcess = (x: Float64Array, process: Readonly<Record<string, unknown>> | null | undefined): Float64Array => {
+    if (variables.length === 0) return x;
+    const features = processFeatures(withProcessDefaults(process, variables), variables);
+    const out = new Float64Array(x.length + features.length);
+    out.set(x);
+    features.forEach((f, i) => (out[x.length + i] = f * o.processScale));
+    return out;
+  };
+
   // 1-2. Models.
-  const data = relevantAlloys(input.measured, elements, { maxOutside: o.maxOutside, anchors: o.anchors, score: input.score });
+  const relevant = relevantAlloys(input.measured, elements, { maxOutside: o.maxOutside, anchors: o.anchors, score: input.score });
+  const data = variables.length ? { ...relevant, inputs: relevant.inputs.map((x, i) => withProcess(x, relevant.alloys[i].process)) } : relevant;
   const glassData = labelled(data, (a) => a.isGlass, o.maxTrainingAlloys);
   const glass = GlassClassifier.fit(glassData.inputs, glassData.values, gpOptions);
   const models: ObjectiveModel[] = [glassObjective(glass)];
@@ -148,38 +192,51 @@ export function proposeBoBatch(input: BoInput): BoResult {
     .filter((s) => usesOnlyElements(s.a.composition, elements))
     .sort((a, b) => b.score - a.score || a.index - b.index)
     .slice(0, o.localStarts);
-  for (const s of starts) pool.addLocalMoves(toFractions(s.a.composition, elements), o.movesPerStart, o.maxMoveSteps, rng);
+  for (const s of starts) {
+    pool.addLocalMoves(toFractions(s.a.composition, elements), o.movesPerStart, o.maxMoveSteps, rng, variables.length ? withProcessDefaults(s.a.process, variables) : null);
+  }
   pool.addRandom(o.randomCandidates, rng);
-  const firstPool = rng.shuffle([...pool.points]);
-  const pending = input.pending.map((c) => boInput(c, elements));
+  const firstPool = rng.shuffle(pool.points.map((x, i) => ({ x, process: pool.processes[i] })));
+  const inputOf = (c: { x: Float64Array; process: ProcessValues | null }) => withProcess(boInputFromFractions(c.x), c.process);
+  const pending = input.pending.map((c, i) => withProcess(boInput(c, elements), input.pendingProcess?.[i] ?? null));
   const anyModel = models.some((m) => m.gp !== null);
 
   // 4. Refine around the best candidates (given the pending experiments).
   let finalPool = firstPool;
   if (anyModel && firstPool.length > 0) {
-    const first = new SuccessAcquisition(models, factors, firstPool.map(boInputFromFractions), o.fantasy);
+    const first = new SuccessAcquisition(models, factors, firstPool.map(inputOf), o.fantasy);
     for (const p of pending) first.condition(p);
     const values = first.values();
     const ranked = Array.from({ length: firstPool.length }, (_, i) => i).sort((a, b) => values[b] - values[a] || a - b);
     const refine = new CandidatePool(space, excluded);
-    for (const i of ranked.slice(0, o.poolKeep)) refine.add(firstPool[i]);
-    for (const i of ranked.slice(0, o.refineStarts)) refine.addLocalMoves(firstPool[i], o.movesPerRefine, o.maxMoveSteps, rng);
-    finalPool = refine.points;
+    for (const i of ranked.slice(0, o.poolKeep)) refine.add(firstPool[i].x, firstPool[i].process);
+    for (const i of ranked.slice(0, o.refineStarts)) {
+      const c = firstPool[i];
+      refine.addLocalMoves(c.x, o.movesPerRefine, o.maxMoveSteps, rng, c.process);
+      if (c.process) refine.addProcessMoves(c.x, c.process, o.processMoves, rng);
+    }
+    finalPool = refine.points.map((x, i) => ({ x, process: refine.processes[i] }));
   }
   const pooled = performance.now();
 
   // 5. Batch.
-  const acquisition = new SuccessAcquisition(models, factors, finalPool.map(boInputFromFractions), o.fantasy);
+  const acquisition = new SuccessAcquisition(models, factors, finalPool.map(inputOf), o.fantasy);
   const before = finalPool.map((_, i) => ({
     success: acquisition.value(i),
     glass: acquisition.probability(0, i),
     yield: acquisition.describe(1, i),
     elongation: acquisition.describe(2, i),
   }));
-  const picks = selectBatch(acquisition, { count: input.count, minDistance: input.minDistance, pending });
+  let reserve: { eligible: Uint8Array; count: number } | undefined;
+  if (variables.length > 0) {
+    const made = new Set(input.measured.map((a) => processKey(a.process, variables)));
+    reserve = { eligible: Uint8Array.from(finalPool, (c) => (made.has(processKey(c.process, variables)) ? 0 : 1)), count: Math.ceil(o.processExploration * input.count) };
+  }
+  const picks = selectBatch(acquisition, { count: input.count, minDistance: input.minDistance, pending, dims: elements.length + 1, reserve });
   const proposals: BoProposal[] = picks.map((p) => ({
-    composition: toComposition(finalPool[p.index], elements, 4),
-    fractions: finalPool[p.index],
+    composition: toComposition(finalPool[p.index].x, elements, 4),
+    ...(finalPool[p.index].process ? { process: finalPool[p.index].process! } : {}),
+    fractions: finalPool[p.index].x,
     pGlass: before[p.index].glass,
     yieldStrengthMPa: before[p.index].yield,
     elongationPct: before[p.index].elongation,
@@ -205,6 +262,7 @@ export function proposeBoBatch(input: BoInput): BoResult {
       candidates: { first: firstPool.length, final: finalPool.length },
       pending: pending.length,
       relaxedDistance: picks.filter((p) => p.relaxed).length,
+      ...(reserve ? { processExploration: picks.filter((p) => reserve.eligible[p.index]).length } : {}),
       seconds: { fit: (fitted - started) / 1000, pool: (pooled - fitted) / 1000, select: (done - pooled) / 1000, total: (done - started) / 1000 },
     },
   };

@@ -102,6 +102,48 @@ export function propertyValue(m: MeasuredValues, property: PropertyName): number
   return tx !== null && tg !== null ? tx - tg : null;
 }
 
+/** At most this many further properties in one result (instrument protocol 1.1, technician entries). */
+export const MAX_REPORTED_PROPERTIES = 32;
+
+const isColumn = (p: string) => (COLUMN_PROPERTIES as readonly string[]).includes(p);
+
+/**
+ * The further properties (stored in a measurement's `extra`) a campaign takes in a result entered
+ * by a technician: the known properties beyond the two columns, and every free name its
+ * objectives name.
+ */
+export function acceptedProperties(objectives: Objectives): string[] {
+  return [...new Set([...Object.keys(MEASURED_PROPERTIES), ...objectives.targets.map((t) => t.property)])].filter((p) => !isColumn(p));
+}
+
+/**
+ * Why a result's further properties do not fit the campaign (empty when they do): a name it does
+ * not take (acceptedProperties), a value that is not a finite number, a known property outside its
+ * physical range. A null value means "not measured" and is allowed.
+ */
+export function reportedPropertyProblems(values: Readonly<Record<string, unknown>>, objectives: Objectives): string[] {
+  const accepted = acceptedProperties(objectives);
+  const problems: string[] = [];
+  const entries = Object.entries(values);
+  if (entries.length > MAX_REPORTED_PROPERTIES) problems.push(`at most ${MAX_REPORTED_PROPERTIES} properties, got ${entries.length}`);
+  for (const [name, value] of entries) {
+    if (isColumn(name)) problems.push(`property ${name} has its own field`);
+    else if (!accepted.includes(name)) problems.push(`property ${name} is not a property of this campaign (it takes ${accepted.join(', ')})`);
+    else if (value === null) continue;
+    else if (typeof value !== 'number' || !Number.isFinite(value)) problems.push(`property ${name} must be a finite number or null, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
+    else {
+      const range = KNOWN_RANGES[name];
+      if (range && (value < range.min || value > range.max)) problems.push(`property ${name} ${value} is outside ${range.min}-${range.max} ${propertyUnit(name)}`);
+    }
+  }
+  return problems;
+}
+
+/** The measured values among reported properties (nulls and non-finite values left out), as a measurement's `extra` stores them. */
+export function measuredProperties(values: Readonly<Record<string, unknown>> | null | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(values ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+}
+
 export function isKnownProperty(property: string): property is KnownProperty {
   return Object.prototype.hasOwnProperty.call(MEASURED_PROPERTIES, property);
 }

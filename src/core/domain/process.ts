@@ -257,3 +257,28 @@ function onGrid(value: number, step: number): boolean {
   const units = value / step;
   return Math.abs(units - Math.round(units)) < 1e-6;
 }
+
+/**
+ * What an instrument can make (protocol 1.3, in its capabilities): per process variable, the
+ * numeric range or the categorical values. A variable it does not list, it cannot set.
+ */
+export type ProcessSupport = Record<string, { min: number; max: number } | { values: string[] }>;
+
+/**
+ * Why an instrument that can make `support` cannot make these process values (null when it can,
+ * or when it does not say what it can make). The one rule the dispatcher routes by and a virtual
+ * instrument rejects by.
+ */
+export function processRejection(process: Readonly<Record<string, unknown>> | null | undefined, support: ProcessSupport | null | undefined): string | null {
+  if (!process || !support) return null;
+  for (const [name, value] of Object.entries(process)) {
+    const s = support[name];
+    if (!s) return `process variable ${name} is not supported (supported: ${Object.keys(support).join(', ') || 'none'})`;
+    if ('values' in s) {
+      if (typeof value !== 'string' || !s.values.includes(value)) return `cannot honour ${name}=${String(value)} (supported: ${s.values.join(', ')})`;
+    } else if (typeof value !== 'number' || value < s.min || value > s.max) {
+      return `cannot honour ${name}=${String(value)} (supported: ${s.min}..${s.max})`;
+    }
+  }
+  return null;
+}

@@ -8,7 +8,9 @@
  * Non-negative properties are fitted on log1p (Dmax spans 0.1-70 mm), others as they are.
  */
 import { makeFeaturizer, featurize } from '../chemistry/descriptors.js';
+import type { Composition } from '../chemistry/types.js';
 import type { MeasuredAlloy } from '../domain/measured-alloy.js';
+import type { BundleJSON } from './bundle.js';
 import { propertyValue } from '../domain/objectives.js';
 import type { PropertyColumns, SurrogatePredictions, Surrogates } from '../domain/predictions.js';
 import { crossValidate, kFold } from './cross-validation.js';
@@ -30,6 +32,16 @@ export interface PropertyModel {
 export interface PropertyRegressorsJSON {
   featureNames: string[];
   models: { property: string; rows: number; cv: { r2: number; rmse: number } | null; model: EdRVFLJSON }[];
+}
+
+/**
+ * A stored surrogates model version: the bundle, and the property regressors trained with it
+ * (left out by versions saved before they were stored) with the objective properties that had
+ * too few values for one.
+ */
+export interface SurrogatesArtifact extends BundleJSON {
+  propertyRegressors?: PropertyRegressorsJSON;
+  propertiesWithoutModel?: string[];
 }
 
 export class PropertyRegressors {
@@ -91,6 +103,20 @@ export class PropertyRegressors {
       const X = states.map((x) => featurizeState(x));
       return Object.fromEntries(this.models.map((m) => [m.property, m.model.predict(X)]));
     };
+  }
+
+  /** Predictions for compositions (at.%), per modelled property. */
+  predict(compositions: readonly Composition[]): Record<string, PropertyColumns> {
+    if (this.models.length === 0 || compositions.length === 0) return {};
+    const X = featurize(compositions, this.featureNames);
+    return Object.fromEntries(this.models.map((m) => [m.property, m.model.predict(X)]));
+  }
+
+  static fromJSON(json: PropertyRegressorsJSON): PropertyRegressors {
+    return new PropertyRegressors(
+      [...json.featureNames],
+      json.models.map((m) => ({ property: m.property, rows: m.rows, cv: m.cv, model: EdRVFLRegressor.fromJSON(m.model) })),
+    );
   }
 
   toJSON(): PropertyRegressorsJSON {

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { ProcessSupport } from '../../core/domain/process.js';
 
 export const INSTRUMENT_STATES = ['online', 'busy', 'error', 'offline'] as const;
 export type InstrumentState = (typeof INSTRUMENT_STATES)[number];
@@ -7,6 +8,8 @@ export interface InstrumentCapabilities {
   stages: string[];
   elements: string[];
   maxConcurrentJobs: number;
+  /** What it can make, per process variable (protocol 1.3); left out: it does not say. */
+  process?: ProcessSupport;
 }
 
 /** Registry entry fed by the instrument's retained status messages and last will. */

@@ -108,6 +108,12 @@ export class ApiKeysService implements OnApplicationBootstrap {
     return result;
   }
 
+  /** The calling key as GET /me shows it: with the names and states of the campaigns it is limited to. */
+  async me(k: Principal) {
+    const campaigns = k.campaignIds === null ? null : await this.campaigns.summaries(k.campaignIds);
+    return { id: k.keyId, name: k.name, role: k.role, campaignIds: k.campaignIds, campaigns, expiresAt: k.expiresAt?.toISOString() ?? null };
+  }
+
   async authenticate(token: string): Promise<AuthResult> {
     const parsed = parseApiKey(token);
     if (!parsed) return { ok: false, reason: 'malformed' };

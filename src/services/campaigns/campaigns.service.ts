@@ -12,12 +12,12 @@ import { campaignProblems, type CampaignSpec } from '../../core/domain/campaign.
 import { NOT_COUNTED } from '../../core/domain/experiment-lifecycle.js';
 import { allowedActions, campaignTransition, type CampaignAction } from '../../core/domain/campaign-lifecycle.js';
 import { withStrategyDefaults } from '../../core/domain/strategy.js';
+import { acceptedProperties, isKnownProperty, normaliseObjectives } from '../../core/domain/objectives.js';
 import type { MeasurementEntity } from '../../repositories/entities/measurement.entity.js';
 import { ImportFormatError, parseSeedData, type RowProblem } from './seed-import.js';
 import { APP_CONFIG } from '../tokens.js';
 import type { AppConfig } from '../../config/config.js';
 import { CampaignEntity, type Objectives } from '../../repositories/entities/campaign.entity.js';
-import { normaliseObjectives } from '../../core/domain/objectives.js';
 import { CampaignRepository } from '../../repositories/campaign.repository.js';
 import { Database, type Tx } from '../../repositories/database.js';
 import { ExperimentRepository } from '../../repositories/experiment.repository.js';
@@ -240,7 +240,9 @@ export class CampaignsService {
     }
     let parsed;
     try {
-      parsed = parseSeedData(text, { format: options.format, maxRows: this.config.imports.maxRows });
+      // Free-named objective properties (hardnessHV, ...) are kept like Dmax or Tg.
+      const properties = acceptedProperties(normaliseObjectives(campaign.objectives)).filter((p) => !isKnownProperty(p));
+      parsed = parseSeedData(text, { format: options.format, maxRows: this.config.imports.maxRows, properties });
     } catch (error) {
       if (error instanceof ImportFormatError) throw new Invalid(`upload rejected: ${error.message}`);
       throw error;

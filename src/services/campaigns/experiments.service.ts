@@ -247,6 +247,6 @@ export function compositionInSpace(composition: Composition, space: DesignSpace)
 
 /** The stored prediction (Prediction) without the intervals the API adds. */
 function strip(p: PredictionWithIntervals): Prediction {
-  const { yieldStrengthInterval95: _y, elongationInterval95: _e, ...prediction } = p;
+  const { yieldStrengthInterval95: _y, elongationInterval95: _e, propertyIntervals95: _p, ...prediction } = p;
   return prediction;
 }

@@ -80,7 +80,11 @@ const ALIAS_KEYS = Object.fromEntries(Object.entries(ALIASES).map(([field, names
 >;
 const EXTRA_KEYS = Object.fromEntries(Object.entries(EXTRA_COLUMNS).map(([k, v]) => [key(k), v]));
 
-export function parseSeedData(text: string, options: { format?: 'csv' | 'json'; maxRows?: number } = {}): ParsedImport {
+/**
+ * `properties`: further property names the campaign takes beyond the known columns (the free names
+ * its objectives name): a column of exactly that name is kept in `extra`, a finite number or empty.
+ */
+export function parseSeedData(text: string, options: { format?: 'csv' | 'json'; maxRows?: number; properties?: readonly string[] } = {}): ParsedImport {
   const trimmed = text.replace(/^\uFEFF/, '').trim();
   if (trimmed.length === 0) throw new ImportFormatError('the upload is empty');
   const format = options.format ?? (trimmed.startsWith('[') || trimmed.startsWith('{') ? 'json' : 'csv');
@@ -102,7 +106,7 @@ export function parseSeedData(text: string, options: { format?: 'csv' | 'json'; 
   records.forEach((raw, index) => {
     const row = index + 1;
     try {
-      alloys.push(readRow(raw, row, columns, elementColumns, formulaColumn));
+      alloys.push(readRow(raw, row, columns, elementColumns, formulaColumn, options.properties ?? []));
     } catch (error) {
       problems.push({ row, reason: error instanceof Error ? error.message : String(error), raw });
     }
@@ -145,6 +149,7 @@ function readRow(
   columns: Set<string>,
   elementColumns: string[],
   formulaColumn: string | undefined,
+  properties: readonly string[],
 ): ImportedAlloy {
   const composition = readComposition(raw, elementColumns, formulaColumn);
   const name = text(raw[findColumn(columns, 'name') ?? '']);
@@ -161,6 +166,14 @@ function readRow(
     if (!target || value === undefined || value === null || value === '') continue;
     const n = Number(value);
     extra[target] = typeof value === 'string' && Number.isFinite(n) && value.trim() !== '' ? n : value;
+  }
+  // The campaign's free-named objective properties, by their exact name.
+  for (const property of properties) {
+    const value = raw[property];
+    if (value === undefined || value === null || value === '' || property in extra) continue;
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`${property} ${JSON.stringify(value)} is not a finite number`);
+    extra[property] = n;
   }
   return { row, name, composition, formula: formatFormula(composition), phase, isGlass, yieldStrengthMPa, elongationPct, extra, raw };
 }

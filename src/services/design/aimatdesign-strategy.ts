@@ -23,7 +23,7 @@ import { designTargets } from '../../core/domain/objectives.js';
 import type { KnowledgeProviderKind } from '../../core/domain/strategy.js';
 import { isSuccess } from '../../core/domain/success.js';
 import { FAMILY_PROFILES, familyOf, type AlloyFamily } from '../../core/knowledge/families.js';
-import { MIN_PROPERTY_ROWS, PropertyRegressors, withObjectiveProperties } from '../../core/surrogates/property-regressors.js';
+import { MIN_PROPERTY_ROWS, PropertyRegressors, withObjectiveProperties, type SurrogatesArtifact } from '../../core/surrogates/property-regressors.js';
 import { fitProcessCorrection, withProcessInputs } from '../../core/aimatdesign/process-surrogates.js';
 import { RandomStrategy } from './random-strategy.js';
 import { predictionOf, type DesignContext, type DesignOutcome, type DesignStrategy, type ModelVersionRecord } from './strategy.js';
@@ -289,7 +289,12 @@ function trainSurrogates(data: { train: MeasuredAlloy[]; validate: MeasuredAlloy
         ...Object.fromEntries(properties.regressors.models.map((m) => [m.property, m.rows])),
       },
       trainingSeconds: seconds,
-      artifact: bundle.toJSON(),
+      // The property regressors travel with the bundle: POST /campaigns/{id}/predict answers for every objective property.
+      artifact: {
+        ...bundle.toJSON(),
+        propertyRegressors: properties.regressors.toJSON(),
+        propertiesWithoutModel: properties.missing,
+      } satisfies SurrogatesArtifact,
       trigger,
     }),
   };

@@ -10,7 +10,9 @@ import { fitness } from './genetic-strategy.js';
  * P(property_k >= threshold_k), batches picked greedily with pending experiments and earlier
  * picks conditioned on as misses, at least `strategy.minProposalDistance` at.% (L1) from each
  * other and from pending compositions. Training data and local moves are anchored on the best
- * measured alloys by the genetic baseline's min-normalised fitness. Deterministic per seed.
+ * measured alloys by the genetic baseline's min-normalised fitness. With process variables the
+ * models take them as inputs and the candidates carry them, so bo proposes process values too
+ * (core/bo/bayesian-optimisation.ts). Deterministic per seed.
  */
 export class BoStrategy implements DesignStrategy {
   readonly name = 'bo';
@@ -25,6 +27,7 @@ export class BoStrategy implements DesignStrategy {
       objectives: { requireGlass: ctx.objectives.requireGlass, targets: designTargets(ctx.objectives, ctx.measured) },
       measured: ctx.measured,
       pending: ctx.pending,
+      pendingProcess: ctx.pendingProcess,
       proposed: ctx.proposed,
       count: ctx.count,
       minDistance: ctx.strategy.minProposalDistance,
@@ -40,6 +43,7 @@ export class BoStrategy implements DesignStrategy {
     return {
       proposals: result.proposals.map((p) => ({
         composition: p.composition,
+        ...(p.process ? { process: p.process } : {}),
         prediction: predictionOf(p),
       })),
       modelVersions: [],

@@ -139,7 +139,9 @@ export class DesignLoopService implements OnModuleInit {
       extra: m.extra,
       process: m.process,
     }));
-    const pending = await this.experimentRows.compositionsIn(campaignId, OPEN_STATES);
+    const open = await this.experimentRows.compositionsIn(campaignId, OPEN_STATES);
+    const pending = open.map((e) => e.composition);
+    const pendingProcess = open.map((e) => e.process);
     const proposed = await this.experimentRows.compositionsProposed(campaignId);
     const iteration = (await this.experimentRows.lastNumbers(campaignId)).batch + 1;
     const previousModel = await this.models.latestActive(campaignId);
@@ -164,6 +166,7 @@ export class DesignLoopService implements OnModuleInit {
       strategy: settings,
       measured,
       pending,
+      pendingProcess,
       proposed,
       count,
       seed: (campaign.seed ^ hashString(`iteration:${iteration}`)) >>> 0,

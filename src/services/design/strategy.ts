@@ -17,6 +17,8 @@ export interface DesignContext {
   measured: MeasuredAlloy[];
   /** Compositions proposed but not measured yet (do not propose them again). */
   pending: Composition[];
+  /** The process values of each pending experiment (aligned with `pending`; null: none). */
+  pendingProcess?: (ProcessValues | null)[];
   /**
    * The compositions this campaign's experiments were proposed with, whatever became of them:
    * never proposed again (a measured sample reports its as-made composition, so the nominal one

@@ -9,6 +9,7 @@ import type { InstrumentEntity } from '../../repositories/entities/instrument.en
 import { Database, type Tx } from '../../repositories/database.js';
 import { ExperimentRepository } from '../../repositories/experiment.repository.js';
 import { InstrumentRepository } from '../../repositories/instrument.repository.js';
+import { processRejection, type ProcessValues } from '../../core/domain/process.js';
 import { APP_CONFIG, MQTT } from '../tokens.js';
 
 /** Every job needs both stages: the campaign's objectives are mechanical properties of a made sample. */
@@ -153,7 +154,7 @@ export class DispatcherService implements OnApplicationShutdown {
       const experiment = await this.experiments.lock(m, id);
       if (experiment.status !== 'queued') continue;
       const gaveUp = await this.rows.instrumentsThatGaveUp(m, id);
-      const slot = this.pick(slots, Object.keys(experiment.composition), gaveUp);
+      const slot = this.pick(slots, Object.keys(experiment.composition), experiment.process, gaveUp);
       if (!slot) continue;
       slot.free--;
       const now = new Date();
@@ -203,13 +204,16 @@ export class DispatcherService implements OnApplicationShutdown {
   }
 
   /**
-   * The eligible instrument with the most free capacity, preferring ones that have not given up on
-   * it. One that rejected the experiment (e.g. a process value it cannot make) is not asked again
+   * The eligible instrument (stocked with the elements; able to make the process, when it says what
+   * it can make) with the most free capacity, preferring ones that have not given up on it. One that rejected the experiment (e.g. a process value it cannot make) is not asked again
    * while another eligible instrument that has not rejected it is online, even a full one: the
    * experiment waits for it.
    */
-  private pick(slots: Slot[], elements: string[], gaveUp: { rejected: Set<string>; failed: Set<string> }): Slot | undefined {
-    const stocked = slots.filter((s) => elements.every((el) => s.instrument.capabilities.elements.includes(el)));
+  private pick(slots: Slot[], elements: string[], process: ProcessValues | null, gaveUp: { rejected: Set<string>; failed: Set<string> }): Slot | undefined {
+    // Stocked with the elements, and able to make the process where the instrument says what it can make (protocol 1.3).
+    const stocked = slots.filter(
+      (s) => elements.every((el) => s.instrument.capabilities.elements.includes(el)) && processRejection(process, s.instrument.capabilities.process) === null,
+    );
     const willing = stocked.filter((s) => !gaveUp.rejected.has(s.instrument.id));
     const avoid = (s: Slot) => Number(gaveUp.rejected.has(s.instrument.id) || gaveUp.failed.has(s.instrument.id));
     const eligible = (willing.length > 0 ? willing : stocked).filter((s) => s.free > 0);

@@ -4,6 +4,7 @@ import type { AppConfig } from '../../config/config.js';
 import { formatFormula } from '../../core/chemistry/composition.js';
 import type { Composition } from '../../core/chemistry/types.js';
 import { CANCELLED_RESULT_FLAG, canTransition, isInFlight, type ExperimentState } from '../../core/domain/experiment-lifecycle.js';
+import { measuredProperties } from '../../core/domain/objectives.js';
 import { PROCESS_DEVIATION_FLAG, processDeviates, type ProcessValues } from '../../core/domain/process.js';
 import { CampaignEvents } from '../campaigns/campaign-events.js';
 import type { ExperimentEntity, InstrumentJobEntity } from '../../repositories/entities/experiment.entity.js';
@@ -32,6 +33,8 @@ export interface IncomingResult {
   phase: Phase;
   yieldStrengthMPa: number | null;
   elongationPct: number | null;
+  /** Further properties (Dmax, Tg, ..., free names; protocol 1.1), stored in the measurement's extra; null values are not measured. */
+  properties?: Readonly<Record<string, number | null>> | null;
   measuredAt: Date;
   raw: unknown;
   enteredBy: string;
@@ -89,7 +92,7 @@ export class IngestService {
         isGlass: r.phase === 'amorphous',
         yieldStrengthMPa: r.yieldStrengthMPa,
         elongationPct: r.elongationPct,
-        extra: r.notes ? { notes: r.notes } : {},
+        extra: { ...measuredProperties(r.properties), ...(r.notes ? { notes: r.notes } : {}) },
         raw: r.raw as object,
         compositionDeviation: deviation,
         flags,
@@ -159,7 +162,7 @@ export class IngestService {
           campaignId: e.campaign_id, experimentId: e.id, source: 'instrument', instrumentId, jobId: job.jobId, externalId: msg.measurementId,
           composition: msg.composition, process: msg.process ?? null, formula: formatFormula(msg.composition), elements: Object.keys(msg.composition).sort(),
           phase: msg.phase, isGlass: msg.phase === 'amorphous', yieldStrengthMPa: msg.yieldStrengthMPa, elongationPct: msg.elongationPct,
-          extra: reportedProperties(msg.properties), raw: (msg.raw ?? null) as object, compositionDeviation: deviation, flags, measuredAt: new Date(msg.measuredAt), enteredBy: instrumentId,
+          extra: measuredProperties(msg.properties), raw: (msg.raw ?? null) as object, compositionDeviation: deviation, flags, measuredAt: new Date(msg.measuredAt), enteredBy: instrumentId,
         });
       }
       const new_ = await this.measurements.insertNew<{ id: string; instrument_id: string; external_id: string; experiment_id: string; job_id: string }>(
@@ -226,6 +229,7 @@ export class IngestService {
       phase: msg.phase,
       yieldStrengthMPa: msg.yieldStrengthMPa,
       elongationPct: msg.elongationPct,
+      properties: msg.properties ?? null,
       measuredAt: new Date(msg.measuredAt),
       raw: msg.raw ?? null,
       enteredBy: instrumentId,
@@ -243,9 +247,4 @@ export function maxDeviation(a: Composition, b: Composition): number {
   let max = 0;
   for (const el of new Set([...Object.keys(a), ...Object.keys(b)])) max = Math.max(max, Math.abs((a[el] ?? 0) - (b[el] ?? 0)));
   return Math.round(max * 1e6) / 1e6;
-}
-
-/** The further properties a result reports (protocol 1.1), measured ones only, for the measurement's extra. */
-function reportedProperties(properties: Record<string, number | null> | undefined): Record<string, number> {
-  return Object.fromEntries(Object.entries(properties ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
 }

@@ -21,6 +21,22 @@ export class ResultEntryDto {
   @IsOptional() @IsObject()
   composition?: Record<string, number>;
 
+  @ApiPropertyOptional({
+    type: 'object', additionalProperties: { type: 'number', nullable: true }, example: { dmaxMm: 8.5, tgK: 671, txK: 752, tlK: 1171 },
+    description:
+      'further measured properties, stored in the measurement\'s extra as an instrument\'s (protocol 1.1): dmaxMm, tgK, txK, tlK, deltaTxK, modulusGPa ' +
+      'and the free names the campaign\'s objectives name; each a finite number or null (not measured). Another name is a 400.',
+  })
+  @IsOptional() @IsObject()
+  properties?: Record<string, number | null>;
+
+  @ApiPropertyOptional({
+    type: 'object', additionalProperties: { oneOf: [{ type: 'number' }, { type: 'string' }] }, example: { castingDiameterMm: 2, coolingMethod: 'suction' },
+    description: 'the process values used (protocol 1.2), checked against the campaign\'s process variables; left out: the experiment\'s process',
+  })
+  @IsOptional() @IsObject()
+  process?: Record<string, number | string>;
+
   @ApiPropertyOptional({ example: '2026-11-25T18:30:00Z' }) @IsOptional() @IsISO8601({ strict: true })
   measuredAt?: string;
 
