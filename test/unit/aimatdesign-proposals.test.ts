@@ -8,7 +8,7 @@ import { RulesKnowledgeProvider } from '../../src/core/knowledge/rules-provider.
 import { gridKey, roundToGrid, toFractions, validate } from './design-proposals.helpers.js';
 import { setupTf } from '../../src/core/rl/tf.js';
 import { Random } from '../../src/core/util/random.js';
-import { TOY_SPACE, toySurrogates } from './design-helpers.js';
+import { TINY_DESIGN_CONFIG, TOY_SPACE, toySurrogates } from './design-helpers.js';
 
 beforeAll(async () => {
   await setupTf();
@@ -93,12 +93,7 @@ describe('proposals', () => {
         surrogates: toySurrogates(),
         knowledge: new RulesKnowledgeProvider(),
         seed: 9,
-        config: {
-          env: { numEnvs: 16, maxSteps: 32 },
-          td3: { actorHidden: [16], criticHidden: [16], batchSize: 32 },
-          train: { totalSteps: 1_024, learningStarts: 256 },
-          proposals: { batchSize: 4, rollouts: 8, rolloutSteps: 8 },
-        },
+        config: TINY_DESIGN_CONFIG,
       });
     const a = await run();
     const b = await run();

@@ -16,6 +16,14 @@ export const TOY_SPACE: DesignSpace = {
   baseElement: 'Zr',
 };
 
+/** A design iteration small enough for a unit test (a few seconds): 16 envs, tiny networks, 1,024 steps, 4 proposals. */
+export const TINY_DESIGN_CONFIG = {
+  env: { numEnvs: 16, maxSteps: 32 },
+  td3: { actorHidden: [16], criticHidden: [16], batchSize: 32 },
+  train: { totalSteps: 1_024, learningStarts: 256 },
+  proposals: { batchSize: 4, rollouts: 8, rolloutSteps: 8 },
+};
+
 /**
  * Hand-made surrogates: yield peaks at `target` (2000 MPa there, falling with distance),
  * elongation is 2 + 20 * Al fraction, P(glass) is 0.9 unless Ni exceeds 25 at.%.

@@ -14,7 +14,7 @@ import { TrustworthyExperiencePool } from '../../src/core/tep/trustworthy-experi
 import { Random } from '../../src/core/util/random.js';
 import { GeneticStrategy } from '../../src/services/design/genetic-strategy.js';
 import { RandomStrategy } from '../../src/services/design/random-strategy.js';
-import { designContext, TOY_SPACE, toySurrogates } from './design-helpers.js';
+import { designContext, TINY_DESIGN_CONFIG, TOY_SPACE, toySurrogates } from './design-helpers.js';
 
 const PROCESS: ProcessVariable[] = [
   { name: 'castingDiameterMm', kind: 'continuous', min: 1, max: 5, step: 0.5, unit: 'mm' },
@@ -164,12 +164,7 @@ describe('strategies propose process values', () => {
         surrogates: withProcessInputs(toySurrogates(), SPACE, fitProcessCorrection(toySurrogates(), measured, SPACE)),
         knowledge: new RulesKnowledgeProvider(),
         seed: 9,
-        config: {
-          env: { numEnvs: 16, maxSteps: 32 },
-          td3: { actorHidden: [16], criticHidden: [16], batchSize: 32 },
-          train: { totalSteps: 1_024, learningStarts: 256 },
-          proposals: { batchSize: 4, rollouts: 8, rolloutSteps: 8 },
-        },
+        config: TINY_DESIGN_CONFIG,
       });
     const a = await run();
     const b = await run();
