@@ -18,8 +18,8 @@
  */
 import { z } from 'zod';
 import type { Composition } from '../../src/core/chemistry/types.js';
-import type { ProcessSupport } from '../../src/core/domain/process.js';
-import { MAX_REPORTED_PROPERTIES } from '../../src/core/domain/objectives.js';
+import { MAX_CATEGORICAL_VALUES, PROCESS_CATEGORY_PATTERN, PROCESS_NAME_PATTERN, type ProcessSupport } from '../../src/core/domain/process.js';
+import { MAX_REPORTED_PROPERTIES, PROPERTY_NAME_PATTERN } from '../../src/core/domain/objectives.js';
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_TOPIC_PREFIX = 'aimd/v1';
@@ -261,7 +261,7 @@ const measured = (name: keyof typeof MEASUREMENT_BOUNDS, unit: string) =>
  */
 const propertyValues = z
   .record(
-    z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'property names are 1-64 letters, digits or _, starting with a letter'),
+    z.string().regex(PROPERTY_NAME_PATTERN, 'property names are 1-64 letters, digits or _, starting with a letter'),
     z.number({ error: (issue) => `expected a finite number or null, got ${show(issue.input)}` }).nullable(),
   )
   .refine((r) => Object.keys(r).length <= MAX_REPORTED_PROPERTIES, `at most ${MAX_REPORTED_PROPERTIES} properties`)
@@ -273,8 +273,8 @@ const propertyValues = z
  * printable characters, at most 16 entries. In `job.dispatch`: the process to use; in a result:
  * the process actually used.
  */
-const processName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'process variable names are 1-64 letters, digits or _, starting with a letter');
-const processCategory = z.string().regex(/^[\x21-\x7e]([\x20-\x7e]{0,62}[\x21-\x7e])?$/, 'must be 1-64 printable characters');
+const processName = z.string().regex(PROCESS_NAME_PATTERN, 'process variable names are 1-64 letters, digits or _, starting with a letter');
+const processCategory = z.string().regex(PROCESS_CATEGORY_PATTERN, 'must be 1-64 printable characters');
 const processValues = z
   .record(
     processName,
@@ -297,7 +297,7 @@ const processSupportSchema: z.ZodType<ProcessSupport> = z
     z.union(
       [
         z.strictObject({ min: z.number().refine(Number.isFinite, 'must be finite'), max: z.number().refine(Number.isFinite, 'must be finite') }).refine((r) => r.min <= r.max, 'min must be <= max'),
-        z.strictObject({ values: z.array(processCategory).min(1, 'at least one value').max(32, 'at most 32 values') }),
+        z.strictObject({ values: z.array(processCategory).min(1, 'at least one value').max(MAX_CATEGORICAL_VALUES, `at most ${MAX_CATEGORICAL_VALUES} values`) }),
       ],
       { error: (issue) => `expected {min, max} or {values: [...]}, got ${show(issue.input)}` },
     ),

@@ -8,7 +8,7 @@
  *
  * Plain TypeScript (no NestJS, no I/O) so the API, exports, plots and the loop share one rule.
  */
-import { COLUMN_PROPERTIES, describeTarget, directionOf, meetsTarget, orientedBounds, propertyValue, targetRatio, type MeasuredValues, type TargetBounds } from './objectives.js';
+import { COLUMN_PROPERTIES, describeTarget, directionOf, meetsTarget, orientedBounds, PROPERTY_NAME_PATTERN, propertyValue, targetRatio, type MeasuredValues, type TargetBounds } from './objectives.js';
 
 export type { MeasuredValues } from './objectives.js';
 /** The objectives as success reads them (the campaign's; weights play no part). */
@@ -76,7 +76,7 @@ const SQL_COLUMNS: Record<(typeof COLUMN_PROPERTIES)[number], string> = { yieldS
 export function propertySql(property: string, alias = 'm'): string {
   const column = (SQL_COLUMNS as Record<string, string>)[property];
   if (column) return `${alias}.${column}`;
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(property)) throw new RangeError(`bad property name ${JSON.stringify(property)}`);
+  if (!PROPERTY_NAME_PATTERN.test(property)) throw new RangeError(`bad property name ${JSON.stringify(property)}`);
   const own = (name: string) => `(CASE WHEN jsonb_typeof(${alias}.extra->'${name}') = 'number' THEN (${alias}.extra->>'${name}')::float8 END)`;
   return property === 'deltaTxK' ? `coalesce(${own('deltaTxK')}, ${own('txK')} - ${own('tgK')})` : own(property);
 }

@@ -51,7 +51,12 @@ export class TechnicianEntryService {
   async enter(experimentId: string, dto: ResultEntryDto, actor: string, idempotencyKey?: string): Promise<IngestOutcome> {
     const experiment = await this.experiments.findById(experimentId);
     if (!experiment) throw new NotFound('experiment', experimentId);
-    const campaign = await this.campaignOf(experiment.campaignId);
+    return this.enterInto(experiment, await this.campaignOf(experiment.campaignId), dto, actor, idempotencyKey);
+  }
+
+  /** One result for an experiment of `campaign` (a bulk upload reads the campaign once for all its rows). */
+  private async enterInto(experiment: ExperimentEntity, campaign: CampaignEntity, dto: ResultEntryDto, actor: string, idempotencyKey?: string): Promise<IngestOutcome> {
+    const experimentId = experiment.id;
     const problems = checkEntry(dto, campaign);
     const composition = dto.composition ? readComposition(dto.composition, problems) : experiment.composition;
     if (problems.length > 0) {
@@ -105,7 +110,8 @@ export class TechnicianEntryService {
     }
     if (rows.length === 0) throw new Invalid('the upload has no data rows');
     if (!('experiment' in rows[0]) || !('phase' in rows[0])) throw new Invalid('columns "experiment" and "phase" are required');
-    const columns = bulkColumns(Object.keys(rows[0]), await this.campaignOf(campaignId));
+    const campaign = await this.campaignOf(campaignId);
+    const columns = bulkColumns(Object.keys(rows[0]), campaign);
     const results: { row: number; outcome: string; measurementId?: string; reason?: string }[] = [];
     for (const [i, r] of rows.entries()) {
       const row = i + 1;
@@ -124,7 +130,7 @@ export class TechnicianEntryService {
           ...(Object.keys(properties).length ? { properties: properties as Record<string, number | null> } : {}),
           ...(Object.keys(process).length ? { process: process as ProcessValues } : {}),
         };
-        const outcome = await this.enter(experiment.id, dto, actor, r.idempotencyKey || undefined);
+        const outcome = await this.enterInto(experiment, campaign, dto, actor, r.idempotencyKey || undefined);
         results.push(outcome.stored ? { row, outcome: 'stored', measurementId: outcome.measurement.id } : { row, outcome: 'duplicate', measurementId: outcome.duplicateOf });
       } catch (error) {
         const reason = (error as { getResponse?: () => { message: string } }).getResponse?.().message ?? (error as Error).message;
